@@ -1,0 +1,73 @@
+# The allocator protocol shared by Stalloc, SyncStalloc, System and AllocChain.
+#
+# An allocator hands out writable memoryviews:
+#   alloc(nbytes, align=1) -> view      AllocError when it cannot
+#   free(view)                          ValueError when the view is not its own
+#   realloc(view, nbytes, align=1)      -> view, possibly moved; the old view is dead
+#   owns(view) -> bool                  used by AllocChain to route free/realloc
+# Anything with these four methods can sit in a chain.
+
+
+class AllocError(MemoryError):
+    """Out of memory: no free space fits the request. The allocator is unchanged.
+
+    A subclass of MemoryError, so code that already handles MemoryError keeps working.
+    Inside a hard interrupt handler (heap locked) MicroPython cannot build the exception
+    and raises a plain MemoryError instead: catch MemoryError there.
+    """
+
+
+class _Scope:
+    # Context manager returned by Allocator.scoped(): allocate on entry, free on exit.
+    def __init__(self, allocator, nbytes, align):
+        self._allocator = allocator
+        self._nbytes = nbytes
+        self._align = align
+        self._view = None
+
+    def __enter__(self):
+        if self._view is not None:
+            raise RuntimeError("scope already entered")
+        self._view = self._allocator.alloc(self._nbytes, self._align)
+        return self._view
+
+    def __exit__(self, exc_type, exc, tb):
+        view = self._view
+        self._view = None
+        self._allocator.free(view)
+
+
+class Allocator:
+    """Base class: what every allocator gets from the protocol above."""
+
+    def chain(self, fallback):
+        """An AllocChain that tries this allocator first, then `fallback`."""
+        from .chain import AllocChain
+
+        return AllocChain(self, fallback)
+
+    def scoped(self, nbytes, align=1):
+        """`with allocator.scoped(n) as view:` allocates on entry and frees on exit.
+
+        The view is freed when the block ends, also by an exception. Allocation happens
+        on entry, so AllocError is raised by the `with` statement itself.
+        """
+        return _Scope(self, nbytes, align)
+
+
+def check_count(value, what):
+    # A size or count argument: an int >= 1 (TypeError / ValueError otherwise).
+    if not isinstance(value, int):
+        raise TypeError("%s must be an int, not %s" % (what, type(value).__name__))
+    if value < 1:
+        raise ValueError("%s must be >= 1, got %d" % (what, value))
+    return value
+
+
+def check_align(align):
+    # An alignment: a power of two >= 1.
+    if not isinstance(align, int):
+        raise TypeError("align must be an int, not %s" % type(align).__name__)
+    if align < 1 or align & (align - 1):
+        raise ValueError("align must be a power of two >= 1, got %d" % align)
+    return align

@@ -1,0 +1,161 @@
+"""Allocator chains: try one allocator, fall back to the next.
+
+`primary.chain(fallback)` or `AllocChain(primary, fallback)`. Either side may itself be
+a chain, so chains have any length (stalloc's 3-allocator chain could be built but not
+used, S8). Every member follows the protocol in _allocator.py: alloc, free, realloc, owns.
+
+`System(limit=None)` is the runtime's own heap (a fresh bytearray per allocation) with an
+optional hard ceiling in bytes, so even the last allocator of a chain has a limit.
+"""
+
+from ._allocator import Allocator, AllocError, check_align, check_count
+from ._compat import addressof, release
+
+# Alignment every bytearray payload already has on both runtimes (CPython's allocators
+# and MicroPython's GC blocks give at least this); larger alignments are padded.
+_NATURAL_ALIGN = 8
+
+
+class System(Allocator):
+    """The GC heap as an allocator: each alloc() is a new bytearray.
+
+    `limit` (bytes, or None for no limit) caps the bytes held by live allocations,
+    counting any alignment padding; a request past it raises AllocError, as does a
+    MemoryError from the runtime. The limit is checked with the old view still held
+    during realloc, because that is when the runtime holds both.
+    """
+
+    def __init__(self, limit=None):
+        if limit is not None:
+            if not isinstance(limit, int):
+                raise TypeError("limit must be an int or None, not %s" % type(limit).__name__)
+            if limit < 0:
+                raise ValueError("limit must be >= 0, got %d" % limit)
+        self.limit = limit
+        self.used = 0  # bytes held by live allocations, padding included
+        self.peak = 0
+        self.failed = 0
+        self._live = {}  # id(view) -> (view, bytes held)
+
+    def alloc(self, nbytes, align=1):
+        """A writable memoryview of exactly `nbytes` fresh (zeroed) bytes.
+
+        `align` (bytes, a power of two) is honoured on the real address. Costs one
+        bytearray and one view. AllocError if the limit or the runtime refuses;
+        TypeError / ValueError for bad arguments.
+        """
+        check_count(nbytes, "nbytes")
+        check_align(align)
+        pad = 0 if align <= _NATURAL_ALIGN else align - 1
+        total = nbytes + pad
+        if self.limit is not None and self.used + total > self.limit:
+            self.failed += 1
+            raise AllocError("System limit: %d + %d bytes > %d" % (self.used, total, self.limit))
+        try:
+            buf = bytearray(total)
+            view = memoryview(buf)
+            if pad:
+                off = -addressof(buf) & (align - 1)
+                view = view[off : off + nbytes]
+            self._live[id(view)] = (view, total)
+        except MemoryError:
+            self.failed += 1
+            raise AllocError("the runtime heap has no %d bytes" % total) from None
+        self.used += total
+        if self.used > self.peak:
+            self.peak = self.used
+        return view
+
+    def owns(self, view):
+        """True iff `view` is a live view handed out by this allocator. O(1)."""
+        entry = self._live.get(id(view))
+        return entry is not None and entry[0] is view
+
+    def free(self, view):
+        """Drop a live view; its bytearray goes back to the GC. ValueError if not ours."""
+        entry = self._live.get(id(view))
+        if entry is None or entry[0] is not view:
+            raise ValueError("not a live view of this System allocator")
+        del self._live[id(view)]
+        self.used -= entry[1]
+        release(view)
+
+    def realloc(self, view, nbytes, align=1):
+        """Move to a new bytearray of `nbytes`, copying min(old, new) bytes.
+
+        AllocError leaves the old view valid.
+        """
+        if not self.owns(view):
+            raise ValueError("not a live view of this System allocator")
+        moved = self.alloc(nbytes, align)
+        keep = min(len(view), nbytes)
+        moved[:keep] = view[:keep]
+        self.free(view)
+        return moved
+
+    def __repr__(self):
+        return "<System used=%d limit=%s>" % (self.used, self.limit)
+
+
+class AllocChain(Allocator):
+    """Try `primary`, then `fallback`, for every allocation.
+
+    alloc: the first member that does not raise AllocError wins (other errors, such as
+    a bad argument, propagate at once). free: goes to the member that owns the view.
+    realloc: the owner resizes or moves it within itself if it can; otherwise the chain
+    allocates from its members in order, copies min(old, new) bytes and frees the old
+    view. AllocError from every member leaves everything unchanged.
+    """
+
+    def __init__(self, primary, fallback):
+        for name, member in (("primary", primary), ("fallback", fallback)):
+            for method in ("alloc", "free", "realloc", "owns"):
+                if not callable(getattr(member, method, None)):
+                    raise TypeError("%s %r has no %s() method" % (name, member, method))
+        self.primary = primary
+        self.fallback = fallback
+
+    def alloc(self, nbytes, align=1):
+        try:
+            return self.primary.alloc(nbytes, align)
+        except AllocError:
+            pass
+        return self.fallback.alloc(nbytes, align)
+
+    def owns(self, view):
+        return self.primary.owns(view) or self.fallback.owns(view)
+
+    def _owner(self, view):
+        if self.primary.owns(view):
+            return self.primary
+        if self.fallback.owns(view):
+            return self.fallback
+        raise ValueError("no allocator in this chain owns the view")
+
+    def free(self, view):
+        self._owner(view).free(view)
+
+    def realloc(self, view, nbytes, align=1):
+        owner = self._owner(view)
+        try:
+            return owner.realloc(view, nbytes, align)
+        except AllocError:
+            pass
+        moved = self.alloc(nbytes, align)
+        keep = min(len(view), nbytes)
+        moved[:keep] = view[:keep]
+        owner.free(view)
+        return moved
+
+    def members(self):
+        """The chain's allocators in the order they are tried, nested chains flattened."""
+        out = []
+        for member in (self.primary, self.fallback):
+            if isinstance(member, AllocChain):
+                out.extend(member.members())
+            else:
+                out.append(member)
+        return out
+
+    def __repr__(self):
+        return "<AllocChain %s>" % " -> ".join(repr(m) for m in self.members())

@@ -1,0 +1,300 @@
+# The block heap's integer API: construction, Debug text, errors, and one named test per
+# stalloc defect (S1-S8) this port fixes. Portable: pytest and tools/upytest.py.
+
+from _util import fails_cleanly, raises, rejects, snapshot
+from stalloc import AllocError, Stalloc, SyncStalloc, UnsafeStalloc
+
+
+def test_new_heap_is_one_free_run():
+    h = Stalloc(10, 8)
+    assert h.blocks == 10 and h.block_size == 8
+    assert h.free_runs() == [(0, 10)]
+    assert h.is_empty() and not h.is_oom()
+    h.check()
+
+
+def test_footprint_is_fixed_and_exact():
+    for L, B in ((1, 4), (10, 8), (300, 16), (65535, 4)):
+        h = Stalloc(L, B)
+        assert h.footprint == L * B + 12
+        assert len(snapshot(h)) == L * B + 12
+        h.allocate_blocks(1)
+        assert h.footprint == L * B + 12
+
+
+def test_constructor_rejects_bad_geometry():
+    for L in (0, -1, 65536):
+        raises(ValueError, Stalloc, L, 8)
+    for B in (0, 1, 2, 3, 6, 12, -4):
+        raises(ValueError, Stalloc, 4, B)
+    raises(TypeError, Stalloc, 4.0, 8)
+    raises(TypeError, Stalloc, 4, "8")
+    raises(TypeError, Stalloc, None, 8)
+
+
+def test_debug_text_matches_stalloc_byte_for_byte():
+    h = Stalloc(10, 8)
+    assert str(h) == "Stallocator with 10 blocks of 8 bytes each\n\tindex 0: 10 free blocks"
+    a = h.allocate_blocks(3)
+    b = h.allocate_blocks(1)
+    h.allocate_blocks(5)
+    h.deallocate_blocks(b, 1)
+    assert str(h) == (
+        "Stallocator with 10 blocks of 8 bytes each"
+        "\n\tindex 3: 1 free block"
+        "\n\tindex 9: 1 free block"
+    )
+    h.deallocate_blocks(a, 3)
+    assert str(h) == (
+        "Stallocator with 10 blocks of 8 bytes each"
+        "\n\tindex 0: 4 free blocks"
+        "\n\tindex 9: 1 free block"
+    )
+    h.allocate_blocks(4)
+    h.allocate_blocks(1)
+    assert str(h) == "Stallocator with 10 blocks of 8 bytes each\n\tNo free blocks (OOM)"
+    assert (
+        str(SyncStalloc(2, 4))
+        == "Stallocator with 2 blocks of 4 bytes each\n\tindex 0: 2 free blocks"
+    )
+    assert (
+        str(UnsafeStalloc(1, 4))
+        == "Stallocator with 1 blocks of 4 bytes each\n\tindex 0: 1 free block"
+    )
+
+
+def test_first_fit_takes_lowest_index():
+    h = Stalloc(16, 4)
+    assert [h.allocate_blocks(2) for _ in range(4)] == [0, 2, 4, 6]
+    h.deallocate_blocks(2, 2)
+    h.deallocate_blocks(6, 2)
+    assert h.allocate_blocks(1) == 2  # the first hole, not the best fit
+    assert h.allocate_blocks(2) == 6
+    assert h.allocate_blocks(1) == 3
+
+
+def test_alignment_in_blocks():
+    h = Stalloc(32, 4)
+    assert h.allocate_blocks(1) == 0
+    assert h.allocate_blocks(1, 4) == 4
+    assert h.allocate_blocks(3, 8) == 8
+    assert h.allocate_blocks(1, 2) == 2
+    assert h.allocate_blocks(1, 16) == 16
+    h2 = Stalloc(8, 4)
+    h2.allocate_blocks(1)
+    fails_cleanly(h2, h2.allocate_blocks, 1, 65536)  # only index 0 is a multiple
+    fails_cleanly(h2, h2.allocate_blocks, 1, 1 << 40)
+
+
+def test_free_coalesces_with_both_neighbours():
+    h = Stalloc(9, 4)
+    a, b, c = h.allocate_blocks(3), h.allocate_blocks(3), h.allocate_blocks(3)
+    h.deallocate_blocks(a, 3)
+    h.deallocate_blocks(c, 3)
+    assert h.free_runs() == [(0, 3), (6, 3)]
+    h.deallocate_blocks(b, 3)
+    assert h.free_runs() == [(0, 9)]
+    assert h.is_empty()
+    h.check()
+
+
+def test_allocation_too_large_fails_cleanly():
+    h = Stalloc(8, 4)
+    fails_cleanly(h, h.allocate_blocks, 9)
+    fails_cleanly(h, h.allocate_blocks, 1 << 70)
+    h.allocate_blocks(7)
+    fails_cleanly(h, h.allocate_blocks, 2)
+    h.allocate_blocks(1)
+    assert h.is_oom()
+    fails_cleanly(h, h.allocate_blocks, 1)
+    assert h.stats().failed == 4
+
+
+def test_bad_arguments_leave_heap_unchanged():
+    h = Stalloc(16, 8)
+    a = h.allocate_blocks(4)
+    h.allocate_blocks(2)
+    h.deallocate_blocks(a, 4)  # runs: [0,4) free, [4,6) used, [6,16) free
+    for size in (0, -1):
+        rejects(ValueError, h, h.allocate_blocks, size)
+    for align in (0, 3, 6, -2):
+        rejects(ValueError, h, h.allocate_blocks, 1, align)
+    rejects(TypeError, h, h.allocate_blocks, 1.0)
+    rejects(TypeError, h, h.allocate_blocks, 2.5)
+    rejects(TypeError, h, h.allocate_blocks, "1")
+    rejects(TypeError, h, h.allocate_blocks, 1, 2.0)
+    rejects(TypeError, h, h.allocate_blocks, None)
+
+
+def test_bad_frees_leave_heap_unchanged():
+    h = Stalloc(16, 8)
+    a = h.allocate_blocks(4)
+    b = h.allocate_blocks(2)
+    h.deallocate_blocks(a, 4)
+    rejects(ValueError, h, h.deallocate_blocks, a, 4)  # double free
+    rejects(ValueError, h, h.deallocate_blocks, 1, 2)  # inside a free run
+    rejects(ValueError, h, h.deallocate_blocks, 3, 2)  # straddles free and used
+    rejects(ValueError, h, h.deallocate_blocks, b, 3)  # runs into the free run behind
+    rejects(ValueError, h, h.deallocate_blocks, 10, 1)  # never allocated
+    rejects(ValueError, h, h.deallocate_blocks, -1, 1)  # out of range
+    rejects(ValueError, h, h.deallocate_blocks, 16, 1)
+    rejects(ValueError, h, h.deallocate_blocks, 15, 2)  # size past the end
+    rejects(ValueError, h, h.deallocate_blocks, b, 0)
+    rejects(ValueError, h, h.deallocate_blocks, b, -2)
+    rejects(ValueError, h, h.deallocate_blocks, 1 << 40, 1)
+    rejects(TypeError, h, h.deallocate_blocks, 4.0, 2)
+    rejects(TypeError, h, h.deallocate_blocks, b, 2.0)
+    h.deallocate_blocks(b, 2)
+    assert h.is_empty()
+
+
+def test_bad_resizes_leave_heap_unchanged():
+    h = Stalloc(16, 8)
+    a = h.allocate_blocks(4)
+    rejects(ValueError, h, h.shrink_in_place, a, 4, 4)
+    rejects(ValueError, h, h.shrink_in_place, a, 4, 5)
+    rejects(ValueError, h, h.shrink_in_place, a, 4, 0)
+    rejects(ValueError, h, h.shrink_in_place, a, 5, 2)  # claims a free block
+    rejects(ValueError, h, h.shrink_in_place, 8, 2, 1)  # entirely free
+    rejects(ValueError, h, h.shrink_in_place, 14, 4, 1)  # past the end
+    rejects(ValueError, h, h.grow_in_place, a, 4, 4)
+    rejects(ValueError, h, h.grow_in_place, a, 4, 3)
+    rejects(ValueError, h, h.grow_in_place, a, 5, 6)  # claims a free block
+    rejects(ValueError, h, h.grow_up_to, a, 4, 2)
+    rejects(ValueError, h, h.grow_up_to, 6, 1, 2)  # free
+    rejects(ValueError, h, h.grow_up_to, -1, 1, 2)
+    rejects(TypeError, h, h.grow_up_to, a, 4, 6.0)
+    rejects(TypeError, h, h.shrink_in_place, a, "4", 2)
+
+
+def test_shrink_and_grow_in_place():
+    h = Stalloc(16, 4)
+    a = h.allocate_blocks(4)
+    b = h.allocate_blocks(4)
+    h.shrink_in_place(a, 4, 1)
+    assert h.free_runs() == [(1, 3), (8, 8)]
+    h.grow_in_place(a, 1, 3)
+    assert h.free_runs() == [(3, 1), (8, 8)]
+    fails_cleanly(h, h.grow_in_place, a, 3, 5)  # only one block behind
+    assert h.grow_up_to(a, 3, 10) == 4
+    assert h.free_runs() == [(8, 8)]
+    assert h.grow_up_to(a, 4, 6) == 4  # b is right behind: nothing to take
+    assert h.grow_up_to(b, 4, 100) == 12
+    assert h.is_oom()
+    h.shrink_in_place(b, 12, 2)  # also clears the OOM state
+    assert h.free_runs() == [(6, 10)]
+    h.check()
+
+
+def test_grow_in_place_merges_into_exact_run():
+    h = Stalloc(8, 4)
+    a = h.allocate_blocks(2)
+    h.allocate_blocks(6)
+    h.deallocate_blocks(2, 6)
+    h.grow_in_place(a, 2, 8)
+    assert h.is_oom() and h.free_runs() == []
+    h.check()
+
+
+def test_clear_frees_everything_and_keeps_history():
+    h = Stalloc(8, 4)
+    h.allocate_blocks(5)
+    raises(AllocError, h.allocate_blocks, 4)
+    h.clear()
+    assert h.is_empty()
+    s = h.stats()
+    assert (s.used, s.peak_used, s.failed) == (0, 5, 1)
+    assert h.allocate_blocks(8) == 0
+
+
+def test_stats_report_shape_of_free_space():
+    h = Stalloc(20, 4)
+    ids = [h.allocate_blocks(2) for _ in range(10)]
+    for i in ids[::2]:
+        h.deallocate_blocks(i, 2)
+    s = h.stats()
+    assert (s.blocks, s.block_size, s.used, s.free) == (20, 4, 10, 10)
+    assert (s.free_runs, s.largest_free_run, s.peak_used) == (5, 2, 20)
+    assert s.footprint == 20 * 4 + 12
+    assert "largest_free_run=2" in repr(s)
+
+
+def test_check_detects_corruption():
+    # Mutation test of the checker (o1heap's "invariant checker" test): corrupt one
+    # field at a time and check() must notice; restore it and check() passes again.
+    h = Stalloc(16, 8)
+    h.allocate_blocks(2)
+    b = h.allocate_blocks(2)
+    h.allocate_blocks(2)
+    h.deallocate_blocks(b, 2)
+    h.check()
+    m = h._mem
+    t = h._top
+    for off, val in (
+        (b * 8 + 2, 0),  # run length 0
+        (b * 8 + 2, 3),  # run overlaps the allocation behind it
+        (b * 8, 2),  # next points backwards
+        (b * 8, 16),  # next out of range
+        (t + 2, 0x12),  # bad OOM marker
+        (t + 4, 9),  # used counter wrong
+        (t + 6, 1),  # peak below used
+        (t, 7),  # first run index wrong
+    ):
+        saved = m[off]
+        m[off] = val
+        raises(RuntimeError, h.check)
+        m[off] = saved
+        h.check()
+
+
+def test_s1_exact_fit_of_last_run_is_not_oom():
+    # stalloc S1: consuming the last run exactly set the OOM marker even though earlier
+    # runs were free; they were then leaked for good.
+    h = Stalloc(4, 4)
+    a = h.allocate_blocks(1)
+    h.allocate_blocks(1)
+    c = h.allocate_blocks(2)
+    h.deallocate_blocks(a, 1)
+    h.deallocate_blocks(c, 2)
+    assert h.free_runs() == [(0, 1), (2, 2)]
+    assert h.allocate_blocks(2) == 2  # exact fit of the last run, block 0 still free
+    assert not h.is_oom()
+    assert h.allocate_blocks(1) == 0
+    assert h.is_oom()
+    h.deallocate_blocks(0, 1)
+    h.deallocate_blocks(1, 1)
+    h.deallocate_blocks(2, 2)
+    assert h.is_empty()
+    h.check()
+
+
+def test_s2_aligned_fit_with_spare_front_keeps_front_blocks():
+    # stalloc S2: an aligned request that used a run's tail exactly, skipping blocks in
+    # front, unlinked the run and left a stale header: later allocations aliased.
+    # The crate's reproduction: Stalloc<8,4>, a u32 box, then Vec<u64> of 3, then a box.
+    h = Stalloc(8, 4)
+    first = h.allocate_blocks(1)
+    vec = h.allocate_blocks(6, 2)
+    assert (first, vec) == (0, 2)
+    assert h.free_runs() == [(1, 1)]
+    second = h.allocate_blocks(1)
+    assert second == 1 and second != first
+    assert h.is_oom()
+    h.check()
+
+
+def test_s3_is_empty_needs_every_block_free():
+    # stalloc S3: is_empty() was true whenever block 0 was free.
+    h = Stalloc(4, 4)
+    a = h.allocate_blocks(1)
+    h.allocate_blocks(1)
+    h.deallocate_blocks(a, 1)
+    assert not h.is_empty()
+    assert h.free_runs()[0] == (0, 1)
+
+
+def test_s8_debug_size_is_what_footprint_says():
+    # stalloc S8 (documentation): its size was documented as L*B + 4 but is L*B + B.
+    # Here the footprint is documented, fixed and measured: L*B + 12.
+    h = Stalloc(10, 8)
+    assert h.footprint == 92 == len(snapshot(h))

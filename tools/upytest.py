@@ -1,0 +1,84 @@
+# Runs the portable test files under MicroPython: `micropython tools/upytest.py FILE...`
+#
+# Collects module-level functions named test*, calls each, and prints one closing line:
+# "upytest: N passed, N failed, N skipped". Exits 1 when anything failed or nothing ran.
+# A test skips itself by raising an exception class named SkipTest (tests/_util.py).
+# Options: -k SUBSTRING runs only tests whose name contains it; -v names every test.
+# Module search path: the directories of the given files, plus MICROPYPATH as usual.
+
+import gc
+import sys
+import time
+
+
+def _dirname(path):
+    i = path.rfind("/")
+    return path[:i] if i > 0 else "."
+
+
+def _modname(path):
+    name = path[path.rfind("/") + 1 :]
+    return name[:-3] if name.endswith(".py") else name
+
+
+def run(files, pattern=None, verbose=False):
+    passed = failed = skipped = 0
+    for path in files:
+        d = _dirname(path)
+        if d not in sys.path:
+            sys.path.insert(0, d)
+        name = _modname(path)
+        try:
+            mod = __import__(name)
+        except Exception as e:
+            print("ERROR importing %s:" % path)
+            sys.print_exception(e)
+            failed += 1
+            continue
+        tests = sorted(k for k in dir(mod) if k.startswith("test"))
+        for tname in tests:
+            fn = getattr(mod, tname)
+            if not callable(fn) or (pattern and pattern not in tname):
+                continue
+            gc.collect()
+            t0 = time.ticks_ms()
+            try:
+                fn()
+            except Exception as e:
+                if type(e).__name__ == "SkipTest":
+                    skipped += 1
+                    if verbose:
+                        print("SKIP %s::%s (%s)" % (name, tname, e))
+                    continue
+                failed += 1
+                print("FAIL %s::%s" % (name, tname))
+                sys.print_exception(e)
+                continue
+            passed += 1
+            if verbose:
+                print("ok   %s::%s (%d ms)" % (name, tname, time.ticks_diff(time.ticks_ms(), t0)))
+    return passed, failed, skipped
+
+
+def main(argv):
+    pattern = None
+    verbose = False
+    files = []
+    i = 0
+    while i < len(argv):
+        a = argv[i]
+        if a == "-k":
+            i += 1
+            pattern = argv[i]
+        elif a == "-v":
+            verbose = True
+        else:
+            files.append(a)
+        i += 1
+    passed, failed, skipped = run(files, pattern, verbose)
+    print("upytest: %d passed, %d failed, %d skipped" % (passed, failed, skipped))
+    return 1 if failed or not passed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
