@@ -220,7 +220,7 @@ def test_stats_report_shape_of_free_space():
 
 
 def test_check_detects_corruption():
-    # Mutation test of the checker (o1heap's "invariant checker" test): corrupt one
+    # Mutation test of the checker (o1heap's "invariant checker" test): corrupt one u16
     # field at a time and check() must notice; restore it and check() passes again.
     h = Stalloc(16, 8)
     h.allocate_blocks(2)
@@ -228,22 +228,26 @@ def test_check_detects_corruption():
     h.allocate_blocks(2)
     h.deallocate_blocks(b, 2)
     h.check()
-    m = h._mem
-    t = h._top
+    w = h._w  # the heap's memory as u16 items
+    run = b * 8 // 2  # u16 index of the free run's header: next, length
+    tr = 16 * 8 // 2  # u16 index of the trailer: first, oom, used, peak, failed
     for off, val in (
-        (b * 8 + 2, 0),  # run length 0
-        (b * 8 + 2, 3),  # run overlaps the allocation behind it
-        (b * 8, 2),  # next points backwards
-        (b * 8, 16),  # next out of range
-        (t + 2, 0x12),  # bad OOM marker
-        (t + 4, 9),  # used counter wrong
-        (t + 6, 1),  # peak below used
-        (t, 7),  # first run index wrong
+        (run + 1, 0),  # run length 0
+        (run + 1, 3),  # run overlaps the allocation behind it
+        (run + 1, 15),  # run passes the end of the heap
+        (run, 2),  # next points backwards
+        (run, 16),  # next out of range
+        (run, b),  # next points at itself (a cycle)
+        (tr + 1, 0x12),  # bad OOM marker
+        (tr + 1, 0xFFFF),  # OOM while runs are free
+        (tr + 2, 9),  # used counter wrong
+        (tr + 3, 1),  # peak below used
+        (tr, 7),  # first run index wrong
     ):
-        saved = m[off]
-        m[off] = val
+        saved = w[off]
+        w[off] = val
         raises(RuntimeError, h.check)
-        m[off] = saved
+        w[off] = saved
         h.check()
 
 

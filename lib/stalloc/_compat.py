@@ -45,7 +45,15 @@ def new_lock():
 
 
 if IS_MPY:
-    from uctypes import addressof
+    import uctypes
+
+    addressof = uctypes.addressof
+
+    def u16_view(buf):
+        """buf's bytes as u16 items (native byte order), sharing its memory."""
+        # A uctypes view holds a raw address: the caller must keep buf alive.
+        layout = {"w": (uctypes.ARRAY | 0, uctypes.UINT16 | (len(buf) // 2))}
+        return uctypes.struct(uctypes.addressof(buf), layout, uctypes.NATIVE).w
 
     def release(view):
         # MicroPython memoryviews cannot be released; a stale view stays usable.
@@ -60,6 +68,10 @@ else:
     def addressof(buf):
         """Address of the first byte of a writable buffer of at least one byte."""
         return _addressof(_from_buffer(buf))
+
+    def u16_view(buf):
+        """buf's bytes as u16 items (native byte order), sharing its memory."""
+        return memoryview(buf).cast("H")
 
     def release(view):
         # Released views raise ValueError on any use, so a view kept past free()
@@ -84,7 +96,7 @@ def _pure_requested():
 
 def heap_kernels():
     """The free-list kernels: viper on MicroPython when the native emitter is there."""
-    if IS_MPY and sys.byteorder == "little" and not _pure_requested():
+    if IS_MPY and not _pure_requested():
         try:
             from . import _viper
 

@@ -1,26 +1,32 @@
-# Viper twins of the kernels in _kernel.py, for MicroPython only.
+# MicroPython accelerator for the block heap: native-emitter twins of pure Python code.
 #
-# Imported through _compat.heap_kernels(), never on CPython. A port built without the
-# native emitter fails to compile this file (SyntaxError) and gets the pure kernels.
-# Same arguments, results and byte-level effects as _kernel.py; read that file for
-# the algorithms. Differences are mechanical: u16 fields go through ptr16 (the heap
-# bytearray is word-aligned and every field sits at an even offset; MicroPython's
-# targets are little-endian, which _compat checks), small helpers are inlined because
-# a call between viper functions costs a full Python call, and machine-word ints wrap,
-# so the callers keep every argument within the heap's range.
+# Imported through _compat.heap_kernels() on MicroPython only, never on CPython. A port
+# built without the native emitter fails to compile this file (SyntaxError) and keeps
+# the pure code. Every function here has a twin with the same name, arguments, results
+# and effects in plain Python: the kernels in _kernel.py, the methods and helpers in
+# heap.py. The tests run both and compare heaps byte for byte.
 #
-# u16 indexes: a run at block i has its header at w[i << (shift - 1)] (next) and
-# w[(i << (shift - 1)) + 1] (length); the trailer starts at w[t >> 1].
+# Why twins: a MicroPython bytecode call costs ~70 ns and every bytecode ~10-20 ns; a
+# bytecode function whose frame exceeds 11 words (and any `try` pushes it over) gets
+# that frame from the GC heap on every call, several microseconds on a 2 MiB heap.
+# Viper kernels run as machine code on raw u16 pointers; native methods keep the Python
+# semantics but run without bytecode dispatch and keep their frames on the C stack.
+#
+# Viper differences from _kernel.py are mechanical: `w = ptr16(mem)` over the
+# bytearray (word-aligned, every field at an even offset), `int()` around pointer
+# reads, and machine-word ints that wrap, which is why callers range-check every
+# argument before it gets here (viper silently truncates a bigint).
 
 import micropython
 
+from ._compat import addressof
+
+TAKES_BYTEARRAY = True  # viper reads the bytearray through ptr16
+
 
 @micropython.viper
-def _fail(mem, t: int):
-    # Failed-requests counter: a u32 kept as two u16 halves, saturating at 2**32 - 1.
-    # Cold path, so a call is fine here.
+def _fail(mem, tr: int):
     w = ptr16(mem)
-    tr = t >> 1
     lo = int(w[tr + 4]) + 1
     if lo <= 0xFFFF:
         w[tr + 4] = lo
@@ -30,12 +36,12 @@ def _fail(mem, t: int):
 
 
 @micropython.viper
-def allocate(mem, t: int, shift: int, size: int, align: int) -> int:
+def allocate(mem, tr: int, s1: int, size: int, align: int) -> int:
+    if size < 1 or align < 1 or align & (align - 1):
+        return -3
     w = ptr16(mem)
-    s1 = shift - 1
-    tr = t >> 1
     if w[tr + 1]:
-        _fail(mem, t)
+        _fail(mem, tr)
         return -1
     prev = -1
     cur = int(w[tr])
@@ -59,7 +65,6 @@ def allocate(mem, t: int, shift: int, size: int, align: int) -> int:
                 w[prev << s1] = nxt
             elif nxt:
                 w[tr] = nxt
-                w[tr + 1] = 0
             else:
                 w[tr] = 0
                 w[tr + 1] = 0xFFFF
@@ -69,20 +74,17 @@ def allocate(mem, t: int, shift: int, size: int, align: int) -> int:
                 w[tr + 3] = u
             return start
         if not nxt:
-            _fail(mem, t)
+            _fail(mem, tr)
             return -1
         prev = cur
         cur = nxt
 
 
 @micropython.viper
-def release(mem, t: int, shift: int, lo: int, idx: int, size: int) -> int:
-    w = ptr16(mem)
-    s1 = shift - 1
-    tr = t >> 1
-    if lo < 0 or lo > idx or size < 1 or idx + size > (t >> shift):
+def release(mem, tr: int, s1: int, lo: int, idx: int, size: int) -> int:
+    if lo < 0 or lo > idx or size < 1 or idx + size > (tr >> s1):
         return -3
-    # _neighbours(), inlined
+    w = ptr16(mem)
     prev = -1
     cur = -1
     if not w[tr + 1]:
@@ -101,8 +103,7 @@ def release(mem, t: int, shift: int, lo: int, idx: int, size: int) -> int:
     if cur >= 0 and cur < idx + size:
         return -2
     w[tr + 2] = int(w[tr + 2]) - size
-    end = idx + size
-    if cur == end:
+    if cur == idx + size:
         h = cur << s1
         size += int(w[h + 1])
         cur = int(w[h])
@@ -125,12 +126,10 @@ def release(mem, t: int, shift: int, lo: int, idx: int, size: int) -> int:
 
 
 @micropython.viper
-def grow(mem, t: int, shift: int, idx: int, old: int, new: int, mode: int) -> int:
-    w = ptr16(mem)
-    s1 = shift - 1
-    tr = t >> 1
-    if idx < 0 or old < 1 or idx + old > (t >> shift):
+def grow(mem, tr: int, s1: int, idx: int, old: int, new: int, mode: int) -> int:
+    if idx < 0 or old < 1 or new <= old or idx + old > (tr >> s1):
         return -3
+    w = ptr16(mem)
     prev = -1
     cur = -1
     if not w[tr + 1]:
@@ -141,9 +140,8 @@ def grow(mem, t: int, shift: int, idx: int, old: int, new: int, mode: int) -> in
             if not cur:
                 cur = -1
                 break
-    if prev >= 0:
-        if prev + int(w[(prev << s1) + 1]) > idx:
-            return -2
+    if prev >= 0 and prev + int(w[(prev << s1) + 1]) > idx:
+        return -2
     if cur >= 0 and cur < idx + old:
         return -2
     avail = 0
@@ -153,7 +151,7 @@ def grow(mem, t: int, shift: int, idx: int, old: int, new: int, mode: int) -> in
     if take > avail:
         if mode:
             if mode == 1:
-                _fail(mem, t)
+                _fail(mem, tr)
             return -1
         take = avail
     if take <= 0:
@@ -169,7 +167,6 @@ def grow(mem, t: int, shift: int, idx: int, old: int, new: int, mode: int) -> in
         w[prev << s1] = nxt
     elif nxt:
         w[tr] = nxt
-        w[tr + 1] = 0
     else:
         w[tr] = 0
         w[tr + 1] = 0xFFFF
@@ -181,17 +178,108 @@ def grow(mem, t: int, shift: int, idx: int, old: int, new: int, mode: int) -> in
 
 
 @micropython.viper
-def reset(mem, t: int, shift: int):
+def reset(mem, tr: int, s1: int):
     w = ptr16(mem)
-    tr = t >> 1
     w[0] = 0
-    w[1] = t >> shift
+    w[1] = tr >> s1
     w[tr] = 0
     w[tr + 1] = 0
     w[tr + 2] = 0
 
 
-@micropython.viper
-def addressof(buf) -> int:
-    # Fallback for ports without uctypes: the buffer protocol gives the address.
-    return int(ptr8(buf))
+# -- native twins of Stalloc's hot methods (heap.py installs them on the class) --------
+# The pure twins check isinstance(..., int); here viper's argument conversion raises the
+# TypeError for floats instead, and the range guards keep bigints out of the kernels.
+# One attribute load and an unpack of Stalloc._hot replace a dozen attribute loads.
+
+
+@micropython.native
+def allocate_blocks(self, size, align=1):
+    k, tr, s1, _, _, _, _, _, _ = self._hot
+    i = -3
+    if 0 < size < 65536 and 0 < align < 65536:
+        i = allocate(k, tr, s1, size, align)
+        if i >= 0:
+            return i
+    return self._allocate_blocks_slow(i, size, align)
+
+
+@micropython.native
+def deallocate_blocks(self, index, size):
+    k, tr, s1, _, _, _, _, _, _ = self._hot
+    r = -3
+    if -1 < index < 65536 and 0 < size < 65536:
+        r = release(k, tr, s1, index, index, size)
+        if not r:
+            return
+    self._refuse(r, index, size)
+
+
+@micropython.native
+def alloc(self, nbytes, align=1):
+    k, tr, s1, shift, bmask, top, mv, live, _ = self._hot
+    i = -3
+    if 0 < nbytes <= top and 0 < align < 65536 and not align & (align - 1):
+        n = (nbytes + bmask) >> shift
+        i = allocate(k, tr, s1, n, (align + bmask) >> shift)
+        if i >= 0:
+            try:
+                off = i << shift
+                view = mv[off : off + nbytes]
+                live[i] = view
+                return view
+            except MemoryError as e:  # the GC heap cannot hold the view: undo
+                live.pop(i, None)
+                release(k, tr, s1, i, i, n)
+                raise e
+    return self._alloc_slow(i, nbytes, align)
+
+
+@micropython.native
+def free(self, view):
+    k, tr, s1, shift, bmask, _, _, live, base = self._hot
+    i = (addressof(view) - base) >> shift
+    if live.get(i) is view:
+        if not release(k, tr, s1, i, i, (len(view) + bmask) >> shift):
+            del live[i]
+            return
+    self._free_refused(view)
+
+
+# -- native twins of heap.py's locked-call helpers (SyncStalloc) -------------------------
+
+
+@micropython.native
+def locked0(sync, fn):
+    sync._acquire()
+    try:
+        return fn(sync._heap)
+    finally:
+        sync._lock.release()
+
+
+@micropython.native
+def locked1(sync, fn, a):
+    sync._acquire()
+    try:
+        return fn(sync._heap, a)
+    finally:
+        sync._lock.release()
+
+
+@micropython.native
+def locked2(sync, fn, a, b):
+    sync._acquire()
+    try:
+        return fn(sync._heap, a, b)
+    finally:
+        sync._lock.release()
+
+
+@micropython.native
+def locked3(sync, fn, a, b, c):
+    sync._acquire()
+    try:
+        return fn(sync._heap, a, b, c)
+    finally:
+        sync._lock.release()

@@ -10,17 +10,18 @@ Layout of the backing bytearray (L * B + 12 bytes, fixed at construction)::
                             u16 next     index of the next run, 0 = end of list
                             u16 length   blocks in this run
     offset L * B        trailer (stalloc's 4-byte base header, then diagnostics):
-                        +0  u16 first    index of the first run (meaningless while OOM)
+                        +0  u16 first    index of the first run (0 while OOM)
                         +2  u16 oom      0xFFFF when no block is free, else 0
                         +4  u16 used     blocks allocated
                         +6  u16 peak     highest `used` ever
-                        +8  u32 failed   failed requests (saturating)
+                        +8  u32 failed   failed requests, as two u16 halves, low first
 
-All fields are little-endian. Runs are kept sorted by index and fully coalesced: no two
-runs touch. Index 0 can only be the first run, which is why `next == 0` can mean "end".
-Because the data region starts at offset 0 of a bytearray, a block index that is a
-multiple of k is aligned to k * B bytes from the heap's start; the start itself is
-aligned to at least 8 bytes on both runtimes (16 on 64-bit CPython and MicroPython).
+Fields are in the machine's native byte order, as in the crate (little-endian on every
+MicroPython target and on x86 and ARM hosts). Runs are sorted by index and fully
+coalesced: no two runs touch. Index 0 can only be the first run, which is why
+`next == 0` can mean "end". Because the data region starts at offset 0 of a bytearray,
+a block index that is a multiple of k is aligned to k * B bytes from the heap's start;
+the start itself is aligned to at least 8 bytes on both runtimes.
 
 Two APIs over the same blocks:
 
@@ -31,13 +32,16 @@ Two APIs over the same blocks:
   entry per live view (block index -> view), bounded by L and dropped on free, so that
   a view can be checked and freed exactly; each view is one small GC object.
 
-Costs: F is the number of free runs (F <= (L + 1) // 2). Allocation, free, shrink and
-grow walk the free list: O(F). is_oom, is_empty and clear are O(1); stats and check are
-O(F) (check also O(live views)).
+Costs, with F the number of free runs (F <= (L + 1) // 2): allocating, freeing,
+shrinking and growing walk the free list, O(F); is_oom, is_empty and clear are O(1);
+stats and check are O(F), check also O(live views).
+
+On MicroPython with the native emitter the kernels and the four hottest methods run as
+viper/native twins from _viper.py; elsewhere everything runs as written here.
 """
 
 from ._allocator import Allocator, AllocError, check_align, check_count
-from ._compat import IS_MPY, addressof, get_ident, heap_kernels, new_lock, release
+from ._compat import IS_MPY, addressof, get_ident, heap_kernels, new_lock, release, u16_view
 from ._kernel import (
     FREED,
     GROW_EXACT,
@@ -59,42 +63,34 @@ _release = _kernels.release
 _grow = _kernels.grow
 _reset = _kernels.reset
 
-# Largest alignment worth passing to a kernel: indexes are u16, so any power of two
-# above 65535 only admits index 0, exactly like 65536 does.
-_MAX_ALIGN = 65536
+ACCELERATED = _kernels.TAKES_BYTEARRAY  # True when the viper kernels are in use
 
-ACCELERATED = _kernels.__name__.endswith("_viper")
+# Kernel arguments stay below this on the fast paths: indexes are u16, and viper would
+# silently truncate a bigint. Larger values take the slow paths, which clamp them.
+_FAST_LIMIT = 65536
 
 
 class HeapStats:
-    """A snapshot of a heap's diagnostics (o1heap's, plus free-run shape).
+    """A snapshot of a heap's diagnostics (o1heap's, plus the shape of free space).
 
     Counts are in blocks unless the name says bytes. `peak_used` and `failed` survive
-    clear(); `failed` counts every AllocError the heap raised (saturates at 2**32 - 1).
+    clear(); `failed` counts every AllocError the heap raised (saturating at 2**32 - 1).
+    `footprint` is the bytes of backing storage; `live_views` the byte-API views out.
     """
 
     def __init__(
-        self,
-        blocks,
-        block_size,
-        used,
-        free_runs,
-        largest_free_run,
-        peak,
-        failed,
-        footprint,
-        live_views,
+        self, blocks, block_size, used, free_runs, largest, peak, failed, footprint, views
     ):
         self.blocks = blocks
         self.block_size = block_size
         self.used = used
         self.free = blocks - used
         self.free_runs = free_runs
-        self.largest_free_run = largest_free_run
+        self.largest_free_run = largest
         self.peak_used = peak
         self.failed = failed
         self.footprint = footprint
-        self.live_views = live_views
+        self.live_views = views
 
     def __repr__(self):
         return (
@@ -113,10 +109,6 @@ class HeapStats:
                 self.live_views,
             )
         )
-
-
-def _u16(m, o):
-    return m[o] | (m[o + 1] << 8)
 
 
 class Stalloc(Allocator):
@@ -142,14 +134,30 @@ class Stalloc(Allocator):
         self._block = B
         self._shift = shift
         self._bmask = B - 1
-        self._top = L << shift  # byte offset of the trailer
+        self._top = L << shift  # bytes in the data region = byte offset of the trailer
+        self._tr = self._top >> 1  # the same in u16 items
+        self._s1 = shift - 1  # block index -> u16 index of its header
         self._mem = bytearray(self._top + TRAILER)
         self._mv = memoryview(self._mem)
+        self._w = u16_view(self._mem)  # for the diagnostics below
+        self._k = self._mem if ACCELERATED else self._w  # what the kernels take
         self._base = addressof(self._mem)
         self._live = {}  # byte API: block index -> the view handed out for it
-        _reset(self._mem, self._top, shift)
+        # Everything the native fast paths (_viper.py) need, loaded with one lookup.
+        self._hot = (
+            self._k,
+            self._tr,
+            self._s1,
+            shift,
+            self._bmask,
+            self._top,
+            self._mv,
+            self._live,
+            self._base,
+        )
+        _reset(self._k, self._tr, self._s1)
 
-    # -- geometry ------------------------------------------------------------------
+    # -- geometry ----------------------------------------------------------------------
 
     @property
     def blocks(self):
@@ -166,33 +174,40 @@ class Stalloc(Allocator):
         """Bytes of backing storage: L * B + 12, fixed for the heap's lifetime."""
         return len(self._mem)
 
-    # -- integer API ---------------------------------------------------------------
+    # -- integer API -------------------------------------------------------------------
 
     def allocate_blocks(self, size, align=1):
         """Allocate `size` blocks; return the index of the first.
 
         First fit: the lowest index that is a multiple of `align` (in blocks, a power of
         two) where `size` consecutive blocks are free. O(F), allocates nothing.
-        Raises AllocError if no such run exists (heap unchanged except the failed
-        counter), TypeError / ValueError for a size < 1, non-int or a bad alignment.
+        Raises AllocError if there is no such run (heap unchanged but the failed
+        counter), TypeError / ValueError for a non-int, size < 1 or a bad alignment.
         """
-        if 0 < size <= self._nblocks and align == 1:
-            # `size | 0` raises TypeError for a float before the kernel sees it.
-            i = _allocate(self._mem, self._top, self._shift, size | 0, 1)
+        i = RANGE
+        if (
+            isinstance(size, int)
+            and isinstance(align, int)
+            and 0 < size < _FAST_LIMIT
+            and 0 < align < _FAST_LIMIT
+        ):
+            i = _allocate(self._k, self._tr, self._s1, size, align)
             if i >= 0:
                 return i
-            raise AllocError("no run of %d free blocks" % size)
-        return self._allocate_blocks_slow(size, align)
+        return self._allocate_blocks_slow(i, size, align)
 
-    def _allocate_blocks_slow(self, size, align):
+    def _allocate_blocks_slow(self, code, size, align):
+        # The fast path refused (code) or did not apply (RANGE): name the bad argument,
+        # or retry with values clamped into the kernels' range.
         check_count(size, "size")
         check_align(align)
-        if size > self._nblocks:
-            size = self._nblocks + 1  # cannot fit; still counted as a failed request
-        i = _allocate(self._mem, self._top, self._shift, size, min(align, _MAX_ALIGN))
-        if i < 0:
-            raise AllocError("no run of %d free blocks at alignment %d" % (size, align))
-        return i
+        if code == RANGE:
+            code = _allocate(
+                self._k, self._tr, self._s1, min(size, self._nblocks + 1), min(align, 65536)
+            )
+            if code >= 0:
+                return code
+        raise AllocError("no run of %d free blocks at alignment %d" % (size, align))
 
     def deallocate_blocks(self, index, size):
         """Free `size` blocks starting at `index`, merging with neighbouring free runs.
@@ -202,12 +217,17 @@ class Stalloc(Allocator):
         allocated). Like stalloc, the heap keeps no per-allocation sizes: freeing a
         different size than was allocated is only caught where it reaches free blocks.
         """
-        if 0 <= index and 0 < size and index + size <= self._nblocks:
-            r = _release(self._mem, self._top, self._shift, index | 0, index, size | 0)
+        r = RANGE
+        if (
+            isinstance(index, int)
+            and isinstance(size, int)
+            and -1 < index < _FAST_LIMIT
+            and 0 < size < _FAST_LIMIT
+        ):
+            r = _release(self._k, self._tr, self._s1, index, index, size)
             if not r:
                 return
-            self._raise(r, index, size)
-        self._check_range(index, size)
+        self._refuse(r, index, size)
 
     def shrink_in_place(self, index, old_size, new_size):
         """Give back the tail of an allocation: keep `new_size` of its `old_size` blocks.
@@ -220,27 +240,25 @@ class Stalloc(Allocator):
         check_count(new_size, "new_size")
         if new_size >= old_size:
             raise ValueError("shrink needs new_size < old_size (%d >= %d)" % (new_size, old_size))
-        r = _release(
-            self._mem, self._top, self._shift, index, index + new_size, old_size - new_size
-        )
+        r = _release(self._k, self._tr, self._s1, index, index + new_size, old_size - new_size)
         if r:
-            self._raise(r, index, old_size)
+            self._refuse(r, index, old_size)
 
     def grow_in_place(self, index, old_size, new_size):
         """Extend an allocation to `new_size` blocks without moving it, or fail.
 
         Succeeds only if the free run right behind the allocation holds the extra
         new_size - old_size blocks. O(F), allocates nothing. AllocError (heap unchanged
-        except the failed counter) if it does not; ValueError for bad sizes or ranges.
+        but the failed counter) if it does not; ValueError for bad sizes or ranges.
         """
         new_size = self._check_growth(index, old_size, new_size)
-        r = _grow(self._mem, self._top, self._shift, index, old_size, new_size, GROW_EXACT)
+        r = _grow(self._k, self._tr, self._s1, index, old_size, new_size, GROW_EXACT)
+        if r == OOM:
+            raise AllocError(
+                "cannot grow %d blocks at %d to %d in place" % (old_size, index, new_size)
+            )
         if r < 0:
-            if r == OOM:
-                raise AllocError(
-                    "cannot grow %d blocks at %d to %d in place" % (old_size, index, new_size)
-                )
-            self._raise(r, index, old_size)
+            self._refuse(r, index, old_size)
 
     def grow_up_to(self, index, old_size, new_size):
         """Extend an allocation in place by as much as is free behind it, up to new_size.
@@ -249,9 +267,9 @@ class Stalloc(Allocator):
         right behind). O(F), allocates nothing. ValueError for bad sizes or ranges.
         """
         want = self._check_growth(index, old_size, new_size)
-        r = _grow(self._mem, self._top, self._shift, index, old_size, want, GROW_UP_TO)
+        r = _grow(self._k, self._tr, self._s1, index, old_size, want, GROW_UP_TO)
         if r < 0:
-            self._raise(r, index, old_size)
+            self._refuse(r, index, old_size)
         return r
 
     def is_oom(self):
@@ -259,16 +277,15 @@ class Stalloc(Allocator):
 
         When False, allocate_blocks(1) succeeds (stalloc promised this and broke it, S1).
         """
-        return self._mem[self._top + T_OOM] != 0
+        return self._w[self._tr + T_OOM] != 0
 
     def is_empty(self):
         """True iff every block is free, so allocate_blocks(L) succeeds. O(1).
 
-        stalloc only looked at the first run's position (S3); this checks its length too.
+        stalloc only looked at where the first run starts (S3); this checks its length.
         """
-        m = self._mem
-        t = self._top
-        return not m[t + T_OOM] and not _u16(m, t + T_FIRST) and _u16(m, 2) == self._nblocks
+        w = self._w
+        return not w[self._tr + T_OOM] and not w[self._tr + T_FIRST] and w[1] == self._nblocks
 
     def clear(self):
         """Free everything at once. O(1) for the integer API, allocates nothing.
@@ -276,7 +293,7 @@ class Stalloc(Allocator):
         Every outstanding index and view becomes invalid; on CPython the views are
         released, so using one raises ValueError. peak_used and failed are kept.
         """
-        _reset(self._mem, self._top, self._shift)
+        _reset(self._k, self._tr, self._s1)
         live = self._live
         if live:
             if not IS_MPY:
@@ -284,36 +301,53 @@ class Stalloc(Allocator):
                     release(view)
             live.clear()
 
-    # -- byte API ------------------------------------------------------------------
+    # -- byte API ----------------------------------------------------------------------
 
     def alloc(self, nbytes, align=1):
         """A writable memoryview of exactly `nbytes` bytes, in ceil(nbytes / B) blocks.
 
         `align` (bytes, a power of two) is honoured relative to the heap's start, which
         is itself aligned to at least 8 bytes: up to that the address is aligned too.
-        Contents are not zeroed. O(F); allocates the view (one small GC object) and one
+        Contents are not zeroed. O(F); allocates the view (one small GC object) and a
         dict entry. AllocError if no run fits (heap unchanged but the failed counter);
-        TypeError / ValueError for nbytes < 1, non-int or bad alignment.
+        TypeError / ValueError for a non-int, nbytes < 1 or a bad alignment.
         """
-        if 0 < nbytes <= self._top and align == 1:
+        i = RANGE
+        if (
+            isinstance(nbytes, int)
+            and isinstance(align, int)
+            and 0 < nbytes <= self._top
+            and 0 < align < _FAST_LIMIT
+            and not align & (align - 1)
+        ):
             i = _allocate(
-                self._mem, self._top, self._shift, (nbytes + self._bmask) >> self._shift, 1
+                self._k,
+                self._tr,
+                self._s1,
+                (nbytes + self._bmask) >> self._shift,
+                (align + self._bmask) >> self._shift,
             )
             if i >= 0:
                 return self._hand_out(i, nbytes)
-        return self._alloc_slow(nbytes, align)
+        return self._alloc_slow(i, nbytes, align)
 
-    def _alloc_slow(self, nbytes, align):
+    def _alloc_slow(self, code, nbytes, align):
         check_count(nbytes, "nbytes")
         check_align(align)
-        blocks = (nbytes + self._bmask) >> self._shift
-        i = self.allocate_blocks(
-            min(blocks, self._nblocks + 1), min((align + self._bmask) >> self._shift, _MAX_ALIGN)
-        )
-        return self._hand_out(i, nbytes)
+        if code == RANGE:
+            code = _allocate(
+                self._k,
+                self._tr,
+                self._s1,
+                min((nbytes + self._bmask) >> self._shift, self._nblocks + 1),
+                min((align + self._bmask) >> self._shift, 65536),
+            )
+            if code >= 0:
+                return self._hand_out(code, nbytes)
+        raise AllocError("no room for %d bytes at alignment %d" % (nbytes, align))
 
     def _hand_out(self, i, nbytes):
-        # Blocks [i, ...) are allocated: make the view and remember it. If the GC heap
+        # Blocks from i on are allocated: make the view and remember it. If the GC heap
         # cannot hold the view or the dict entry, give the blocks back before raising.
         try:
             off = i << self._shift
@@ -322,9 +356,7 @@ class Stalloc(Allocator):
             return view
         except MemoryError:
             self._live.pop(i, None)
-            _release(
-                self._mem, self._top, self._shift, i, i, (nbytes + self._bmask) >> self._shift
-            )
+            _release(self._k, self._tr, self._s1, i, i, (nbytes + self._bmask) >> self._shift)
             raise
 
     def free(self, view):
@@ -335,18 +367,25 @@ class Stalloc(Allocator):
         On CPython the view is released: any later use raises ValueError.
         """
         i = (addressof(view) - self._base) >> self._shift
-        if self._live.get(i) is not view:
-            raise ValueError(
-                "not a live view of this heap (double free, foreign view, "
-                "or a copy/re-slice of the view)"
-            )
-        r = _release(
-            self._mem, self._top, self._shift, i, i, (len(view) + self._bmask) >> self._shift
+        if self._live.get(i) is view:
+            if not _release(
+                self._k, self._tr, self._s1, i, i, (len(view) + self._bmask) >> self._shift
+            ):
+                del self._live[i]
+                release(view)
+                return
+        self._free_refused(view)
+
+    def _free_refused(self, view):
+        i = (addressof(view) - self._base) >> self._shift
+        if self._live.get(i) is view:
+            # The view is registered but its blocks are (partly) free: they were freed
+            # through the integer API behind the byte API's back.
+            raise ValueError("the view's blocks were already freed with deallocate_blocks")
+        raise ValueError(
+            "not a live view of this heap (double free, a view of another allocator, "
+            "or a copy/re-slice of the view)"
         )
-        if r:
-            self._raise(r, i, (len(view) + self._bmask) >> self._shift)
-        del self._live[i]
-        release(view)
 
     def owns(self, view):
         """True iff `view` is a live view handed out by this heap. O(1)."""
@@ -362,8 +401,9 @@ class Stalloc(Allocator):
         Stays in place when the block count is unchanged, when shrinking, or when the
         free run behind it has room, provided the current position meets `align` (S7);
         otherwise moves within this heap and copies min(old, new) bytes (S5). The block
-        count is ceil(nbytes / B) (S4). O(F). AllocError leaves the old view valid and the
-        heap unchanged but the failed counter; ValueError for a view that is not live here.
+        count is ceil(nbytes / B) (S4). O(F). AllocError leaves the old view valid and
+        the heap unchanged but the failed counter; ValueError for a view that is not
+        live here.
         """
         if not self.owns(view):
             raise ValueError("not a live view of this heap")
@@ -373,14 +413,14 @@ class Stalloc(Allocator):
         i = (addressof(view) - self._base) >> shift
         old = (len(view) + self._bmask) >> shift
         new = min((nbytes + self._bmask) >> shift, self._nblocks + 1)
-        ablocks = min((align + self._bmask) >> shift, _MAX_ALIGN)
+        ablocks = min((align + self._bmask) >> shift, 65536)
         if i % ablocks == 0:
             if new < old:
-                r = _release(self._mem, self._top, shift, i, i + new, old - new)
+                r = _release(self._k, self._tr, self._s1, i, i + new, old - new)
                 if r:
-                    self._raise(r, i, old)
+                    self._refuse(r, i, old)
                 return self._replace(view, i, nbytes)
-            if new == old or _grow(self._mem, self._top, shift, i, old, new, GROW_PROBE) == new:
+            if new == old or _grow(self._k, self._tr, self._s1, i, old, new, GROW_PROBE) > 0:
                 return self._replace(view, i, nbytes)
         moved = self._hand_out(self.allocate_blocks(new, ablocks), nbytes)
         keep = min(len(view), nbytes)
@@ -393,107 +433,96 @@ class Stalloc(Allocator):
         return moved
 
     def _replace(self, view, i, nbytes):
-        # Same start block, new length: swap the registered view.
+        # Same first block, new length: register the new view, retire the old one.
         off = i << self._shift
         new_view = self._mv[off : off + nbytes]
         self._live[i] = new_view
         release(view)
         return new_view
 
-    # -- diagnostics ---------------------------------------------------------------
-
-    def stats(self):
-        """A HeapStats snapshot. O(F); allocates the result."""
-        m = self._mem
-        t = self._top
-        runs = 0
-        largest = 0
-        if not m[t + T_OOM]:
-            cur = _u16(m, t + T_FIRST)
-            while True:
-                h = cur << self._shift
-                n = _u16(m, h + 2)
-                runs += 1
-                if n > largest:
-                    largest = n
-                cur = _u16(m, h)
-                if not cur:
-                    break
-        failed = _u16(m, t + T_FAILED) | (_u16(m, t + T_FAILED + 2) << 16)
-        return HeapStats(
-            self._nblocks,
-            self._block,
-            _u16(m, t + T_USED),
-            runs,
-            largest,
-            _u16(m, t + T_PEAK),
-            failed,
-            len(m),
-            len(self._live),
-        )
+    # -- diagnostics -------------------------------------------------------------------
 
     def free_runs(self):
-        """The free runs as a list of (index, length), in address order. O(F)."""
-        m = self._mem
-        t = self._top
+        """The free runs as a list of (index, length) in address order. O(F)."""
+        w = self._w
+        tr = self._tr
+        s1 = self._s1
         runs = []
-        if not m[t + T_OOM]:
-            cur = _u16(m, t + T_FIRST)
+        if not w[tr + T_OOM]:
+            cur = w[tr + T_FIRST]
             while True:
-                h = cur << self._shift
-                runs.append((cur, _u16(m, h + 2)))
-                cur = _u16(m, h)
+                h = cur << s1
+                runs.append((cur, w[h + 1]))
+                cur = w[h]
                 if not cur:
                     break
         return runs
 
+    def stats(self):
+        """A HeapStats snapshot. O(F); allocates the result."""
+        w = self._w
+        tr = self._tr
+        runs = self.free_runs()
+        largest = 0
+        for _, n in runs:
+            if n > largest:
+                largest = n
+        return HeapStats(
+            self._nblocks,
+            self._block,
+            w[tr + T_USED],
+            len(runs),
+            largest,
+            w[tr + T_PEAK],
+            w[tr + T_FAILED] | (w[tr + T_FAILED + 1] << 16),
+            len(self._mem),
+            len(self._live),
+        )
+
     def check(self):
         """Recompute every invariant; raise RuntimeError naming the first that fails.
 
-        Checks the trailer, that runs are in bounds, sorted, non-empty and coalesced
+        Checks the trailer, that runs are in bounds, non-empty, sorted and coalesced
         (never touching), that the list ends, that free + used == L and peak >= used,
-        and that live views are where they claim, non-overlapping and not free.
+        and that live views sit where they claim, do not overlap and are not free.
         O(F + live views). Cheap enough to call after every operation in tests.
         """
-        m = self._mem
-        t = self._top
+        w = self._w
+        tr = self._tr
         L = self._nblocks
-        if len(m) != t + TRAILER or self._top != L * self._block:
-            raise RuntimeError("heap check: backing buffer resized")
-        oom = _u16(m, t + T_OOM)
-        used = _u16(m, t + T_USED)
-        peak = _u16(m, t + T_PEAK)
+        oom = w[tr + T_OOM]
+        used = w[tr + T_USED]
+        peak = w[tr + T_PEAK]
         if oom not in (0, 0xFFFF):
             raise RuntimeError("heap check: OOM marker is 0x%04x" % oom)
         if used > L or peak < used or peak > L:
             raise RuntimeError("heap check: used=%d peak=%d for %d blocks" % (used, peak, L))
         runs = []
+        free = 0
         if oom:
-            if _u16(m, t + T_FIRST):
+            if w[tr + T_FIRST]:
                 raise RuntimeError("heap check: OOM with a first-run index set")
         else:
-            cur = _u16(m, t + T_FIRST)
-            end = -1
+            cur = w[tr + T_FIRST]
+            end = -1  # where the previous run ends; the next must start after it
             while True:
                 if cur >= L:
                     raise RuntimeError("heap check: run index %d out of range" % cur)
                 if cur <= end:
                     raise RuntimeError(
-                        "heap check: run %d not after the previous run's end %d "
-                        "(unsorted, overlapping or not coalesced)" % (cur, end)
+                        "heap check: run %d does not start after the previous run's end "
+                        "%d (unsorted, overlapping or not coalesced)" % (cur, end)
                     )
-                h = cur << self._shift
-                n = _u16(m, h + 2)
+                h = cur << self._s1
+                n = w[h + 1]
                 if n < 1 or cur + n > L:
                     raise RuntimeError("heap check: run %d has length %d" % (cur, n))
                 runs.append((cur, n))
-                end = cur + n  # the next run must start strictly after this
-                cur = _u16(m, h)
+                free += n
+                end = cur + n
+                cur = w[h]
                 if not cur:
                     break
-        free = 0
-        for _, n in runs:
-            free += n
         if free + used != L:
             raise RuntimeError("heap check: %d free + %d used != %d blocks" % (free, used, L))
         self._check_views(runs)
@@ -505,11 +534,11 @@ class Stalloc(Allocator):
                 raise RuntimeError("heap check: live view at block %d moved" % i)
             spans.append((i, i + ((len(view) + self._bmask) >> self._shift)))
         spans.sort()
-        for k in range(1, len(spans)):
-            if spans[k][0] < spans[k - 1][1]:
-                raise RuntimeError("heap check: live views overlap at block %d" % spans[k][0])
         r = 0
-        for lo, hi in spans:
+        for k in range(len(spans)):
+            lo, hi = spans[k]
+            if k and lo < spans[k - 1][1]:
+                raise RuntimeError("heap check: live views overlap at block %d" % lo)
             while r < len(runs) and runs[r][0] + runs[r][1] <= lo:
                 r += 1
             if r < len(runs) and runs[r][0] < hi:
@@ -538,10 +567,10 @@ class Stalloc(Allocator):
             s.free_runs,
         )
 
-    # -- errors --------------------------------------------------------------------
+    # -- argument errors -----------------------------------------------------------------
 
     def _check_range(self, index, size):
-        # Raise the right error for an (index, size) that failed the fast range test.
+        # TypeError / ValueError unless blocks [index, index + size) lie in the heap.
         if not isinstance(index, int):
             raise TypeError("index must be an int, not %s" % type(index).__name__)
         check_count(size, "size")
@@ -555,61 +584,114 @@ class Stalloc(Allocator):
         check_count(new_size, "new_size")
         if new_size <= old_size:
             raise ValueError("grow needs new_size > old_size (%d <= %d)" % (new_size, old_size))
-        # Beyond the heap's end cannot fit; keep kernel arguments in machine-word range.
+        # Past the heap's end cannot fit anyway; keep kernel arguments in range.
         return min(new_size, self._nblocks + 1)
 
-    def _raise(self, code, index, size):
+    def _refuse(self, code, index, size):
+        # Raise the error a refused (index, size) call deserves; `code` from a kernel.
+        self._check_range(index, size)
         if code == FREED:
             raise ValueError(
-                "blocks %d..%d overlap free blocks (double free, or never "
-                "allocated)" % (index, index + size)
+                "blocks %d..%d overlap free blocks (double free, or never allocated)"
+                % (index, index + size)
             )
-        if code == RANGE:
-            raise ValueError("blocks %d..%d are outside the heap" % (index, index + size))
-        raise AllocError("no room for %d blocks" % size)
+        raise ValueError("bad block range %d..%d" % (index, index + size))
+
+
+if ACCELERATED:
+    # Native twins of the hot methods: same behaviour, no bytecode dispatch (_viper.py).
+    Stalloc.allocate_blocks = _kernels.allocate_blocks
+    Stalloc.deallocate_blocks = _kernels.deallocate_blocks
+    Stalloc.alloc = _kernels.alloc
+    Stalloc.free = _kernels.free
 
 
 class UnsafeStalloc(Stalloc):
-    """Stalloc without a lock, for a heap only one thread (and no interrupt) ever touches.
+    """Stalloc under the crate's name for a heap shared without a lock.
 
-    The same class as Stalloc under the crate's name: the crate needed a separate type to
-    mark it shareable; in Python nothing stops sharing, so the name is the warning.
-    Concurrent calls from two threads corrupt the free list (check() will tell).
+    The crate needed a separate type to mark a heap shareable; in Python nothing stops
+    sharing, so the name is the warning. Use it only where one thread (and no interrupt)
+    touches the heap at a time. Concurrent calls corrupt the free list (check() tells).
     """
+
+
+# -- locked calls for SyncStalloc ------------------------------------------------------
+# One helper per arity instead of *args, which would allocate a tuple per call. On
+# MicroPython they are replaced by native twins: a bytecode function with `try` gets its
+# frame from the GC heap on every call.
+
+
+def _locked0(sync, fn):
+    sync._acquire()
+    try:
+        return fn(sync._heap)
+    finally:
+        sync._lock.release()
+
+
+def _locked1(sync, fn, a):
+    sync._acquire()
+    try:
+        return fn(sync._heap, a)
+    finally:
+        sync._lock.release()
+
+
+def _locked2(sync, fn, a, b):
+    sync._acquire()
+    try:
+        return fn(sync._heap, a, b)
+    finally:
+        sync._lock.release()
+
+
+def _locked3(sync, fn, a, b, c):
+    sync._acquire()
+    try:
+        return fn(sync._heap, a, b, c)
+    finally:
+        sync._lock.release()
+
+
+if ACCELERATED:
+    _locked0 = _kernels.locked0
+    _locked1 = _kernels.locked1
+    _locked2 = _kernels.locked2
+    _locked3 = _kernels.locked3
 
 
 class _Locked:
     # Context manager returned by SyncStalloc.acquire_locked().
-    def __init__(self, owner):
-        self._owner = owner
+    def __init__(self, sync):
+        self._sync = sync
 
     def __enter__(self):
-        owner = self._owner
-        owner._acquire()
-        owner._holder = get_ident()
-        return owner._heap
+        sync = self._sync
+        sync._acquire()
+        sync._holder = get_ident()
+        return sync._heap
 
     def __exit__(self, exc_type, exc, tb):
         # Runs on exceptions too: the lock is never left held (stalloc's S6).
-        owner = self._owner
-        owner._holder = None
-        owner._lock.release()
+        sync = self._sync
+        sync._holder = None
+        sync._lock.release()
 
 
 class SyncStalloc(Allocator):
     """A Stalloc behind a lock, safe to share between threads.
 
-    Every call takes the lock (CPython `threading`, MicroPython `_thread`). To batch
-    calls under one acquisition, use `with heap.acquire_locked() as h:` and call h.
-    Calling this object's own methods inside that block raises RuntimeError instead of
-    deadlocking. The lock is released when a call raises. Not for interrupt handlers:
-    see the board critical-section variant for that.
+    Every call takes the lock (CPython `threading`, MicroPython `_thread`) and releases
+    it also when the call raises. To batch calls under one acquisition use
+    `with heap.acquire_locked() as h:` and call h; calling this object's own methods
+    inside that block raises RuntimeError instead of deadlocking. Not for interrupt
+    handlers: a lock cannot be waited for there.
     """
 
     def __init__(self, L, B):
         self._heap = UnsafeStalloc(L, B)
         self._lock = new_lock()
-        self._holder = None
+        self._holder = None  # thread inside acquire_locked(), if any
 
     def _acquire(self):
         if not self._lock.acquire(0):
@@ -622,7 +704,7 @@ class SyncStalloc(Allocator):
     def acquire_locked(self):
         """`with heap.acquire_locked() as h:` holds the lock for the whole block.
 
-        h is the underlying UnsafeStalloc; it must not escape the block.
+        h is the underlying UnsafeStalloc; it must not be used after the block.
         """
         return _Locked(self)
 
@@ -639,120 +721,52 @@ class SyncStalloc(Allocator):
         return self._heap.footprint
 
     def allocate_blocks(self, size, align=1):
-        self._acquire()
-        try:
-            return self._heap.allocate_blocks(size, align)
-        finally:
-            self._lock.release()
+        return _locked2(self, Stalloc.allocate_blocks, size, align)
 
     def deallocate_blocks(self, index, size):
-        self._acquire()
-        try:
-            return self._heap.deallocate_blocks(index, size)
-        finally:
-            self._lock.release()
+        return _locked2(self, Stalloc.deallocate_blocks, index, size)
 
     def shrink_in_place(self, index, old_size, new_size):
-        self._acquire()
-        try:
-            return self._heap.shrink_in_place(index, old_size, new_size)
-        finally:
-            self._lock.release()
+        return _locked3(self, Stalloc.shrink_in_place, index, old_size, new_size)
 
     def grow_in_place(self, index, old_size, new_size):
-        self._acquire()
-        try:
-            return self._heap.grow_in_place(index, old_size, new_size)
-        finally:
-            self._lock.release()
+        return _locked3(self, Stalloc.grow_in_place, index, old_size, new_size)
 
     def grow_up_to(self, index, old_size, new_size):
-        self._acquire()
-        try:
-            return self._heap.grow_up_to(index, old_size, new_size)
-        finally:
-            self._lock.release()
+        return _locked3(self, Stalloc.grow_up_to, index, old_size, new_size)
 
     def is_oom(self):
-        self._acquire()
-        try:
-            return self._heap.is_oom()
-        finally:
-            self._lock.release()
+        return _locked0(self, Stalloc.is_oom)
 
     def is_empty(self):
-        self._acquire()
-        try:
-            return self._heap.is_empty()
-        finally:
-            self._lock.release()
+        return _locked0(self, Stalloc.is_empty)
 
     def clear(self):
-        self._acquire()
-        try:
-            return self._heap.clear()
-        finally:
-            self._lock.release()
+        return _locked0(self, Stalloc.clear)
 
     def alloc(self, nbytes, align=1):
-        self._acquire()
-        try:
-            return self._heap.alloc(nbytes, align)
-        finally:
-            self._lock.release()
+        return _locked2(self, Stalloc.alloc, nbytes, align)
 
     def free(self, view):
-        self._acquire()
-        try:
-            return self._heap.free(view)
-        finally:
-            self._lock.release()
+        return _locked1(self, Stalloc.free, view)
 
     def realloc(self, view, nbytes, align=1):
-        self._acquire()
-        try:
-            return self._heap.realloc(view, nbytes, align)
-        finally:
-            self._lock.release()
+        return _locked3(self, Stalloc.realloc, view, nbytes, align)
 
     def owns(self, view):
-        self._acquire()
-        try:
-            return self._heap.owns(view)
-        finally:
-            self._lock.release()
-
-    def stats(self):
-        self._acquire()
-        try:
-            return self._heap.stats()
-        finally:
-            self._lock.release()
+        return _locked1(self, Stalloc.owns, view)
 
     def free_runs(self):
-        self._acquire()
-        try:
-            return self._heap.free_runs()
-        finally:
-            self._lock.release()
+        return _locked0(self, Stalloc.free_runs)
+
+    def stats(self):
+        return _locked0(self, Stalloc.stats)
 
     def check(self):
-        self._acquire()
-        try:
-            return self._heap.check()
-        finally:
-            self._lock.release()
+        return _locked0(self, Stalloc.check)
 
     def __str__(self):
-        self._acquire()
-        try:
-            return str(self._heap)
-        finally:
-            self._lock.release()
+        return _locked0(self, Stalloc.__str__)
 
     def __repr__(self):
-        self._acquire()
-        try:
-            return repr(self._heap).replace("UnsafeStalloc", "SyncStalloc", 1)
-        finally:
-            self._lock.release()
+        return "<SyncStalloc %d x %d B>" % (self._heap.blocks, self._heap.block_size)
