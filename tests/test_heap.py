@@ -1,8 +1,9 @@
 # The block heap's integer API: construction, Debug text, errors, and one named test per
 # stalloc defect (S1-S8) this port fixes. Portable: pytest and tools/upytest.py.
 
-from _util import fails_cleanly, raises, rejects, snapshot
 from stalloc import AllocError, Stalloc, SyncStalloc, UnsafeStalloc
+
+from _util import fails_cleanly, raises, rejects, snapshot
 
 
 def test_new_heap_is_one_free_run():

@@ -1,0 +1,241 @@
+# The block heap's byte API: alloc/free/realloc/scoped over memoryviews, including
+# stalloc's realloc defects S4, S5 and S7. Portable: pytest and tools/upytest.py.
+
+from stalloc import AllocError, Stalloc
+from stalloc._compat import addressof
+
+from _util import IS_MPY, fails_cleanly, fill, raises, rejects, verify
+
+
+def block_of(heap, view):
+    return (addressof(view) - addressof(heap._mem)) // heap.block_size
+
+
+def test_alloc_returns_exact_length_writable_view():
+    h = Stalloc(8, 16)
+    v = h.alloc(20)
+    assert len(v) == 20
+    v[:] = b"0123456789abcdefghij"
+    assert bytes(v) == b"0123456789abcdefghij"
+    assert h.stats().used == 2  # ceil(20 / 16)
+    assert h.stats().live_views == 1
+    h.free(v)
+    assert h.is_empty() and h.stats().live_views == 0
+
+
+def test_views_never_overlap_and_keep_contents():
+    h = Stalloc(64, 8)
+    views = []
+    for k in range(1, 12):
+        v = h.alloc(k * 3)
+        fill(v, k)
+        views.append((v, k))
+    for v, k in views:
+        assert verify(v, k)
+    for v, _ in views[::2]:
+        h.free(v)
+    h.check()
+    for v, k in views[1::2]:
+        assert verify(v, k)
+
+
+def test_alignment_is_relative_to_heap_start_and_absolute_up_to_8():
+    h = Stalloc(64, 4)
+    h.alloc(1)  # block 0 taken, so aligned requests must skip ahead
+    for align in (8, 16, 32, 64):
+        v = h.alloc(5, align)
+        off = addressof(v) - addressof(h._mem)
+        assert off % align == 0
+        h.free(v)
+    for align in (1, 2, 4, 8):
+        v = h.alloc(3, align)
+        assert addressof(v) % align == 0  # the heap's start is itself 8-aligned
+        h.free(v)
+
+
+def test_heap_start_is_aligned_on_this_runtime():
+    # The docs promise at least 8; record what the runtime really gives.
+    for L in (1, 7, 100):
+        assert addressof(Stalloc(L, 4)._mem) % 8 == 0
+
+
+def test_alloc_failures_and_bad_arguments():
+    h = Stalloc(4, 8)
+    fails_cleanly(h, h.alloc, 33)  # one byte more than the heap
+    fails_cleanly(h, h.alloc, 1 << 80)
+    v = h.alloc(16)
+    fails_cleanly(h, h.alloc, 17)
+    rejects(ValueError, h, h.alloc, 0)
+    rejects(ValueError, h, h.alloc, -5)
+    rejects(ValueError, h, h.alloc, 4, 3)
+    rejects(ValueError, h, h.alloc, 4, 0)
+    rejects(TypeError, h, h.alloc, 4.0)
+    rejects(TypeError, h, h.alloc, "4")
+    rejects(TypeError, h, h.alloc, 4, None)
+    h.free(v)
+
+
+def test_large_alignment_only_fits_at_index_zero():
+    h = Stalloc(4, 8)
+    v = h.alloc(8, 1 << 20)
+    assert block_of(h, v) == 0
+    fails_cleanly(h, h.alloc, 8, 1 << 20)
+    h.free(v)
+
+
+def test_bad_frees_leave_heap_unchanged():
+    h = Stalloc(8, 8)
+    a = h.alloc(10)
+    b = h.alloc(10)
+    other = Stalloc(8, 8)
+    c = other.alloc(10)
+    rejects(ValueError, h, h.free, c)  # another heap's view
+    rejects(ValueError, h, h.free, a[0:10])  # a re-slice is not the view handed out
+    rejects(ValueError, h, h.free, memoryview(bytearray(10)))  # a foreign buffer
+    rejects(TypeError, h, h.free, 12)
+    h.free(a)
+    e = raises((ValueError, TypeError), h.free, a)  # double free
+    assert e is not None
+    assert not h.owns(a) and h.owns(b) and not h.owns(c) and not h.owns(None)
+    h.free(b)
+    other.free(c)
+    assert h.is_empty() and other.is_empty()
+
+
+def test_freed_view_is_dead_on_cpython():
+    if IS_MPY:
+        return  # MicroPython cannot release a memoryview: documented limitation
+    h = Stalloc(4, 8)
+    v = h.alloc(8)
+    h.free(v)
+    raises(ValueError, v.__getitem__, 0)
+    raises(ValueError, h.free, v)
+
+
+def test_free_refuses_a_view_whose_blocks_were_freed_by_index():
+    h = Stalloc(4, 8)
+    v = h.alloc(8)
+    h.deallocate_blocks(block_of(h, v), 1)  # mixing the APIs behind the view's back
+    rejects(ValueError, h, h.free, v)
+
+
+def test_realloc_grows_in_place_when_room_behind():
+    h = Stalloc(16, 8)
+    v = h.alloc(10)
+    fill(v, 3)
+    start = addressof(v)
+    w = h.realloc(v, 40)
+    assert addressof(w) == start and len(w) == 40
+    assert verify(w[:10], 3)
+    assert h.stats().used == 5
+    h.check()
+
+
+def test_realloc_moves_when_blocked_and_keeps_contents():
+    h = Stalloc(16, 8)
+    v = h.alloc(16)
+    fill(v, 9)
+    blocker = h.alloc(8)
+    w = h.realloc(v, 30)
+    assert block_of(h, w) == 3 and len(w) == 30
+    assert verify(w[:16], 9)
+    assert not h.owns(v) and h.owns(w)
+    assert h.free_runs() == [(0, 2), (7, 9)]
+    h.free(blocker)
+    h.free(w)
+    assert h.is_empty()
+
+
+def test_realloc_shrinks_in_place():
+    h = Stalloc(16, 8)
+    v = h.alloc(64)
+    fill(v, 5)
+    start = addressof(v)
+    w = h.realloc(v, 9)
+    assert addressof(w) == start and len(w) == 9
+    assert verify(w, 5)
+    assert h.free_runs() == [(2, 14)]
+
+
+def test_realloc_failure_keeps_old_view():
+    h = Stalloc(4, 8)
+    v = h.alloc(16)
+    fill(v, 1)
+    h.alloc(8)
+    fails_cleanly(h, h.realloc, v, 33)
+    assert h.owns(v) and verify(v, 1)
+    rejects(ValueError, h, h.realloc, v, 0)
+    rejects(ValueError, h, h.realloc, memoryview(bytearray(4)), 8)
+    h.check()
+
+
+def test_s4_realloc_rounds_partial_blocks_up():
+    # stalloc S4: realloc computed the old block count with floor division, leaking
+    # the partial block (or passing 0 blocks for sizes below B).
+    h = Stalloc(8, 4)
+    v = h.alloc(5)  # 2 blocks
+    w = h.realloc(v, 9)  # 3 blocks
+    assert h.stats().used == 3
+    x = h.realloc(w, 3)  # below one block
+    assert h.stats().used == 1
+    h.free(x)
+    assert h.is_empty()
+
+
+def test_s5_moving_shrink_copies_only_what_fits():
+    # stalloc S5: a shrink that had to move (new alignment) copied the old size into
+    # the smaller block, writing past it (over the heap's end in the crate's case).
+    h = Stalloc(8, 8)
+    a = h.alloc(16)  # blocks 0..1
+    pad = h.alloc(8)  # block 2: an overrun of the moved data would land here
+    fill(pad, 42)
+    v = h.alloc(24)  # blocks 3..5, not 2-block aligned
+    fill(v, 7)
+    tail = h.alloc(16)  # blocks 6..7
+    fill(tail, 99)
+    h.free(a)
+    w = h.realloc(v, 10, 16)  # 2 blocks at a 2-block-aligned index: moves to 0
+    assert block_of(h, w) == 0 and len(w) == 10
+    assert verify(w, 7)
+    assert verify(pad, 42) and verify(tail, 99)
+    assert h.free_runs() == [(3, 3)]
+    h.check()
+
+
+def test_s7_growth_in_place_respects_new_alignment():
+    # stalloc S7: grow_in_place was tried before checking the new alignment, so a grown
+    # block could be misaligned.
+    h = Stalloc(16, 8)
+    h.alloc(8)  # block 0
+    v = h.alloc(8)  # block 1, free space right behind it
+    w = h.realloc(v, 16, 16)  # room behind, but block 1 is not 2-block aligned
+    assert block_of(h, w) % 2 == 0
+    assert (addressof(w) - addressof(h._mem)) % 16 == 0
+    h.check()
+
+
+def test_scoped_frees_on_exit_and_on_exception():
+    h = Stalloc(8, 8)
+    with h.scoped(20) as v:
+        assert len(v) == 20 and h.stats().used == 3
+    assert h.is_empty()
+    try:
+        with h.scoped(8) as v:
+            raise KeyError("boom")
+    except KeyError:
+        pass
+    assert h.is_empty()
+    h.alloc(64)
+    scope = h.scoped(1)
+    raises(AllocError, scope.__enter__)
+    assert h.stats().live_views == 1
+
+
+def test_clear_retires_every_view():
+    h = Stalloc(8, 8)
+    views = [h.alloc(8) for _ in range(4)]
+    h.clear()
+    assert h.is_empty() and h.stats().live_views == 0
+    for v in views:
+        assert not h.owns(v)
+    h.check()

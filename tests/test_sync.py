@@ -1,0 +1,163 @@
+# SyncStalloc: threads on both runtimes (`_thread` exists on CPython and on the
+# MicroPython unix port, which runs threads without a GIL), the batching lock, and
+# stalloc's S6 (a lock left held after an exception).
+
+import _thread
+import time
+
+from stalloc import AllocError, SyncStalloc
+
+from _util import IS_MPY, Rng, fill, raises, verify
+
+
+def _lock_is_free(sh):
+    if sh._lock.acquire(0):
+        sh._lock.release()
+        return True
+    return False
+
+
+def _run_threads(n, target):
+    # Start n threads running target(k); wait for all; return the errors they raised.
+    state = {"done": 0, "errors": []}
+    guard = _thread.allocate_lock()
+
+    def body(k):
+        try:
+            target(k)
+        except Exception as e:  # reported to the main thread
+            with guard:
+                state["errors"].append(repr(e))
+        with guard:
+            state["done"] += 1
+
+    if not IS_MPY:
+        # CPython's GIL switches threads every 5 ms, too rarely to interleave calls
+        # that take microseconds; switch as often as possible so races can show.
+        import sys
+
+        interval = sys.getswitchinterval()
+        sys.setswitchinterval(1e-6)
+    try:
+        for k in range(n):
+            _thread.start_new_thread(body, (k,))
+        deadline = time.time() + 120
+        while state["done"] < n:
+            assert time.time() < deadline, "threads did not finish"
+            time.sleep(0.005)
+    finally:
+        if not IS_MPY:
+            sys.setswitchinterval(interval)
+    return state["errors"]
+
+
+def test_threads_hammering_one_heap_never_share_blocks():
+    sh = SyncStalloc(96, 16)
+
+    def worker(k):
+        rng = Rng(1000 + k)
+        mine = []  # (view or index, size, seed, is_view)
+        for step in range(250):
+            if mine and (len(mine) > 6 or rng.below(3) == 0):
+                item, size, seed, is_view = mine.pop(rng.below(len(mine)))
+                if is_view:
+                    assert verify(item, seed), "thread %d: view overwritten" % k
+                    sh.free(item)
+                else:
+                    sh.deallocate_blocks(item, size)
+                continue
+            seed = k * 1000 + step
+            try:
+                if rng.below(2):
+                    v = sh.alloc(rng.range(1, 80))
+                    fill(v, seed)
+                    mine.append((v, len(v), seed, True))
+                else:
+                    size = rng.range(1, 4)
+                    mine.append((sh.allocate_blocks(size), size, seed, False))
+            except AllocError:
+                pass
+        for item, size, seed, is_view in mine:
+            if is_view:
+                assert verify(item, seed), "thread %d: view overwritten" % k
+                sh.free(item)
+            else:
+                sh.deallocate_blocks(item, size)
+
+    errors = _run_threads(4, worker)
+    assert errors == [], errors
+    sh.check()
+    assert sh.is_empty()
+    assert _lock_is_free(sh)
+
+
+def test_acquire_locked_batches_and_detects_reentry():
+    sh = SyncStalloc(8, 8)
+    with sh.acquire_locked() as h:
+        a = h.allocate_blocks(2)
+        b = h.allocate_blocks(2)
+        raises(RuntimeError, sh.allocate_blocks, 1)  # would deadlock on a plain lock
+        h.deallocate_blocks(a, 2)
+        h.deallocate_blocks(b, 2)
+    assert _lock_is_free(sh)
+    assert sh.is_empty()
+
+
+def test_acquire_locked_blocks_other_threads():
+    sh = SyncStalloc(8, 8)
+    order = []
+
+    def other(_k):
+        sh.allocate_blocks(1)
+        order.append("other")
+
+    with sh.acquire_locked() as h:
+        h.allocate_blocks(1)
+        _thread.start_new_thread(other, (0,))
+        time.sleep(0.05)
+        order.append("holder")
+    deadline = time.time() + 10
+    while len(order) < 2 and time.time() < deadline:
+        time.sleep(0.005)
+    assert order == ["holder", "other"]
+
+
+def test_s6_lock_released_after_exceptions():
+    # stalloc S6: a panic while holding the guard poisoned the mutex and the next call
+    # was undefined behaviour. Here the lock is released on every exception path.
+    sh = SyncStalloc(8, 8)
+    try:
+        with sh.acquire_locked() as h:
+            h.allocate_blocks(1)
+            raise KeyError("user code failed while holding the lock")
+    except KeyError:
+        pass
+    assert _lock_is_free(sh)
+    raises(ValueError, sh.deallocate_blocks, 5, 1)  # a refused call
+    assert _lock_is_free(sh)
+    raises(AllocError, sh.allocate_blocks, 9)  # a failed allocation
+    assert _lock_is_free(sh)
+    raises(TypeError, sh.alloc, "x")
+    assert _lock_is_free(sh)
+    assert sh.allocate_blocks(1) == 1  # and the heap still works
+
+
+def test_sync_heap_has_the_full_api():
+    sh = SyncStalloc(16, 8)
+    i = sh.allocate_blocks(2)
+    sh.grow_in_place(i, 2, 3)
+    assert sh.grow_up_to(i, 3, 4) == 4
+    sh.shrink_in_place(i, 4, 1)
+    v = sh.alloc(10)
+    assert sh.owns(v)
+    v = sh.realloc(v, 30)
+    with sh.scoped(8) as s:
+        assert len(s) == 8
+    sh.free(v)
+    sh.deallocate_blocks(i, 1)
+    assert sh.is_empty() and not sh.is_oom()
+    assert sh.stats().peak_used >= 4 and sh.free_runs() == [(0, 16)]
+    sh.check()
+    sh.clear()
+    assert (sh.blocks, sh.block_size, sh.footprint) == (16, 8, 16 * 8 + 12)
+    assert "SyncStalloc" in repr(sh)

