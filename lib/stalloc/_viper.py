@@ -188,8 +188,8 @@ def reset(mem, tr: int, s1: int):
 
 
 # -- native twins of Stalloc's hot methods (heap.py installs them on the class) --------
-# The pure twins check isinstance(..., int); here viper's argument conversion raises the
-# TypeError for floats instead, and the range guards keep bigints out of the kernels.
+# The guards let only ints in 0..65535 through (anything else takes the slow path, which
+# names the bad argument); viper would silently truncate a bigint.
 # One attribute load and an unpack of Stalloc._hot replace a dozen attribute loads.
 
 
@@ -197,7 +197,7 @@ def reset(mem, tr: int, s1: int):
 def allocate_blocks(self, size, align=1):
     k, tr, s1, _, _, _, _, _, _ = self._hot
     i = -3
-    if 0 < size < 65536 and 0 < align < 65536:
+    if not (size | align) >> 16:  # both in 0..65535: no bigint reaches viper
         i = allocate(k, tr, s1, size, align)
         if i >= 0:
             return i
@@ -208,7 +208,7 @@ def allocate_blocks(self, size, align=1):
 def deallocate_blocks(self, index, size):
     k, tr, s1, _, _, _, _, _, _ = self._hot
     r = -3
-    if -1 < index < 65536 and 0 < size < 65536:
+    if not (index | size) >> 16:  # both in 0..65535: no bigint reaches viper
         r = release(k, tr, s1, index, index, size)
         if not r:
             return

@@ -65,10 +65,6 @@ _reset = _kernels.reset
 
 ACCELERATED = _kernels.TAKES_BYTEARRAY  # True when the viper kernels are in use
 
-# Kernel arguments stay below this on the fast paths: indexes are u16, and viper would
-# silently truncate a bigint. Larger values take the slow paths, which clamp them.
-_FAST_LIMIT = 65536
-
 
 class HeapStats:
     """A snapshot of a heap's diagnostics (o1heap's, plus the shape of free space).
@@ -185,12 +181,8 @@ class Stalloc(Allocator):
         counter), TypeError / ValueError for a non-int, size < 1 or a bad alignment.
         """
         i = RANGE
-        if (
-            isinstance(size, int)
-            and isinstance(align, int)
-            and 0 < size < _FAST_LIMIT
-            and 0 < align < _FAST_LIMIT
-        ):
+        # Both in 0..65535 (`|` raises TypeError for non-ints); others take the slow path.
+        if not (size | align) >> 16:
             i = _allocate(self._k, self._tr, self._s1, size, align)
             if i >= 0:
                 return i
@@ -218,12 +210,7 @@ class Stalloc(Allocator):
         different size than was allocated is only caught where it reaches free blocks.
         """
         r = RANGE
-        if (
-            isinstance(index, int)
-            and isinstance(size, int)
-            and -1 < index < _FAST_LIMIT
-            and 0 < size < _FAST_LIMIT
-        ):
+        if not (index | size) >> 16:  # both in 0..65535, as in allocate_blocks
             r = _release(self._k, self._tr, self._s1, index, index, size)
             if not r:
                 return
@@ -317,7 +304,7 @@ class Stalloc(Allocator):
             isinstance(nbytes, int)
             and isinstance(align, int)
             and 0 < nbytes <= self._top
-            and 0 < align < _FAST_LIMIT
+            and 0 < align < 65536
             and not align & (align - 1)
         ):
             i = _allocate(
