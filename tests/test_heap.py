@@ -303,3 +303,21 @@ def test_s8_debug_size_is_what_footprint_says():
     # Here the footprint is documented, fixed and measured: L*B + 12.
     h = Stalloc(10, 8)
     assert h.footprint == 92 == len(snapshot(h))
+
+
+def test_map_draws_used_and_free_blocks():
+    h = Stalloc(10, 8)
+    h.allocate_blocks(3)
+    b = h.allocate_blocks(2)
+    h.allocate_blocks(1)
+    h.deallocate_blocks(b, 2)
+    assert h.map() == "###..#...."  # one character per block
+    assert h.map(width=5) == "#::.."  # pairs of blocks; ':' = partly used
+    assert h.map(width=4) == "#:.."  # groups of 3, the last one short
+    big = Stalloc(130, 4)
+    big.allocate_blocks(65)
+    assert big.map(width=64) == "#" * 21 + ":" + "." * 22  # groups of 3 blocks
+    h.allocate_blocks(2)
+    h.allocate_blocks(4)
+    assert h.map() == "#" * 10
+    raises(ValueError, h.map, 0)

@@ -445,6 +445,26 @@ class Stalloc(Allocator):
                     break
         return runs
 
+    def map(self, width=64):
+        """The heap as one line of text: '#' used, '.' free, one character per block.
+
+        With more than `width` blocks, each character stands for a group of
+        ceil(L / width) consecutive blocks (the last group may be shorter) and ':' marks
+        a group that is partly used. O(L); allocates the string.
+        """
+        check_count(width, "width")
+        L = self._nblocks
+        group = (L + width - 1) // width
+        free = bytearray(L)
+        for i, n in self.free_runs():
+            for k in range(i, i + n):
+                free[k] = 1
+        chars = []
+        for g in range(0, L, group):
+            nfree = sum(free[g : g + group])
+            chars.append("." if nfree == min(group, L - g) else "#" if nfree == 0 else ":")
+        return "".join(chars)
+
     def stats(self):
         """A HeapStats snapshot. O(F); allocates the result."""
         w = self._w
