@@ -402,13 +402,23 @@ class Stalloc(Allocator):
         new = min((nbytes + self._bmask) >> shift, self._nblocks + 1)
         ablocks = min((align + self._bmask) >> shift, 65536)
         if i % ablocks == 0:
+            # Try in place. Make the new view first: if the GC heap cannot hold it,
+            # nothing has changed yet.
+            off = i << shift
+            resized = self._mv[off : off + nbytes]
             if new < old:
                 r = _release(self._k, self._tr, self._s1, i, i + new, old - new)
-                if r:
-                    self._refuse(r, i, old)
-                return self._replace(view, i, nbytes)
-            if new == old or _grow(self._k, self._tr, self._s1, i, old, new, GROW_PROBE) > 0:
-                return self._replace(view, i, nbytes)
+            elif new > old:
+                r = _grow(self._k, self._tr, self._s1, i, old, new, GROW_PROBE)
+                r = 0 if r == new else r
+            else:
+                r = 0
+            if r == 0:
+                self._live[i] = resized  # an existing key: the dict does not grow
+                release(view)
+                return resized
+            if r != OOM:
+                self._refuse(r, i, old)
         moved = self._hand_out(self.allocate_blocks(new, ablocks), nbytes)
         keep = min(len(view), nbytes)
         try:
@@ -418,14 +428,6 @@ class Stalloc(Allocator):
             raise
         self.free(view)
         return moved
-
-    def _replace(self, view, i, nbytes):
-        # Same first block, new length: register the new view, retire the old one.
-        off = i << self._shift
-        new_view = self._mv[off : off + nbytes]
-        self._live[i] = new_view
-        release(view)
-        return new_view
 
     # -- diagnostics -------------------------------------------------------------------
 
