@@ -55,6 +55,20 @@ class Allocator:
         return _Scope(self, nbytes, align)
 
 
+def move(view, target, nbytes, align, owner):
+    """realloc by moving: a new view from `target`, min(old, new) bytes copied, the old
+    view freed by `owner`. An AllocError from `target` leaves everything as it was."""
+    moved = target.alloc(nbytes, align)
+    keep = min(len(view), nbytes)
+    try:
+        moved[:keep] = view if keep == len(view) else view[:keep]
+    except MemoryError:  # MicroPython could not allocate the slice of `view`
+        target.free(moved)
+        raise
+    owner.free(view)
+    return moved
+
+
 def check_count(value, what):
     # A size or count argument: an int >= 1 (TypeError / ValueError otherwise).
     if not isinstance(value, int):

@@ -8,7 +8,7 @@ used, S8). Every member follows the protocol in _allocator.py: alloc, free, real
 optional hard ceiling in bytes, so even the last allocator of a chain has a limit.
 """
 
-from ._allocator import Allocator, AllocError, check_align, check_count
+from ._allocator import Allocator, AllocError, check_align, check_count, move
 from ._compat import addressof, release
 
 # Alignment every bytearray payload already has on both runtimes (CPython's allocators
@@ -87,11 +87,7 @@ class System(Allocator):
         """
         if not self.owns(view):
             raise ValueError("not a live view of this System allocator")
-        moved = self.alloc(nbytes, align)
-        keep = min(len(view), nbytes)
-        moved[:keep] = view[:keep]
-        self.free(view)
-        return moved
+        return move(view, self, nbytes, align, self)
 
     def __repr__(self):
         return "<System used=%d limit=%s>" % (self.used, self.limit)
@@ -141,11 +137,7 @@ class AllocChain(Allocator):
             return owner.realloc(view, nbytes, align)
         except AllocError:
             pass
-        moved = self.alloc(nbytes, align)
-        keep = min(len(view), nbytes)
-        moved[:keep] = view[:keep]
-        owner.free(view)
-        return moved
+        return move(view, self, nbytes, align, owner)
 
     def members(self):
         """The chain's allocators in the order they are tried, nested chains flattened."""

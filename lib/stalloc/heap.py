@@ -40,7 +40,7 @@ On MicroPython with the native emitter the kernels and the four hottest methods 
 viper/native twins from _viper.py; elsewhere everything runs as written here.
 """
 
-from ._allocator import Allocator, AllocError, check_align, check_count
+from ._allocator import Allocator, AllocError, check_align, check_count, move
 from ._compat import IS_MPY, addressof, get_ident, heap_kernels, new_lock, release, u16_view
 from ._kernel import (
     FREED,
@@ -419,15 +419,7 @@ class Stalloc(Allocator):
                 return resized
             if r != OOM:
                 self._refuse(r, i, old)
-        moved = self._hand_out(self.allocate_blocks(new, ablocks), nbytes)
-        keep = min(len(view), nbytes)
-        try:
-            moved[:keep] = view if keep == len(view) else view[:keep]
-        except MemoryError:  # MicroPython could not allocate the slice of `view`
-            self.free(moved)
-            raise
-        self.free(view)
-        return moved
+        return move(view, self, nbytes, align, self)
 
     # -- diagnostics -------------------------------------------------------------------
 
