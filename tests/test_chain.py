@@ -108,6 +108,15 @@ def test_chain_realloc_falls_back_to_primary_when_fallback_is_full():
     assert heap.owns(w) and verify(w[:40], 3) and sys_.used == 0
 
 
+def test_chain_realloc_asks_each_member_once():
+    heap = Stalloc(4, 8)
+    chain = heap.chain(System(64))
+    v = chain.alloc(16)
+    chain.alloc(8)
+    w = chain.realloc(v, 40)  # the heap cannot grow or move it: one failed request
+    assert not heap.owns(w) and heap.stats().failed == 1
+
+
 def test_chain_full_everywhere_raises_and_changes_nothing():
     heap = Stalloc(2, 8)
     sys_ = System(8)

@@ -5,9 +5,9 @@
 import _thread
 import time
 
-from stalloc import AllocError, SyncStalloc
+from stalloc import AllocError, Stalloc, SyncStalloc
 
-from _util import IS_MPY, Rng, fill, raises, verify
+from _util import IS_MPY, Rng, SkipTest, fill, raises, verify
 
 
 def _lock_is_free(sh):
@@ -122,6 +122,29 @@ def test_acquire_locked_blocks_other_threads():
     assert order == ["holder", "other"]
 
 
+def test_reentry_from_the_same_thread_raises_instead_of_deadlocking():
+    # A signal handler or scheduled callback that interrupts a call on this heap and
+    # calls it again would wait forever for its own lock. Simulate the interrupted call
+    # by holding the lock the way every call does.
+    sh = SyncStalloc(8, 8)
+    sh._acquire()
+    try:
+        raises(RuntimeError, sh.allocate_blocks, 1)
+        raises(RuntimeError, sh.stats)
+    finally:
+        sh._release()
+    assert _lock_is_free(sh) and sh.is_empty()
+
+
+def test_sync_heap_offers_every_public_method_of_stalloc():
+    missing = [
+        name
+        for name in dir(Stalloc)
+        if not name.startswith("_") and not hasattr(SyncStalloc, name)
+    ]
+    assert missing == [], missing
+
+
 def test_s6_lock_released_after_exceptions():
     # stalloc S6: a panic while holding the guard poisoned the mutex and the next call
     # was undefined behaviour. Here the lock is released on every exception path.
@@ -161,3 +184,43 @@ def test_sync_heap_has_the_full_api():
     sh.clear()
     assert (sh.blocks, sh.block_size, sh.footprint) == (16, 8, 16 * 8 + 12)
     assert "SyncStalloc" in repr(sh)
+
+
+def test_scheduled_callbacks_reentering_a_sync_heap_never_deadlock():
+    # What a soft (hard=False) pin or timer IRQ does on a board: micropython.schedule.
+    if not IS_MPY:
+        raise SkipTest("micropython.schedule exists only on MicroPython")
+    from stalloc import heap
+
+    if not heap.ACCELERATED:
+        raise SkipTest("without the native emitter this can deadlock (see README)")
+    import micropython
+
+    sh = SyncStalloc(64, 16)
+    seen = {"ran": 0, "refused": 0, "stop": False}
+
+    def callback(_):
+        try:
+            sh.deallocate_blocks(sh.allocate_blocks(1), 1)
+            seen["ran"] += 1
+        except RuntimeError:
+            seen["refused"] += 1
+
+    def ticker(_k):
+        while not seen["stop"]:
+            try:
+                micropython.schedule(callback, 0)
+            except RuntimeError:  # the schedule queue is full
+                pass
+            time.sleep(0.001)
+
+    _thread.start_new_thread(ticker, (0,))
+    t0 = time.time()
+    while time.time() - t0 < 1.0:
+        for _ in range(100):
+            sh.free(sh.alloc(100))
+    seen["stop"] = True
+    time.sleep(0.01)
+    assert seen["ran"] + seen["refused"] > 0
+    sh.check()
+    assert sh.is_empty()

@@ -7,6 +7,8 @@
 #   owns(view) -> bool                  used by AllocChain to route free/realloc
 # Anything with these four methods can sit in a chain.
 
+from ._compat import is_int
+
 
 class AllocError(MemoryError):
     """Out of memory: no free space fits the request. The allocator is unchanged.
@@ -34,7 +36,14 @@ class _Scope:
     def __exit__(self, exc_type, exc, tb):
         view = self._view
         self._view = None
-        self._allocator.free(view)
+        if self._allocator.owns(view):
+            self._allocator.free(view)
+        elif exc_type is None:
+            # Never mask an exception from the block; otherwise say what went wrong.
+            raise RuntimeError(
+                "the scoped view was freed or reallocated inside its with block; "
+                "free the reallocated view yourself"
+            )
 
 
 class Allocator:
@@ -70,8 +79,9 @@ def move(view, target, nbytes, align, owner):
 
 
 def check_count(value, what):
-    # A size or count argument: an int >= 1 (TypeError / ValueError otherwise).
-    if not isinstance(value, int):
+    # A size or count argument: an int >= 1 (TypeError / ValueError otherwise). Bools
+    # count as ints on both runtimes, as they do in CPython.
+    if not is_int(value):
         raise TypeError("%s must be an int, not %s" % (what, type(value).__name__))
     if value < 1:
         raise ValueError("%s must be >= 1, got %d" % (what, value))
@@ -80,7 +90,7 @@ def check_count(value, what):
 
 def check_align(align):
     # An alignment: a power of two >= 1.
-    if not isinstance(align, int):
+    if not is_int(align):
         raise TypeError("align must be an int, not %s" % type(align).__name__)
     if align < 1 or align & (align - 1):
         raise ValueError("align must be a power of two >= 1, got %d" % align)

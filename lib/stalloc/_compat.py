@@ -17,20 +17,24 @@ except ImportError:  # CPython
 try:
     from _thread import allocate_lock as _allocate_lock
     from _thread import get_ident
-except ImportError:  # a MicroPython build without threads: nothing can race
+except ImportError:  # a MicroPython build without threads
 
     class _NoLock:
+        # Nothing can race, but a scheduled callback can still re-enter: keep the state
+        # so that SyncStalloc notices instead of working on a half-updated heap.
+        def __init__(self):
+            self._held = False
+
         def acquire(self, blocking=True, timeout=-1):
+            if self._held:
+                if blocking:
+                    raise RuntimeError("lock already held: waiting would never end")
+                return False
+            self._held = True
             return True
 
         def release(self):
-            pass
-
-        def __enter__(self):
-            return self
-
-        def __exit__(self, exc_type, exc, tb):
-            pass
+            self._held = False
 
     def _allocate_lock():
         return _NoLock()
@@ -39,15 +43,48 @@ except ImportError:  # a MicroPython build without threads: nothing can race
         return 0
 
 
-def new_lock():
-    """A non-reentrant lock: `threading`'s on CPython, `_thread`'s on MicroPython."""
-    return _allocate_lock()
+if isinstance(True, int):
+
+    def is_int(x):
+        return isinstance(x, int)
+
+else:  # MicroPython: bool is not an int subclass there, but behaves as 0 and 1
+
+    def is_int(x):
+        return isinstance(x, int) or x is True or x is False
+
+
+if IS_MPY:
+    # SyncStalloc records the holding thread itself, in native code where no scheduled
+    # callback can run between taking the lock and recording it (see _viper.locked*).
+    LOCK_KNOWS_OWNER = False
+
+    def new_lock():
+        """A plain lock from `_thread` (a stand-in on builds without threads)."""
+        return _allocate_lock()
+
+else:
+    from _thread import RLock as _RLock
+
+    # An RLock records its owner atomically as it is taken, so a signal handler that
+    # interrupts a call can tell that its own thread holds the lock. SyncStalloc never
+    # takes it twice: it asks _is_owned() first and refuses.
+    LOCK_KNOWS_OWNER = True
+
+    def new_lock():
+        """An RLock, used as a plain lock that can say whether this thread holds it."""
+        return _RLock()
 
 
 if IS_MPY:
     import uctypes
 
     addressof = uctypes.addressof
+
+    def view_address(view):
+        """Address of a memoryview's first byte, or -1 for anything else. Never raises."""
+        # No try: in bytecode it would put the caller's frame on the GC heap.
+        return addressof(view) if type(view) is memoryview else -1
 
     def u16_view(buf):
         """buf's bytes as u16 items (native byte order), sharing its memory."""
@@ -68,6 +105,13 @@ else:
     def addressof(buf):
         """Address of the first byte of a writable buffer of at least one byte."""
         return _addressof(_from_buffer(buf))
+
+    def view_address(view):
+        """Address of a memoryview's first byte, or -1 for anything else. Never raises."""
+        try:
+            return _addressof(_from_buffer(view)) if type(view) is memoryview else -1
+        except (TypeError, ValueError):  # read-only, empty or released
+            return -1
 
     def u16_view(buf):
         """buf's bytes as u16 items (native byte order), sharing its memory."""

@@ -14,12 +14,19 @@
 # when it refuses, and returns a negative code instead of raising (viper cannot build a
 # message without allocating); the caller turns codes into exceptions. Nothing here
 # allocates, so the integer API is usable with the MicroPython heap locked.
+#
+# Headers live in free blocks, where a view kept after free() can still write. So every
+# header a walk reads is checked before it is used: the run lies inside the heap, is not
+# empty, and the next run starts after its end (the list is sorted and coalesced). That
+# keeps every index in 0..L (no write outside the heap, even in viper) and makes every
+# walk end; a header that fails gives CORRUPT, with nothing changed.
 
 from ._compat import const
 
 OOM = const(-1)  # no fit (allocate) or no room behind (exact grow)
 FREED = const(-2)  # the range overlaps a free run: double free, or never allocated
 RANGE = const(-3)  # an argument is out of range (the caller finds out which)
+CORRUPT = const(-4)  # a run header breaks the invariants (a stale view wrote into it)
 
 GROW_UP_TO = const(0)  # take what is free behind, return the size reached
 GROW_EXACT = const(1)  # all or nothing; a miss counts as a failed request
@@ -56,13 +63,18 @@ def allocate(w, tr, s1, size, align):
     if w[tr + 1]:
         _fail(w, tr)
         return OOM
+    L = tr >> s1
     prev = -1
     cur = w[tr]
+    if cur >= L:
+        return CORRUPT
     mask = align - 1
     while True:
         h = cur << s1
         nxt = w[h]
         end = cur + w[h + 1]
+        if end > L or end <= cur or (nxt and (nxt <= end or nxt >= L)):
+            return CORRUPT
         start = (cur + mask) & ~mask
         if start + size <= end:
             back = start + size
@@ -105,31 +117,40 @@ def release(w, tr, s1, lo, idx, size):
     of a partly free range is refused like a double free. Coalesces with both
     neighbours. Returns 0, FREED or RANGE.
     """
-    if lo < 0 or lo > idx or size < 1 or idx + size > tr >> s1:
+    L = tr >> s1
+    if lo < 0 or lo > idx or size < 1 or idx + size > L:
         return RANGE
     prev = -1  # last run before idx
+    pend = 0  # where it ends
     cur = -1  # first run at or after idx
+    cnext = 0  # its next
     if not w[tr + 1]:
         cur = w[tr]
-        while cur < idx:
+        if cur >= L:
+            return CORRUPT
+        while True:
+            h = cur << s1
+            cnext = w[h]
+            end = cur + w[h + 1]
+            if end > L or end <= cur or (cnext and (cnext <= end or cnext >= L)):
+                return CORRUPT
+            if cur >= idx:
+                break
             prev = cur
-            cur = w[cur << s1]
-            if not cur:
+            pend = end
+            if not cnext:
                 cur = -1
                 break
-    pend = 0
-    if prev >= 0:
-        pend = prev + w[(prev << s1) + 1]
-        if pend > lo:
-            return FREED
+            cur = cnext
+    if prev >= 0 and pend > lo:
+        return FREED
     if cur >= 0 and cur < idx + size:
         return FREED
     w[tr + 2] = w[tr + 2] - size
     if cur == idx + size:
         # Absorb the run that starts right behind.
-        h = cur << s1
-        size += w[h + 1]
-        cur = w[h]
+        size += w[(cur << s1) + 1]
+        cur = cnext
     elif cur < 0:
         cur = 0
     if prev >= 0 and pend == idx:
@@ -156,19 +177,32 @@ def grow(w, tr, s1, idx, old, new, mode):
     size reached, OOM, or FREED / RANGE for a range that is not allocated or leaves the
     heap, or new <= old.
     """
-    if idx < 0 or old < 1 or new <= old or idx + old > tr >> s1:
+    L = tr >> s1
+    if idx < 0 or old < 1 or new <= old or idx + old > L:
         return RANGE
-    prev = -1
+    prev = -1  # the same walk as in release()
+    pend = 0
     cur = -1
+    cnext = 0
     if not w[tr + 1]:
         cur = w[tr]
-        while cur < idx:
+        if cur >= L:
+            return CORRUPT
+        while True:
+            h = cur << s1
+            cnext = w[h]
+            end = cur + w[h + 1]
+            if end > L or end <= cur or (cnext and (cnext <= end or cnext >= L)):
+                return CORRUPT
+            if cur >= idx:
+                break
             prev = cur
-            cur = w[cur << s1]
-            if not cur:
+            pend = end
+            if not cnext:
                 cur = -1
                 break
-    if prev >= 0 and prev + w[(prev << s1) + 1] > idx:
+            cur = cnext
+    if prev >= 0 and pend > idx:
         return FREED
     if cur >= 0 and cur < idx + old:
         return FREED
@@ -184,8 +218,7 @@ def grow(w, tr, s1, idx, old, new, mode):
         take = avail
     if take <= 0:
         return old
-    h = cur << s1
-    nxt = w[h]
+    nxt = cnext
     if take < avail:
         b = (cur + take) << s1
         w[b] = nxt

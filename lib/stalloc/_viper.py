@@ -19,7 +19,7 @@
 
 import micropython
 
-from ._compat import addressof
+from ._compat import addressof, get_ident
 
 TAKES_BYTEARRAY = True  # viper reads the bytearray through ptr16
 
@@ -43,13 +43,18 @@ def allocate(mem, tr: int, s1: int, size: int, align: int) -> int:
     if w[tr + 1]:
         _fail(mem, tr)
         return -1
+    L = tr >> s1
     prev = -1
     cur = int(w[tr])
+    if cur >= L:
+        return -4
     mask = align - 1
     while True:
         h = cur << s1
         nxt = int(w[h])
         end = cur + int(w[h + 1])
+        if end > L or end <= cur or (nxt and (nxt <= end or nxt >= L)):
+            return -4
         start = (cur + mask) & ~mask
         if start + size <= end:
             back = start + size
@@ -82,31 +87,40 @@ def allocate(mem, tr: int, s1: int, size: int, align: int) -> int:
 
 @micropython.viper
 def release(mem, tr: int, s1: int, lo: int, idx: int, size: int) -> int:
-    if lo < 0 or lo > idx or size < 1 or idx + size > (tr >> s1):
+    L = tr >> s1
+    if lo < 0 or lo > idx or size < 1 or idx + size > L:
         return -3
     w = ptr16(mem)
     prev = -1
+    pend = 0
     cur = -1
+    cnext = 0
     if not w[tr + 1]:
         cur = int(w[tr])
-        while cur < idx:
+        if cur >= L:
+            return -4
+        while True:
+            h = cur << s1
+            cnext = int(w[h])
+            end = cur + int(w[h + 1])
+            if end > L or end <= cur or (cnext and (cnext <= end or cnext >= L)):
+                return -4
+            if cur >= idx:
+                break
             prev = cur
-            cur = int(w[cur << s1])
-            if not cur:
+            pend = end
+            if not cnext:
                 cur = -1
                 break
-    pend = 0
-    if prev >= 0:
-        pend = prev + int(w[(prev << s1) + 1])
-        if pend > lo:
-            return -2
+            cur = cnext
+    if prev >= 0 and pend > lo:
+        return -2
     if cur >= 0 and cur < idx + size:
         return -2
     w[tr + 2] = int(w[tr + 2]) - size
     if cur == idx + size:
-        h = cur << s1
-        size += int(w[h + 1])
-        cur = int(w[h])
+        size += int(w[(cur << s1) + 1])
+        cur = cnext
     elif cur < 0:
         cur = 0
     if prev >= 0 and pend == idx:
@@ -127,20 +141,33 @@ def release(mem, tr: int, s1: int, lo: int, idx: int, size: int) -> int:
 
 @micropython.viper
 def grow(mem, tr: int, s1: int, idx: int, old: int, new: int, mode: int) -> int:
-    if idx < 0 or old < 1 or new <= old or idx + old > (tr >> s1):
+    L = tr >> s1
+    if idx < 0 or old < 1 or new <= old or idx + old > L:
         return -3
     w = ptr16(mem)
     prev = -1
+    pend = 0
     cur = -1
+    cnext = 0
     if not w[tr + 1]:
         cur = int(w[tr])
-        while cur < idx:
+        if cur >= L:
+            return -4
+        while True:
+            h = cur << s1
+            cnext = int(w[h])
+            end = cur + int(w[h + 1])
+            if end > L or end <= cur or (cnext and (cnext <= end or cnext >= L)):
+                return -4
+            if cur >= idx:
+                break
             prev = cur
-            cur = int(w[cur << s1])
-            if not cur:
+            pend = end
+            if not cnext:
                 cur = -1
                 break
-    if prev >= 0 and prev + int(w[(prev << s1) + 1]) > idx:
+            cur = cnext
+    if prev >= 0 and pend > idx:
         return -2
     if cur >= 0 and cur < idx + old:
         return -2
@@ -156,8 +183,7 @@ def grow(mem, tr: int, s1: int, idx: int, old: int, new: int, mode: int) -> int:
         take = avail
     if take <= 0:
         return old
-    h = cur << s1
-    nxt = int(w[h])
+    nxt = cnext
     if take < avail:
         b = (cur + take) << s1
         w[b] = nxt
@@ -238,48 +264,89 @@ def alloc(self, nbytes, align=1):
 @micropython.native
 def free(self, view):
     k, tr, s1, shift, bmask, _, _, live, base = self._hot
-    i = (addressof(view) - base) >> shift
-    if live.get(i) is view:
-        if not release(k, tr, s1, i, i, (len(view) + bmask) >> shift):
+    try:  # free in native code; bytecode would need view_address()
+        i = (addressof(view) - base) >> shift
+    except (TypeError, ValueError):  # not a buffer
+        i = -1
+    if view is not None and live.get(i) is view:  # get() answers None if absent
+        r = release(k, tr, s1, i, i, (len(view) + bmask) >> shift)
+        if not r:
             del live[i]
             return
-    self._free_refused(view)
+        self._free_refused(r)
+    self._free_refused(0)
+
+
+@micropython.native
+def owns(self, view):
+    base = self._hot[8]
+    try:
+        i = (addressof(view) - base) >> self._hot[3]
+    except (TypeError, ValueError):  # not a buffer
+        return False
+    return view is not None and self._live.get(i) is view
 
 
 # -- native twins of heap.py's locked-call helpers (SyncStalloc) -------------------------
+# SyncStalloc._acquire inlined: bytecode runs scheduled callbacks on jumps, so a callback
+# could land between taking the lock and recording the holder, find the lock taken by
+# "someone else" and wait forever. Native code runs no callbacks, so here the two steps
+# cannot be separated; a callback that re-enters later sees the holder and gets an error.
+
+
+@micropython.native
+def _take(sync):
+    lock = sync._lock
+    me = get_ident()
+    if not lock.acquire(0):
+        if sync._holder == me:
+            _reentered()
+        lock.acquire()
+    sync._holder = me
 
 
 @micropython.native
 def locked0(sync, fn):
-    sync._acquire()
+    _take(sync)
     try:
         return fn(sync._heap)
     finally:
+        sync._holder = None
         sync._lock.release()
 
 
 @micropython.native
 def locked1(sync, fn, a):
-    sync._acquire()
+    _take(sync)
     try:
         return fn(sync._heap, a)
     finally:
+        sync._holder = None
         sync._lock.release()
 
 
 @micropython.native
 def locked2(sync, fn, a, b):
-    sync._acquire()
+    _take(sync)
     try:
         return fn(sync._heap, a, b)
     finally:
+        sync._holder = None
         sync._lock.release()
 
 
 @micropython.native
 def locked3(sync, fn, a, b, c):
-    sync._acquire()
+    _take(sync)
     try:
         return fn(sync._heap, a, b, c)
     finally:
+        sync._holder = None
         sync._lock.release()
+
+
+def _reentered():
+    raise RuntimeError(
+        "this thread already holds the heap's lock (inside acquire_locked(), or re-entered "
+        "from a scheduled callback): use the heap acquire_locked() returned"
+    )

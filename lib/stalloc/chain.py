@@ -98,9 +98,9 @@ class AllocChain(Allocator):
 
     alloc: the first member that does not raise AllocError wins (other errors, such as
     a bad argument, propagate at once). free: goes to the member that owns the view.
-    realloc: the owner resizes or moves it within itself if it can; otherwise the chain
-    allocates from its members in order, copies min(old, new) bytes and frees the old
-    view. AllocError from every member leaves everything unchanged.
+    realloc: the owner resizes or moves it within itself if it can; otherwise the other
+    member allocates, min(old, new) bytes are copied and the old view is freed.
+    AllocError from every member leaves everything unchanged.
     """
 
     def __init__(self, primary, fallback):
@@ -137,7 +137,9 @@ class AllocChain(Allocator):
             return owner.realloc(view, nbytes, align)
         except AllocError:
             pass
-        return move(view, self, nbytes, align, owner)
+        # The owner just failed; ask only the other member (each is asked once).
+        other = self.fallback if owner is self.primary else self.primary
+        return move(view, other, nbytes, align, owner)
 
     def members(self):
         """The chain's allocators in the order they are tried, nested chains flattened."""

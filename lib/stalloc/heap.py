@@ -41,8 +41,20 @@ viper/native twins from _viper.py; elsewhere everything runs as written here.
 """
 
 from ._allocator import Allocator, AllocError, check_align, check_count, move
-from ._compat import IS_MPY, addressof, get_ident, heap_kernels, new_lock, release, u16_view
+from ._compat import (
+    IS_MPY,
+    LOCK_KNOWS_OWNER,
+    addressof,
+    get_ident,
+    heap_kernels,
+    is_int,
+    new_lock,
+    release,
+    u16_view,
+    view_address,
+)
 from ._kernel import (
+    CORRUPT,
     FREED,
     GROW_EXACT,
     GROW_PROBE,
@@ -107,13 +119,20 @@ class HeapStats:
         )
 
 
+def _corrupt():
+    raise RuntimeError(
+        "heap corrupted: a free run's header breaks the free-list invariants; most likely "
+        "a view was written to after free() (check() names the fault)"
+    )
+
+
 class Stalloc(Allocator):
     """A fixed heap of `L` blocks of `B` bytes: first fit, free list stored in the blocks.
 
-    1 <= L <= 65535; B a power of two >= 4. The whole heap is one bytearray of
-    L * B + 12 bytes, allocated here and never resized. Not thread-safe: see SyncStalloc.
-    Raises TypeError / ValueError for bad L or B, MemoryError if the runtime cannot
-    provide the bytearray.
+    1 <= L <= 65535; B a power of two, 4 <= B <= 2**29 (as in the crate). The whole heap
+    is one bytearray of L * B + 12 bytes, allocated here and never resized. Not
+    thread-safe: see SyncStalloc. Raises TypeError / ValueError for bad L or B,
+    MemoryError if the runtime cannot provide the bytearray.
     """
 
     def __init__(self, L, B):
@@ -121,8 +140,8 @@ class Stalloc(Allocator):
         if L > 65535:
             raise ValueError("L (number of blocks) must be <= 65535, got %d" % L)
         check_count(B, "B (block size)")
-        if B < 4 or B & (B - 1):
-            raise ValueError("B (block size) must be a power of two >= 4, got %d" % B)
+        if B < 4 or B & (B - 1) or B > 1 << 29:
+            raise ValueError("B (block size) must be a power of two, 4..2**29, got %d" % B)
         shift = 2
         while 1 << shift < B:
             shift += 1
@@ -199,6 +218,8 @@ class Stalloc(Allocator):
             )
             if code >= 0:
                 return code
+        if code == CORRUPT:
+            _corrupt()
         raise AllocError("no run of %d free blocks at alignment %d" % (size, align))
 
     def deallocate_blocks(self, index, size):
@@ -275,7 +296,8 @@ class Stalloc(Allocator):
         return not w[self._tr + T_OOM] and not w[self._tr + T_FIRST] and w[1] == self._nblocks
 
     def clear(self):
-        """Free everything at once. O(1) for the integer API, allocates nothing.
+        """Free everything at once. O(1), plus O(live views) when the byte API has views
+        out (they are retired); allocates nothing.
 
         Every outstanding index and view becomes invalid; on CPython the views are
         released, so using one raises ValueError. peak_used and failed are kept.
@@ -297,16 +319,13 @@ class Stalloc(Allocator):
         is itself aligned to at least 8 bytes: up to that the address is aligned too.
         Contents are not zeroed. O(F); allocates the view (one small GC object) and a
         dict entry. AllocError if no run fits (heap unchanged but the failed counter);
-        TypeError / ValueError for a non-int, nbytes < 1 or a bad alignment.
+        TypeError / ValueError for a non-int, nbytes < 1 or a bad alignment. If the GC
+        heap cannot hold the view, MemoryError, with the blocks given back (peak_used
+        may keep the attempt).
         """
         i = RANGE
-        if (
-            isinstance(nbytes, int)
-            and isinstance(align, int)
-            and 0 < nbytes <= self._top
-            and 0 < align < 65536
-            and not align & (align - 1)
-        ):
+        # Floats, None and strings raise TypeError in the comparisons or the shifts.
+        if 0 < nbytes <= self._top and 0 < align < 65536 and not align & (align - 1):
             i = _allocate(
                 self._k,
                 self._tr,
@@ -331,6 +350,8 @@ class Stalloc(Allocator):
             )
             if code >= 0:
                 return self._hand_out(code, nbytes)
+        if code == CORRUPT:
+            _corrupt()
         raise AllocError("no room for %d bytes at alignment %d" % (nbytes, align))
 
     def _hand_out(self, i, nbytes):
@@ -349,38 +370,42 @@ class Stalloc(Allocator):
     def free(self, view):
         """Free a view returned by this heap's alloc() or realloc(). O(F).
 
-        ValueError (heap unchanged) if the view is not one of this heap's live views:
-        a copy or re-slice, a view already freed, or another allocator's view.
-        On CPython the view is released: any later use raises ValueError.
+        ValueError (heap unchanged) for anything that is not one of this heap's live
+        views: a copy or re-slice, a view already freed, another allocator's view, a
+        non-buffer. On CPython the view is released: using it afterwards raises
+        ValueError (views made from it, such as slices, are not released).
         """
-        i = (addressof(view) - self._base) >> self._shift
-        if self._live.get(i) is view:
-            if not _release(
+        i = (view_address(view) - self._base) >> self._shift
+        if view is not None and self._live.get(i) is view:  # get() answers None if absent
+            r = _release(
                 self._k, self._tr, self._s1, i, i, (len(view) + self._bmask) >> self._shift
-            ):
+            )
+            if not r:
                 del self._live[i]
                 release(view)
                 return
-        self._free_refused(view)
+            self._free_refused(r)
+        self._free_refused(0)
 
-    def _free_refused(self, view):
-        i = (addressof(view) - self._base) >> self._shift
-        if self._live.get(i) is view:
+    def _index_of(self, view):
+        # The block a view starts in; a negative number for anything without an address.
+        return (view_address(view) - self._base) >> self._shift
+
+    def _free_refused(self, code):
+        if code == CORRUPT:
+            _corrupt()
+        if code:
             # The view is registered but its blocks are (partly) free: they were freed
             # through the integer API behind the byte API's back.
             raise ValueError("the view's blocks were already freed with deallocate_blocks")
         raise ValueError(
             "not a live view of this heap (double free, a view of another allocator, "
-            "or a copy/re-slice of the view)"
+            "a copy/re-slice of the view, or not a view at all)"
         )
 
     def owns(self, view):
         """True iff `view` is a live view handed out by this heap. O(1)."""
-        try:
-            i = (addressof(view) - self._base) >> self._shift
-        except (TypeError, ValueError):
-            return False
-        return self._live.get(i) is view
+        return view is not None and self._live.get(self._index_of(view)) is view
 
     def realloc(self, view, nbytes, align=1):
         """Resize a live view to `nbytes`; returns the new view (the old one is dead).
@@ -397,8 +422,11 @@ class Stalloc(Allocator):
         check_count(nbytes, "nbytes")
         check_align(align)
         shift = self._shift
-        i = (addressof(view) - self._base) >> shift
+        i = self._index_of(view)
         old = (len(view) + self._bmask) >> shift
+        for start, n in self.free_runs():
+            if start < i + old and i < start + n:
+                raise ValueError("the view's blocks were already freed with deallocate_blocks")
         new = min((nbytes + self._bmask) >> shift, self._nblocks + 1)
         ablocks = min((align + self._bmask) >> shift, 65536)
         if i % ablocks == 0:
@@ -428,12 +456,21 @@ class Stalloc(Allocator):
         w = self._w
         tr = self._tr
         s1 = self._s1
+        L = self._nblocks
         runs = []
         if not w[tr + T_OOM]:
             cur = w[tr + T_FIRST]
+            end = -1
             while True:
+                # The kernels' header checks: a corrupt list must not loop or leave L.
+                if cur >= L or cur <= end:
+                    _corrupt()
                 h = cur << s1
-                runs.append((cur, w[h + 1]))
+                n = w[h + 1]
+                if n < 1 or cur + n > L:
+                    _corrupt()
+                runs.append((cur, n))
+                end = cur + n
                 cur = w[h]
                 if not cur:
                     break
@@ -572,7 +609,7 @@ class Stalloc(Allocator):
 
     def _check_range(self, index, size):
         # TypeError / ValueError unless blocks [index, index + size) lie in the heap.
-        if not isinstance(index, int):
+        if not is_int(index):
             raise TypeError("index must be an int, not %s" % type(index).__name__)
         check_count(size, "size")
         if index < 0 or index + size > self._nblocks:
@@ -591,6 +628,8 @@ class Stalloc(Allocator):
     def _refuse(self, code, index, size):
         # Raise the error a refused (index, size) call deserves; `code` from a kernel.
         self._check_range(index, size)
+        if code == CORRUPT:
+            _corrupt()
         if code == FREED:
             raise ValueError(
                 "blocks %d..%d overlap free blocks (double free, or never allocated)"
@@ -600,11 +639,13 @@ class Stalloc(Allocator):
 
 
 if ACCELERATED:
-    # Native twins of the hot methods: same behaviour, no bytecode dispatch (_viper.py).
+    # Native twins of the hot methods: same behaviour, no bytecode dispatch and no frame
+    # on the GC heap (_viper.py).
     Stalloc.allocate_blocks = _kernels.allocate_blocks
     Stalloc.deallocate_blocks = _kernels.deallocate_blocks
     Stalloc.alloc = _kernels.alloc
     Stalloc.free = _kernels.free
+    Stalloc.owns = _kernels.owns
 
 
 class UnsafeStalloc(Stalloc):
@@ -627,7 +668,7 @@ def _locked0(sync, fn):
     try:
         return fn(sync._heap)
     finally:
-        sync._lock.release()
+        sync._release()
 
 
 def _locked1(sync, fn, a):
@@ -635,7 +676,7 @@ def _locked1(sync, fn, a):
     try:
         return fn(sync._heap, a)
     finally:
-        sync._lock.release()
+        sync._release()
 
 
 def _locked2(sync, fn, a, b):
@@ -643,7 +684,7 @@ def _locked2(sync, fn, a, b):
     try:
         return fn(sync._heap, a, b)
     finally:
-        sync._lock.release()
+        sync._release()
 
 
 def _locked3(sync, fn, a, b, c):
@@ -651,7 +692,7 @@ def _locked3(sync, fn, a, b, c):
     try:
         return fn(sync._heap, a, b, c)
     finally:
-        sync._lock.release()
+        sync._release()
 
 
 if ACCELERATED:
@@ -661,22 +702,25 @@ if ACCELERATED:
     _locked3 = _kernels.locked3
 
 
+def _reentered():
+    raise RuntimeError(
+        "this thread already holds the heap's lock (inside acquire_locked(), or re-entered "
+        "from a signal handler or scheduled callback): use the heap acquire_locked() returned"
+    )
+
+
 class _Locked:
     # Context manager returned by SyncStalloc.acquire_locked().
     def __init__(self, sync):
         self._sync = sync
 
     def __enter__(self):
-        sync = self._sync
-        sync._acquire()
-        sync._holder = get_ident()
-        return sync._heap
+        self._sync._acquire()
+        return self._sync._heap
 
     def __exit__(self, exc_type, exc, tb):
         # Runs on exceptions too: the lock is never left held (stalloc's S6).
-        sync = self._sync
-        sync._holder = None
-        sync._lock.release()
+        self._sync._release()
 
 
 class SyncStalloc(Allocator):
@@ -695,12 +739,25 @@ class SyncStalloc(Allocator):
         self._holder = None  # thread inside acquire_locked(), if any
 
     def _acquire(self):
-        if not self._lock.acquire(0):
-            if self._holder == get_ident():
-                raise RuntimeError(
-                    "this thread holds the lock through acquire_locked(): use the heap it returned"
-                )
-            self._lock.acquire()
+        # Take the lock, or raise if this thread holds it already: waiting would never
+        # end (a call inside acquire_locked(), or a signal handler or scheduled callback
+        # that interrupted a call on this heap).
+        lock = self._lock
+        if LOCK_KNOWS_OWNER:
+            if lock._is_owned():
+                _reentered()
+            lock.acquire()
+        else:
+            me = get_ident()
+            if not lock.acquire(0):
+                if self._holder == me:
+                    _reentered()
+                lock.acquire()
+            self._holder = me
+
+    def _release(self):
+        self._holder = None
+        self._lock.release()
 
     def acquire_locked(self):
         """`with heap.acquire_locked() as h:` holds the lock for the whole block.
@@ -759,6 +816,9 @@ class SyncStalloc(Allocator):
 
     def free_runs(self):
         return _locked0(self, Stalloc.free_runs)
+
+    def map(self, width=64):
+        return _locked1(self, Stalloc.map, width)
 
     def stats(self):
         return _locked0(self, Stalloc.stats)

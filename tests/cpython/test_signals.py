@@ -1,0 +1,35 @@
+# A signal handler that interrupts a SyncStalloc call and calls the same heap must get a
+# RuntimeError, never wait forever for the lock its own thread holds.
+import faulthandler
+import signal
+import sys
+
+from stalloc import SyncStalloc
+
+
+def test_signal_handler_reentering_a_sync_heap_is_refused_not_deadlocked():
+    sh = SyncStalloc(64, 16)
+    seen = {"ran": 0, "refused": 0}
+
+    def handler(signum, frame):
+        try:
+            sh.deallocate_blocks(sh.allocate_blocks(1), 1)
+            seen["ran"] += 1
+        except RuntimeError:
+            seen["refused"] += 1
+        signal.setitimer(signal.ITIMER_REAL, 0.0002)
+
+    old = signal.signal(signal.SIGALRM, handler)
+    faulthandler.dump_traceback_later(60, exit=True, file=sys.stderr)  # a hang fails
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 0.0002)
+        for _ in range(100_000):
+            sh.free(sh.alloc(100))
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+        faulthandler.cancel_dump_traceback_later()
+    assert seen["ran"] + seen["refused"] > 0
+    assert seen["refused"] > 0  # some signals landed inside a call
+    sh.check()
+    assert sh.is_empty()
