@@ -161,3 +161,10 @@ def test_chain_scoped():
 def test_chain_rejects_members_without_the_protocol():
     raises(TypeError, AllocChain, Stalloc(1, 8), object())
     raises(TypeError, AllocChain, 42, System())
+
+
+def test_system_turns_runtime_refusals_into_allocerror():
+    s = System()
+    raises(AllocError, s.alloc, 1 << 62)  # OverflowError from bytearray() on both runtimes
+    raises(AllocError, s.alloc, 1 << 40)  # MemoryError from the runtime
+    assert s.failed == 2 and s.used == 0

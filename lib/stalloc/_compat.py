@@ -151,3 +151,160 @@ def heap_kernels():
     from . import _kernel
 
     return _kernel
+
+
+# -- typed views and per-thread state (the second stack, the arena) --------------------
+
+_ITEMSIZE = {}
+
+
+def itemsize(typecode):
+    """Bytes per item of an `array` typecode ('b', 'B', 'h', 'H', 'i', 'I', 'l', 'L',
+    'q', 'Q', 'f', 'd'); ValueError for anything else."""
+    size = _ITEMSIZE.get(typecode)
+    if size is None:
+        if not isinstance(typecode, str) or len(typecode) != 1 or typecode not in "bBhHiIlLqQfd":
+            raise ValueError("typecode must be one of 'bBhHiIlLqQfd', got %r" % (typecode,))
+        import array
+
+        # MicroPython's arrays have no itemsize attribute: measure one item.
+        size = _ITEMSIZE[typecode] = len(bytes(array.array(typecode, [0])))
+    return size
+
+
+if IS_MPY:
+    _UCTYPE = {
+        "b": uctypes.INT8,
+        "B": uctypes.UINT8,
+        "h": uctypes.INT16,
+        "H": uctypes.UINT16,
+        "i": uctypes.INT32,
+        "I": uctypes.UINT32,
+        "q": uctypes.INT64,
+        "Q": uctypes.UINT64,
+        "f": uctypes.FLOAT32,
+        "d": uctypes.FLOAT64,
+    }
+
+    class TypedView:
+        """Typed items over a byte view, as memoryview.cast gives on CPython.
+
+        len(), indexing (negative too), slicing (step 1, a TypedView), item and slice
+        assignment, iteration, tolist(). release() ends it: any later use raises
+        ValueError, like a released memoryview.
+        """
+
+        def __init__(self, view, typecode, n=None):
+            size = itemsize(typecode)
+            if n is None:
+                n = len(view) // size
+            code = _UCTYPE.get(typecode)
+            if code is None:  # 'l'/'L': 4 or 8 bytes depending on the port
+                code = {4: uctypes.INT32, 8: uctypes.INT64}[size]
+                if typecode == "L":
+                    code = {4: uctypes.UINT32, 8: uctypes.UINT64}[size]
+            self._view = view  # keeps the memory alive: uctypes holds a bare address
+            self._typecode = typecode
+            self._n = n
+            self._items = None
+            if n:
+                layout = {"a": (uctypes.ARRAY | 0, code | n)}
+                self._items = uctypes.struct(addressof(view), layout, uctypes.NATIVE).a
+
+        def _live(self):
+            if self._view is None:
+                raise ValueError("operation forbidden on a released typed view")
+            return self._items
+
+        def __len__(self):
+            self._live()
+            return self._n
+
+        def _index(self, k):
+            if k < 0:
+                k += self._n
+            if not 0 <= k < self._n:
+                raise IndexError("typed view index out of range")
+            return k
+
+        def __getitem__(self, k):
+            items = self._live()
+            if isinstance(k, slice):
+                start, stop, step = k.indices(self._n)
+                if step != 1:
+                    raise NotImplementedError("typed view slices need step 1")
+                size = itemsize(self._typecode)
+                stop = max(start, stop)
+                return TypedView(self._view[start * size : stop * size], self._typecode)
+            return items[self._index(k)]
+
+        def __setitem__(self, k, value):
+            items = self._live()
+            if isinstance(k, slice):
+                start, stop, step = k.indices(self._n)
+                values = list(value)
+                if step != 1 or len(values) != max(0, stop - start):
+                    raise ValueError("typed view slice assignment must keep the length")
+                for j in range(len(values)):
+                    items[start + j] = values[j]
+                return
+            items[self._index(k)] = value
+
+        def __iter__(self):
+            items = self._live()
+            for k in range(self._n):
+                yield items[k]
+
+        def tolist(self):
+            return list(self)
+
+        @property
+        def format(self):
+            return self._typecode
+
+        def release(self):
+            self._view = None
+            self._items = None
+
+    def typed_view(view, typecode):
+        """`view` (bytes) seen as items of `typecode`."""
+        return TypedView(view, typecode)
+
+    class _PerThread:
+        # One value per thread, keyed by thread id (MicroPython has no threading.local).
+        # Entries of finished threads stay until set(None) is called in them.
+        def __init__(self):
+            self._values = {}
+
+        def get(self):
+            return self._values.get(get_ident())
+
+        def set(self, value):
+            if value is None:
+                self._values.pop(get_ident(), None)
+            else:
+                self._values[get_ident()] = value
+
+else:
+    import threading
+
+    def typed_view(view, typecode):
+        """`view` (bytes) seen as items of `typecode`."""
+        itemsize(typecode)  # the same ValueError as on MicroPython
+        return view.cast(typecode)
+
+    class _PerThread:
+        # threading.local: a value per thread, gone with the thread.
+        def __init__(self):
+            self._local = threading.local()
+
+        def get(self):
+            return getattr(self._local, "value", None)
+
+        def set(self, value):
+            self._local.value = value
+
+
+def per_thread():
+    """An object with get() and set(value) holding one value per thread."""
+    return _PerThread()

@@ -58,7 +58,7 @@ class System(Allocator):
                 off = -addressof(buf) & (align - 1)
                 view = view[off : off + nbytes]
             self._live[id(view)] = (view, total)
-        except MemoryError:
+        except (MemoryError, OverflowError):  # OverflowError: past the address space
             self.failed += 1
             raise AllocError("the runtime heap has no %d bytes" % total) from None
         self.used += total

@@ -9,7 +9,7 @@ from stalloc import SyncStalloc
 
 def test_signal_handler_reentering_a_sync_heap_is_refused_not_deadlocked():
     sh = SyncStalloc(64, 16)
-    seen = {"ran": 0, "refused": 0}
+    seen = {"ran": 0, "refused": 0, "stop": False}
 
     def handler(signum, frame):
         try:
@@ -17,7 +17,8 @@ def test_signal_handler_reentering_a_sync_heap_is_refused_not_deadlocked():
             seen["ran"] += 1
         except RuntimeError:
             seen["refused"] += 1
-        signal.setitimer(signal.ITIMER_REAL, 0.0002)
+        if not seen["stop"]:  # a handler still pending at teardown must not re-arm
+            signal.setitimer(signal.ITIMER_REAL, 0.0002)
 
     old = signal.signal(signal.SIGALRM, handler)
     faulthandler.dump_traceback_later(60, exit=True, file=sys.stderr)  # a hang fails
@@ -26,8 +27,10 @@ def test_signal_handler_reentering_a_sync_heap_is_refused_not_deadlocked():
         for _ in range(100_000):
             sh.free(sh.alloc(100))
     finally:
+        seen["stop"] = True
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, old)
+        signal.setitimer(signal.ITIMER_REAL, 0)
         faulthandler.cancel_dump_traceback_later()
     assert seen["ran"] + seen["refused"] > 0
     assert seen["refused"] > 0  # some signals landed inside a call

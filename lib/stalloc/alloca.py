@@ -1,0 +1,79 @@
+"""alloca-style scoped buffers (after the Rust crate stackalloc), on the thread's stack.
+
+Each function takes a count, puts a frame on this thread's second stack (stack.py), calls
+fn(view) and returns what fn returns; the frame ends when fn returns or raises. There is
+no real call-stack allocation in Python, so nothing can overflow the call stack: past the
+stack's max_capacity, AllocError.
+
+Without a typecode, items are object slots holding any Python values; they are dropped
+(the slots cleared) when the scope ends, also when fn raises, where the crate leaked
+them (SA4). With an `array` typecode ('B', 'h', 'i', 'f', 'd', ...) items are numbers in
+a typed view. Counts must be ints >= 0 (ValueError, never a wrapped size: SA1).
+"""
+
+from .stack import _OBJECTS, _check_n, default_stack
+
+_ZEROS = bytes(256)  # zeroing in slices of this: no temporary as large as the frame
+
+
+def _zero(view):
+    n = len(view)
+    k = 0
+    while k + 256 <= n:
+        view[k : k + 256] = _ZEROS
+        k += 256
+    if k < n:
+        view[k:n] = _ZEROS[: n - k]
+
+
+def alloca(n, fn):
+    """fn(view) on n uninitialised bytes."""
+    with default_stack().frame(_check_n(n, "n")) as view:
+        return fn(view)
+
+
+def alloca_zeroed(n, fn):
+    """fn(view) on n zeroed bytes."""
+    with default_stack().frame(_check_n(n, "n")) as view:
+        _zero(view)
+        return fn(view)
+
+
+def stackalloc_uninit(n, fn, typecode=None):
+    """fn(items) on n items: object slots holding None, or uninitialised numbers."""
+    with default_stack().frame(_check_n(n, "n"), typecode or _OBJECTS) as items:
+        return fn(items)
+
+
+def stackalloc(n, value, fn, typecode=None):
+    """fn(items) on n items, each `value`."""
+    with default_stack().frame(_check_n(n, "n"), typecode or _OBJECTS) as items:
+        for k in range(n):
+            items[k] = value
+        return fn(items)
+
+
+def stackalloc_with(n, factory, fn, typecode=None):
+    """fn(items) on n items, each made by calling factory()."""
+    with default_stack().frame(_check_n(n, "n"), typecode or _OBJECTS) as items:
+        for k in range(n):
+            items[k] = factory()
+        return fn(items)
+
+
+def stackalloc_with_iter(iterable, fn, typecode=None, limit=None):
+    """fn(items) on the items of `iterable`, at most `limit` of them if given (the
+    crate's size argument; fewer when the iterable runs out first)."""
+    if limit is not None:
+        iterable = _take(iterable, _check_n(limit, "limit"))
+    with default_stack().buffered(iterable, typecode) as items:
+        return fn(items)
+
+
+def _take(iterable, limit):
+    if limit:
+        for item in iterable:
+            yield item
+            limit -= 1
+            if not limit:
+                return
