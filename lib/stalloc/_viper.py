@@ -287,6 +287,18 @@ def owns(self, view):
     return view is not None and self._live.get(i) is view
 
 
+# -- native twin of stack.py's _run (the closure forms of the second stack) ------------
+
+
+@micropython.native
+def run_in_scope(scope, fn):
+    view = scope.__enter__()
+    try:
+        return fn(view)
+    finally:
+        scope.__exit__(None, None, None)
+
+
 # -- native twins of heap.py's locked-call helpers (SyncStalloc) -------------------------
 # SyncStalloc._acquire inlined: bytecode runs scheduled callbacks on jumps, so a callback
 # could land between taking the lock and recording the holder, find the lock taken by

@@ -34,12 +34,26 @@ DEFAULT_CAPACITY bytes; set_default_stack() replaces it.
 import sys
 
 from ._allocator import AllocError, check_count
-from ._compat import is_int, itemsize, per_thread, release, typed_view
+from ._compat import IS_MPY, const, is_int, itemsize, per_thread, release, typed_view
 from .chain import System
+from .heap import ACCELERATED
 
 DEFAULT_CAPACITY = 1024
 _WORD = 8 if sys.maxsize > 1 << 32 else 4  # bytes an object slot costs
 _OBJECTS = "O"  # typecode of object-slot frames
+
+# A frame's state is a record (a list) on its stack's record stack, not attributes of
+# the frame object: on MicroPython every attribute added to an instance grows its dict,
+# and a frame with a dozen attributes cost four times as much.
+_OWNER = const(0)  # the frame or vec scope object
+_CHUNK = const(1)  # the chunk its bytes live in; None: no bytes
+_SAVED = const(2)  # that chunk's top before the frame
+_START = const(3)  # offset of its first byte in the chunk
+_NBYTES = const(4)
+_SLOTS = const(5)  # index of its first object slot
+_COUNT = const(6)  # object slots it holds
+_VIEW = const(7)  # what it handed out
+_FIELDS = const(8)
 
 
 def _check_n(n, what):
@@ -98,130 +112,141 @@ class ObjectView:
         self._slots = None
 
 
-class _Frame:
-    # One frame: where it lives and what to restore when it ends. It is also the context
-    # manager that frame()/buffered()/vec() return: pushed on entry, popped on exit.
+_EMPTY = memoryview(b"")  # the view of every zero-byte frame
 
-    def __init__(self, stack, n, typecode, items):
+
+def _end_view(view):
+    # What a frame handed out dies with it.
+    if type(view) is not memoryview:
+        view.release()  # typed views (MicroPython), object views, stack vecs
+    elif RELEASES_VIEWS and view is not _EMPTY:
+        release(view)  # CPython: byte and cast views raise on use from now on
+
+
+def _run(scope, fn):
+    # The closure forms: fn(view) inside a frame that ends when fn returns or raises.
+    # On MicroPython a native twin replaces this: in bytecode the try would put the
+    # frame on the GC heap every call.
+    view = scope.__enter__()
+    try:
+        return fn(view)
+    finally:
+        scope.__exit__(None, None, None)
+
+
+if ACCELERATED:  # the native twin, where the heap's accelerator loaded too
+    from ._viper import run_in_scope as _run
+
+RELEASES_VIEWS = not IS_MPY  # MicroPython memoryviews cannot be released
+
+
+def _typed(rec, typecode):
+    if rec[_NBYTES]:
+        view = rec[_CHUNK][rec[_START] : rec[_START] + rec[_NBYTES]]
+    else:
+        view = memoryview(bytearray(0))
+    return typed_view(view, typecode)
+
+
+class _Frame:
+    # The context manager frame()/buffered() return: pushed on entry, popped on exit.
+    # Byte frames set two attributes; typed, object and buffered ones one or two more.
+    _typecode = None
+    _items = None
+
+    def __init__(self, stack, n):
         self._stack = stack
-        self._n = n  # items to reserve on entry (bytes when typecode is None)
-        self._typecode = typecode
-        self._items = items  # an iterable to drain on entry (buffered), else None
-        self._depth = -1  # position on the stack while open
-        self._chunk = None  # the chunk its bytes live in (None: no bytes)
-        self._saved = 0  # that chunk's top before this frame
-        self._start = 0  # offset of its first byte in the chunk
-        self._nbytes = 0
-        self._slot_base = 0
-        self._count = 0  # object slots it holds
-        self._view = None  # what the frame handed out
+        self._n = n
 
     def __enter__(self):
         # No try here: on MicroPython it would put this frame on the GC heap every time.
-        # Room is made before the frame opens, so a failure leaves nothing to undo.
-        if self._depth >= 0:
-            raise RuntimeError("frame already entered")
+        # Room is made before the record is pushed, so a failure leaves nothing to undo.
         stack = self._stack
         tc = self._typecode
         if self._items is not None:
-            self._view = stack._open_filled(self, self._items)
-        elif tc is None:
-            stack._open(self, self._n, 8)
-            self._view = self._chunk[self._start : self._start + self._n] if self._n else _EMPTY
-        elif tc == _OBJECTS:
-            stack._open(self, 0, 1)
-            stack._reserve_slots(self, self._n)
-            self._view = ObjectView(stack, self._slot_base, self._n)
+            return stack._open_filled(self, self._items, tc)
+        if tc is None:
+            return stack._open_bytes(self, self._n)
+        if tc == _OBJECTS:
+            rec = stack._open(self, 0, 1)
+            stack._reserve_slots(rec, self._n)
+            view = ObjectView(stack, rec[_SLOTS], self._n)
         else:
             size = itemsize(tc)
-            stack._open(self, self._n * size, size)
-            self._view = self._typed()
-        return self._view
-
-    def _typed(self):
-        if self._nbytes:
-            view = self._chunk[self._start : self._start + self._nbytes]
-        else:
-            view = memoryview(bytearray(0))
-        return typed_view(view, self._typecode)
+            rec = stack._open(self, self._n * size, size)
+            view = _typed(rec, tc)
+        rec[_VIEW] = view
+        return view
 
     def __exit__(self, exc_type, exc, tb):
-        view = self._view
-        self._view = None
-        if view is not None and view is not _EMPTY:
-            if type(view) is memoryview:
-                release(view)  # CPython: byte and cast views raise on use from now on
-            else:
-                view.release()  # typed (MicroPython) and object views end here too
         self._stack._close(self)
-
-
-_EMPTY = memoryview(b"")  # the view of every zero-byte frame
 
 
 class StackVec:
     """A growable region on top of a stack (second_stack2's StackVec).
 
     push, pop, extend, len, indexing (also negative), iteration, tolist(). Items are
-    objects (typecode None) or numbers of an `array` typecode. Pushing while another
-    frame sits above this vec raises RuntimeError (second_stack2's assert_inv): a vec
-    can only grow on top. It ends with its with_stack_vec()/vec() scope.
+    objects (typecode None) or numbers of an `array` typecode. Pushing or popping while
+    another frame sits above this vec raises RuntimeError (second_stack2's assert_inv):
+    a vec only grows on top. It ends with its with_stack_vec()/vec() scope.
     """
 
-    def __init__(self, frame):
-        self._frame = frame
+    def __init__(self, stack, rec, typecode):
+        self._stack = stack
+        self._rec = rec
+        self._typecode = typecode
 
-    def _top_frame(self):
-        f = self._frame
-        if f is None:
+    def _top(self):
+        rec = self._rec
+        if rec is None:
             raise ValueError("operation forbidden on an ended stack vec")
-        if f._depth != f._stack._depth:
+        if self._stack._frames[-1] is not rec:
             raise RuntimeError("stack vec is not on top: a frame was opened above it")
-        return f
+        return rec
 
     def _live(self):
-        f = self._frame
-        if f is None:
+        if self._rec is None:
             raise ValueError("operation forbidden on an ended stack vec")
-        return f
+        return self._rec
 
     def push(self, item):
-        f = self._top_frame()
-        if f._typecode == _OBJECTS:
-            f._stack._push_slot(f, item)
+        rec = self._top()
+        tc = self._typecode
+        if tc == _OBJECTS:
+            self._stack._push_slot(rec, item)
         else:
             import struct
 
-            size = itemsize(f._typecode)
-            f._stack._extend(f, size, size)
-            struct.pack_into(f._typecode, f._chunk, f._start + f._nbytes - size, item)
+            size = itemsize(tc)
+            self._stack._extend(rec, size, size)
+            struct.pack_into(tc, rec[_CHUNK], rec[_START] + rec[_NBYTES] - size, item)
 
     def extend(self, items):
         for item in items:
             self.push(item)
 
     def pop(self):
-        f = self._top_frame()
+        rec = self._top()
         n = len(self)
         if not n:
             raise IndexError("pop from an empty stack vec")
         item = self[n - 1]
-        stack = f._stack
-        if f._typecode == _OBJECTS:
-            f._count -= 1
+        stack = self._stack
+        if self._typecode == _OBJECTS:
+            rec[_COUNT] -= 1
             stack._nslots -= 1
             stack._slots[stack._nslots] = None
         else:
-            f._nbytes -= itemsize(f._typecode)
-            if f._chunk is stack._chunk:
-                stack._top = f._start + f._nbytes
+            rec[_NBYTES] -= itemsize(self._typecode)
+            if rec[_CHUNK] is stack._chunk:
+                stack._top = rec[_START] + rec[_NBYTES]
         return item
 
     def __len__(self):
-        f = self._live()
-        if f._typecode == _OBJECTS:
-            return f._count
-        return f._nbytes // itemsize(f._typecode)
+        rec = self._live()
+        if self._typecode == _OBJECTS:
+            return rec[_COUNT]
+        return rec[_NBYTES] // itemsize(self._typecode)
 
     def _index(self, k):
         n = len(self)
@@ -232,25 +257,25 @@ class StackVec:
         return k
 
     def __getitem__(self, k):
-        f = self._live()
+        rec = self._live()
         k = self._index(k)
-        if f._typecode == _OBJECTS:
-            return f._stack._slots[f._slot_base + k]
+        if self._typecode == _OBJECTS:
+            return self._stack._slots[rec[_SLOTS] + k]
         import struct
 
-        size = itemsize(f._typecode)
-        return struct.unpack_from(f._typecode, f._chunk, f._start + k * size)[0]
+        size = itemsize(self._typecode)
+        return struct.unpack_from(self._typecode, rec[_CHUNK], rec[_START] + k * size)[0]
 
     def __setitem__(self, k, item):
-        f = self._live()
+        rec = self._live()
         k = self._index(k)
-        if f._typecode == _OBJECTS:
-            f._stack._slots[f._slot_base + k] = item
+        if self._typecode == _OBJECTS:
+            self._stack._slots[rec[_SLOTS] + k] = item
             return
         import struct
 
-        size = itemsize(f._typecode)
-        struct.pack_into(f._typecode, f._chunk, f._start + k * size, item)
+        size = itemsize(self._typecode)
+        struct.pack_into(self._typecode, rec[_CHUNK], rec[_START] + k * size, item)
 
     def __iter__(self):
         for k in range(len(self)):
@@ -259,22 +284,24 @@ class StackVec:
     def tolist(self):
         return list(self)
 
+    def release(self):
+        # Called when the vec's scope ends: every later use raises ValueError.
+        self._rec = None
+
 
 class _VecScope:
-    # Context manager for Stack.vec(): a frame whose items grow on top.
+    # The context manager Stack.vec() returns: a StackVec on top for the block.
     def __init__(self, stack, typecode):
-        self._frame = _Frame(stack, 0, typecode if typecode is not None else _OBJECTS, None)
-        self._vec = None
+        self._stack = stack
+        self._typecode = typecode
 
     def __enter__(self):
-        f = self._frame
-        f._stack._open(f, 0, 1)
-        self._vec = StackVec(f)
-        return self._vec
+        rec = self._stack._open(self, 0, 1)
+        vec = rec[_VIEW] = StackVec(self._stack, rec, self._typecode)
+        return vec
 
     def __exit__(self, exc_type, exc, tb):
-        self._vec._frame = None
-        self._frame._stack._close(self._frame)
+        self._stack._close(self)
 
 
 class Stack:
@@ -302,7 +329,8 @@ class Stack:
         self._top = 0  # bytes used in the current chunk
         self._old = []  # [chunk, top] of older chunks that frames still live in
         self._held = capacity  # bytes in all chunks
-        self._depth = 0  # frames open
+        self._frames = []  # the records of the open frames, innermost last
+        self._spare = []  # records of ended frames, reused: no list per frame
         self._slots = []  # object slots, reused; cleared when their frame ends
         self._nslots = 0
         self._chunk_allocs = 1  # chunks ever allocated (tests watch saturation)
@@ -317,10 +345,14 @@ class Stack:
         (None). Contents of byte and typed frames are not initialised. AllocError past
         max_capacity or when the allocator refuses; ValueError / TypeError for bad n.
         """
-        _check_n(n, "n")
-        if typecode is not None and typecode != _OBJECTS:
-            itemsize(typecode)
-        return _Frame(self, n, typecode, None)
+        if (n | 0) < 0:  # `|` raises TypeError for a non-int; is_int() costs a call
+            _check_n(n, "n")
+        f = _Frame(self, n)
+        if typecode is not None:
+            if typecode != _OBJECTS:
+                itemsize(typecode)
+            f._typecode = typecode
+        return f
 
     def buffered(self, iterable, typecode=None):
         """`with stack.buffered(iterable) as items:` the iterable drained into a frame.
@@ -328,42 +360,38 @@ class Stack:
         typecode None: object slots (any items, references dropped when the block ends);
         an `array` typecode: numbers packed in a typed frame.
         """
-        if typecode is not None and typecode != _OBJECTS:
-            itemsize(typecode)
-        return _Frame(self, 0, typecode, iter(iterable))
+        f = self.frame(0, typecode)
+        f._items = iter(iterable)
+        return f
 
     def vec(self, typecode=None):
         """`with stack.vec() as v:` a StackVec on top of this stack for the block."""
         if typecode is not None:
             itemsize(typecode)
-        return _VecScope(self, typecode)
+        return _VecScope(self, _OBJECTS if typecode is None else typecode)
 
     def buffer(self, iterable, fn, typecode=None):
         """Drain `iterable` into a frame, return fn(items); the frame ends with fn."""
-        with self.buffered(iterable, typecode) as items:
-            return fn(items)
+        return _run(self.buffered(iterable, typecode), fn)
 
     def uninit_slice(self, n, fn, typecode="B"):
         """fn(view) on a frame of n items of `typecode` ('O' for object slots)."""
-        with self.frame(n, typecode) as view:
-            return fn(view)
+        return _run(self.frame(n, typecode), fn)
 
     def uninit(self, nbytes, fn):
         """fn(view) on a frame of nbytes bytes: room for a large value."""
-        with self.frame(nbytes) as view:
-            return fn(view)
+        return _run(self.frame(nbytes), fn)
 
     def with_stack_vec(self, fn, typecode=None):
         """fn(vec) with a StackVec on top of this stack; return what fn returns."""
-        with self.vec(typecode) as v:
-            return fn(v)
+        return _run(self.vec(typecode), fn)
 
     # -- state ---------------------------------------------------------------------------
 
     @property
     def depth(self):
         """Frames currently open."""
-        return self._depth
+        return len(self._frames)
 
     @property
     def held(self):
@@ -382,8 +410,8 @@ class Stack:
         for reuse (second-stack never gave it back, SS2). RuntimeError while frames are
         open.
         """
-        if self._depth:
-            raise RuntimeError("trim() with %d frames open" % self._depth)
+        if self._frames:
+            raise RuntimeError("trim() with %d frames open" % len(self._frames))
         if self._chunk is not None:
             self._allocator.free(self._chunk)
             self._held -= self._size
@@ -394,77 +422,102 @@ class Stack:
 
     def __repr__(self):
         return "<Stack depth=%d chunk=%d/%d held=%d>" % (
-            self._depth,
+            len(self._frames),
             self._top,
             self._size,
             self.held,
         )
 
-    # -- internals: every frame goes through _open / _close ----------------------------
+    # -- internals: every frame is a record pushed by _open and popped by _close -------
 
-    def _open(self, f, nbytes, align):
-        # Push frame f with nbytes at `align`. Makes room first: AllocError leaves the
-        # stack as it was.
+    def _open(self, owner, nbytes, align):
+        # Push a record for `owner` with nbytes at `align`. Room is made first, so an
+        # AllocError leaves the stack as it was.
+        rec = self._spare.pop() if self._spare else [None] * _FIELDS
+        rec[_OWNER] = owner
+        rec[_CHUNK] = None
+        rec[_VIEW] = None
+        rec[_SAVED] = self._top
+        rec[_SLOTS] = self._nslots
+        rec[_COUNT] = 0
         if nbytes:
             start = (self._top + align - 1) & -align
-            if self._chunk is None or start + nbytes > self._size:
-                self._install(self._new_chunk(nbytes + align, self._top == 0), self._top)
-                start = 0
-            f._chunk = self._chunk
-            f._saved = self._top
-            f._start = start
-            f._nbytes = nbytes
+            if start + nbytes > self._size:
+                start = self._make_room(nbytes + align)
+                rec[_SAVED] = 0
+            rec[_CHUNK] = self._chunk
+            rec[_START] = start
+            rec[_NBYTES] = nbytes
             self._top = start + nbytes
         else:
-            f._chunk = None
-            f._nbytes = 0
-        self._depth += 1
-        f._depth = self._depth
-        f._slot_base = self._nslots
-        f._count = 0
+            rec[_START] = 0
+            rec[_NBYTES] = 0
+        self._frames.append(rec)
+        return rec
 
-    def _open_filled(self, f, items):
+    def _open_bytes(self, owner, n):
+        # A byte frame: the record, and the view stored in it and returned.
+        rec = self._open(owner, n, 8)
+        if n:
+            start = rec[_START]
+            rec[_VIEW] = self._chunk[start : start + n]
+        else:
+            rec[_VIEW] = _EMPTY
+        return rec[_VIEW]
+
+    def _make_room(self, need):
+        # A new current chunk for a frame that does not fit the current one.
+        self._install(self._new_chunk(need, self._top == 0), self._top)
+        return 0
+
+    def _open_filled(self, f, items, tc):
         # buffered(): open an empty frame and drain `items` into it. The iterable may
         # raise, or use this stack itself (its frames end before next() returns).
-        tc = f._typecode
         if tc is None:
-            tc = f._typecode = _OBJECTS
-        self._open(f, 0, 1)
+            tc = _OBJECTS
+        rec = self._open(f, 0, 1)
         try:
             if tc == _OBJECTS:
                 for item in items:
-                    self._push_slot(f, item)
-                return ObjectView(self, f._slot_base, f._count)
-            import struct
+                    self._push_slot(rec, item)
+                view = ObjectView(self, rec[_SLOTS], rec[_COUNT])
+            else:
+                import struct
 
-            size = itemsize(tc)
-            for item in items:
-                self._extend(f, size, size)
-                struct.pack_into(tc, f._chunk, f._start + f._nbytes - size, item)
-            return f._typed()
+                size = itemsize(tc)
+                for item in items:
+                    self._extend(rec, size, size)
+                    struct.pack_into(tc, rec[_CHUNK], rec[_START] + rec[_NBYTES] - size, item)
+                view = _typed(rec, tc)
         except BaseException:
             self._close(f)
             raise
+        rec[_VIEW] = view
+        return view
 
-    def _close(self, f):
-        if f._depth != self._depth:
-            raise RuntimeError(
-                "frames must end in LIFO order (ending frame %d of %d)" % (f._depth, self._depth)
-            )
-        self._depth -= 1
-        f._depth = -1
+    def _close(self, owner):
+        # Few locals on purpose: a bigger frame would come from the GC heap every call
+        # on MicroPython.
+        if not self._frames or self._frames[-1][_OWNER] is not owner:
+            raise RuntimeError("frames must end in LIFO order, innermost first")
+        rec = self._frames.pop()
+        self._spare.append(rec)  # reused by the next frame; its fields are read below
+        if rec[_VIEW] is not None:
+            _end_view(rec[_VIEW])
+            rec[_VIEW] = None
+        rec[_OWNER] = None
+        if self._nslots > rec[_SLOTS]:
+            self._clear_slots(rec[_SLOTS])
+        if rec[_CHUNK] is self._chunk:
+            self._top = rec[_SAVED]
+        elif rec[_CHUNK] is not None:
+            self._retire(rec[_CHUNK], rec[_SAVED])
+
+    def _clear_slots(self, base):
         slots = self._slots
-        for k in range(f._slot_base, self._nslots):
+        for k in range(base, self._nslots):
             slots[k] = None  # drop the references now, not when the slot is reused
-        self._nslots = f._slot_base
-        chunk = f._chunk
-        if chunk is None:
-            return
-        f._chunk = None
-        if chunk is self._chunk:
-            self._top = f._saved
-        else:
-            self._retire(chunk, f._saved)
+        self._nslots = base
 
     def _retire(self, chunk, top):
         # An older chunk (the last in _old: every frame above has ended) now holds
@@ -479,51 +532,50 @@ class Stack:
             self._held -= len(chunk)
             self._allocator.free(chunk)
 
-    def _extend(self, f, nbytes, align):
-        # Grow frame f, which is on top, by nbytes; move it to a bigger chunk if needed.
-        if f._chunk is None:
+    def _extend(self, rec, nbytes, align):
+        # Grow the frame of `rec`, which is on top, by nbytes; move it if needed.
+        chunk = rec[_CHUNK]
+        if chunk is None:
             start = (self._top + align - 1) & -align
-            if self._chunk is None or start + nbytes > self._size:
-                self._install(self._new_chunk(nbytes + align, self._top == 0), self._top)
-                start = 0
-            f._chunk = self._chunk
-            f._saved = self._top
-            f._start = start
-            f._nbytes = nbytes
+            if start + nbytes > self._size:
+                start = self._make_room(nbytes + align)
+            rec[_CHUNK] = self._chunk
+            rec[_SAVED] = self._top if start else 0
+            rec[_START] = start
+            rec[_NBYTES] = nbytes
             self._top = start + nbytes
             return
-        used = f._nbytes
-        end = f._start + used + nbytes
-        if f._chunk is self._chunk and end <= self._size:
-            f._nbytes = used + nbytes
+        used = rec[_NBYTES]
+        end = rec[_START] + used + nbytes
+        if chunk is self._chunk and end <= self._size:
+            rec[_NBYTES] = used + nbytes
             self._top = end
             return
         need = used + nbytes
-        old_chunk, old_start = f._chunk, f._start
-        if f._chunk is self._chunk:
-            # f sits at the top of the current chunk: move it to a new, bigger chunk; the
-            # frames below it keep the old chunk up to where f began.
-            new = self._new_chunk(max(2 * need, need + align), f._saved == 0)
-            new[0:used] = old_chunk[old_start : old_start + used]
-            self._install(new, f._saved)
+        start = rec[_START]
+        if chunk is self._chunk:
+            # On top of the current chunk: move to a new, bigger chunk; the frames
+            # below keep the old chunk up to where this frame began.
+            new = self._new_chunk(max(2 * need, need + align), rec[_SAVED] == 0)
+            new[0:used] = chunk[start : start + used]
+            self._install(new, rec[_SAVED])
         else:
-            # f lives in an older chunk and the current one is empty (the frames that
-            # grew it have ended): move f into the current chunk, or a bigger one.
+            # In an older chunk while the current one is empty (the frames that grew
+            # it have ended): move into the current chunk, or a bigger one.
             if need > self._size:
-                new = self._new_chunk(max(2 * need, need + align), True)
-                self._install(new, 0)
-            self._chunk[0:used] = old_chunk[old_start : old_start + used]
-            self._retire(old_chunk, f._saved)
-        f._chunk = self._chunk
-        f._saved = 0
-        f._start = 0
-        f._nbytes = need
+                self._install(self._new_chunk(max(2 * need, need + align), True), 0)
+            self._chunk[0:used] = chunk[start : start + used]
+            self._retire(chunk, rec[_SAVED])
+        rec[_CHUNK] = self._chunk
+        rec[_SAVED] = 0
+        rec[_START] = 0
+        rec[_NBYTES] = need
         self._top = need
 
     def _new_chunk(self, need, current_goes):
-        # A chunk of at least `need` bytes, not yet installed. `current_goes`: the current
-        # chunk will be given back when the new one is installed, so its bytes count as
-        # room. AllocError (nothing changed) past max_capacity or if the allocator refuses.
+        # A chunk of at least `need` bytes, not installed yet. `current_goes`: the current
+        # chunk is given back when this one is installed, so its bytes count as room.
+        # AllocError (nothing changed) past max_capacity or if the allocator refuses.
         size = max(2 * self._size, need, self._first)
         if self._max is not None:
             room = self._max - self.held
@@ -553,11 +605,11 @@ class Stack:
         self._held += self._size
         self._top = 0
 
-    def _reserve_slots(self, f, n):
+    def _reserve_slots(self, rec, n):
         for _ in range(n):
-            self._push_slot(f, None)
+            self._push_slot(rec, None)
 
-    def _push_slot(self, f, item):
+    def _push_slot(self, rec, item):
         k = self._nslots
         slots = self._slots
         if k == len(slots):
@@ -569,7 +621,7 @@ class Stack:
         else:
             slots[k] = item
         self._nslots = k + 1
-        f._count += 1
+        rec[_COUNT] += 1
 
 
 # -- the default stack of each thread ----------------------------------------------------
