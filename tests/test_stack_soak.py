@@ -120,7 +120,7 @@ def test_each_thread_has_its_own_default_stack():
                 _soak(stack, rng, 6, [30])
             total = stack.buffer(range(k * 10), lambda items: sum(items))
             with guard:
-                results[k] = (id(stack), total, stack.depth)
+                results[k] = (stack, total, stack.depth)  # kept alive: ids stay unique
             set_default_stack(None)
         except Exception as e:
             with guard:
@@ -135,11 +135,12 @@ def test_each_thread_has_its_own_default_stack():
         assert time.time() < deadline, "threads did not finish"
         time.sleep(0.01)
     assert sorted(results) == [0, 1, 2], results
-    ids = set()
+    stacks = []
     for k, r in results.items():
         assert not isinstance(r, str), r
-        ident, total, depth = r
+        stack, total, depth = r
         assert total == sum(range(k * 10)) and depth == 0
-        ids.add(ident)
-    assert len(ids) == 3  # three threads, three stacks
-    assert id(default_stack()) not in ids
+        stacks.append(stack)
+    assert stacks[0] is not stacks[1] and stacks[1] is not stacks[2]
+    assert stacks[0] is not stacks[2]  # three threads, three stacks
+    assert default_stack() not in stacks
