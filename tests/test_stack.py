@@ -353,3 +353,23 @@ def test_module_context_forms():
     with stack_vec("B") as v:
         v.extend(b"abc")
         assert bytes(v.tolist()) == b"abc"
+
+
+def test_zero_byte_frame_survives_growth_that_frees_the_empty_chunk():
+    stack = Stack(64)
+    with stack.frame(0):
+        with stack.frame(500):  # the empty 64-byte chunk is given back for a bigger one
+            pass
+        stack.uninit(0, len)
+    assert stack.depth == 0 and stack._old == []
+
+
+def test_ended_frames_keep_no_chunk_or_view_alive():
+    # Records of ended frames are reused; a chunk referenced from one could never be
+    # collected on MicroPython.
+    stack = Stack(64)
+    with stack.frame(40):
+        with stack.frame(500):  # the first chunk becomes old, then is retired
+            stack.buffer(range(10), len)
+    for rec in stack._spare:
+        assert rec[0] is None and rec[1] is None and rec[7] is None

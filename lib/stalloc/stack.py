@@ -112,14 +112,11 @@ class ObjectView:
         self._slots = None
 
 
-_EMPTY = memoryview(b"")  # the view of every zero-byte frame
-
-
 def _end_view(view):
-    # What a frame handed out dies with it.
+    # What a frame handed out dies with it. (_viper.stack_close inlines this.)
     if type(view) is not memoryview:
         view.release()  # typed views (MicroPython), object views, stack vecs
-    elif RELEASES_VIEWS and view is not _EMPTY:
+    elif RELEASES_VIEWS:
         release(view)  # CPython: byte and cast views raise on use from now on
 
 
@@ -134,8 +131,20 @@ def _run(scope, fn):
         scope.__exit__(None, None, None)
 
 
-if ACCELERATED:  # the native twin, where the heap's accelerator loaded too
-    from ._viper import run_in_scope as _run
+def _run_bytes(stack, n, fn):
+    # uninit(): no frame object at all; fn itself owns the record.
+    view = stack._open_bytes(fn, n)
+    try:
+        return fn(view)
+    finally:
+        stack._close(fn)
+
+
+if ACCELERATED:  # native twins, where the heap's accelerator loaded too
+    from . import _viper as _native
+
+    _run_bytes = _native.run_bytes
+    _run = _native.run_in_scope
 
 RELEASES_VIEWS = not IS_MPY  # MicroPython memoryviews cannot be released
 
@@ -380,7 +389,9 @@ class Stack:
 
     def uninit(self, nbytes, fn):
         """fn(view) on a frame of nbytes bytes: room for a large value."""
-        return _run(self.frame(nbytes), fn)
+        if (nbytes | 0) < 0:  # `|` raises TypeError for a non-int
+            _check_n(nbytes, "nbytes")
+        return _run_bytes(self, nbytes, fn)
 
     def with_stack_vec(self, fn, typecode=None):
         """fn(vec) with a StackVec on top of this stack; return what fn returns."""
@@ -456,14 +467,32 @@ class Stack:
         return rec
 
     def _open_bytes(self, owner, n):
-        # A byte frame: the record, and the view stored in it and returned.
-        rec = self._open(owner, n, 8)
+        # A byte frame of n bytes, 8-aligned: push its record, return its view. The hot
+        # path of frame() and uninit(); _viper.stack_open_bytes is its native twin.
+        top = self._top
+        start = (top + 7) & -8
+        chunk = None  # a zero-byte frame lives in no chunk: it must not keep one
         if n:
-            start = rec[_START]
-            rec[_VIEW] = self._chunk[start : start + n]
+            if start + n > self._size:
+                start = self._make_room(n + 8)
+                top = 0
+            chunk = self._chunk
+            view = chunk[start : start + n]  # before any change: a MemoryError is harmless
         else:
-            rec[_VIEW] = _EMPTY
-        return rec[_VIEW]
+            start = top
+            view = memoryview(b"")
+        rec = self._spare.pop() if self._spare else [None] * _FIELDS
+        rec[_OWNER] = owner
+        rec[_CHUNK] = chunk
+        rec[_SAVED] = top
+        rec[_START] = start
+        rec[_NBYTES] = n
+        rec[_SLOTS] = self._nslots
+        rec[_COUNT] = 0
+        rec[_VIEW] = view
+        self._top = start + n
+        self._frames.append(rec)
+        return view
 
     def _make_room(self, need):
         # A new current chunk for a frame that does not fit the current one.
@@ -501,17 +530,18 @@ class Stack:
         if not self._frames or self._frames[-1][_OWNER] is not owner:
             raise RuntimeError("frames must end in LIFO order, innermost first")
         rec = self._frames.pop()
-        self._spare.append(rec)  # reused by the next frame; its fields are read below
         if rec[_VIEW] is not None:
             _end_view(rec[_VIEW])
-            rec[_VIEW] = None
-        rec[_OWNER] = None
         if self._nslots > rec[_SLOTS]:
             self._clear_slots(rec[_SLOTS])
         if rec[_CHUNK] is self._chunk:
             self._top = rec[_SAVED]
         elif rec[_CHUNK] is not None:
             self._retire(rec[_CHUNK], rec[_SAVED])
+        # Reused by the next frame; holds nothing meanwhile (a chunk kept alive here
+        # could never be collected).
+        rec[_OWNER] = rec[_CHUNK] = rec[_VIEW] = None
+        self._spare.append(rec)
 
     def _clear_slots(self, base):
         slots = self._slots
@@ -679,3 +709,8 @@ def uninit(nbytes, fn):
 def with_stack_vec(fn, typecode=None):
     """fn(vec) with a StackVec on top of the thread's stack."""
     return default_stack().with_stack_vec(fn, typecode)
+
+
+if ACCELERATED:
+    Stack._open_bytes = _native.stack_open_bytes
+    Stack._close = _native.stack_close
