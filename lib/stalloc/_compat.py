@@ -272,18 +272,23 @@ if IS_MPY:
 
     class _PerThread:
         # One value per thread, keyed by thread id (MicroPython has no threading.local).
-        # Entries of finished threads stay until set(None) is called in them.
+        # Entries of finished threads stay until set(None) is called in them. The lock:
+        # MicroPython's unix port (and some boards) run threads without a GIL, and a dict
+        # resized by one thread while another reads it loses entries.
         def __init__(self):
             self._values = {}
+            self._lock = new_lock()
 
         def get(self):
-            return self._values.get(get_ident())
+            with self._lock:
+                return self._values.get(get_ident())
 
         def set(self, value):
-            if value is None:
-                self._values.pop(get_ident(), None)
-            else:
-                self._values[get_ident()] = value
+            with self._lock:
+                if value is None:
+                    self._values.pop(get_ident(), None)
+                else:
+                    self._values[get_ident()] = value
 
 else:
     import threading

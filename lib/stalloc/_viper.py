@@ -311,13 +311,13 @@ def stack_open_bytes(self, owner, n):
     chunk = None
     if n:
         if start + n > self._size:
-            start = self._make_room(n + 8)
+            start = self._make_room(n)
             top = 0
         chunk = self._chunk
         view = chunk[start : start + n]
     else:
         start = top
-        view = memoryview(b"")
+        view = memoryview(bytearray(0))
     rec = self._spare.pop() if self._spare else [None] * 8
     rec[0] = owner
     rec[1] = chunk

@@ -71,9 +71,15 @@ def stackalloc_with_iter(iterable, fn, typecode=None, limit=None):
 
 
 def _take(iterable, limit):
-    if limit:
-        for item in iterable:
-            yield item
+    it = iter(iterable)
+    try:
+        while limit:
+            yield next(it)
             limit -= 1
-            if not limit:
-                return
+    except StopIteration:
+        return
+    finally:
+        # Stopping early: a generator left suspended could hold frames of the stack.
+        close = getattr(it, "close", None)
+        if close is not None:
+            close()

@@ -57,7 +57,9 @@ class ArenaAllocator:
         """A typed view of n uninitialised items of an `array` typecode."""
         size = itemsize(typecode)
         check_count(n, "n")
-        return typed_view(self.alloc(n * size, size), typecode)
+        view = typed_view(self.alloc(n * size, size), typecode)
+        self._arena._handed.append(view)  # typed views die with the scope on both runtimes
+        return view
 
 
 class _Scope:
@@ -134,12 +136,12 @@ class MemoryArena:
         self._blocks = []
         self._held = 0
 
-    def _add_block(self, size):
+    def _add_block(self, size, align=8):
         if self.max_bytes is not None and self._held + size > self.max_bytes:
             raise AllocError(
                 "arena: a %d-byte block would pass max_bytes %d" % (size, self.max_bytes)
             )
-        self._blocks.append([self._allocator.alloc(size), 0])
+        self._blocks.append([self._allocator.alloc(size, max(8, align)), 0])
         self._held += size
 
     def _carve(self, nbytes, align):
@@ -148,9 +150,10 @@ class MemoryArena:
             if start + nbytes <= len(block[0]):
                 break
         else:
-            self._add_block(max(self.block_size, nbytes + align - 1))
+            # A new block starts at offset 0, aligned to `align`: no padding needed.
+            self._add_block(max(self.block_size, nbytes), align)
             block = self._blocks[-1]
-            start = (block[1] + align - 1) & -align
+            start = 0
         self._used += start + nbytes - block[1]
         block[1] = start + nbytes
         view = block[0][start : start + nbytes]
@@ -165,7 +168,10 @@ class MemoryArena:
             block[1] = 0
         self._used = 0
         for view in self._handed:
-            release(view)
+            if type(view) is memoryview:
+                release(view)  # CPython only; MicroPython cannot release a memoryview
+            else:
+                view.release()  # typed views (MicroPython)
         self._handed = []
         self._open = False
 

@@ -176,16 +176,7 @@ class _Frame:
             return stack._open_filled(self, self._items, tc)
         if tc is None:
             return stack._open_bytes(self, self._n)
-        if tc == _OBJECTS:
-            rec = stack._open(self, 0, 1)
-            stack._reserve_slots(rec, self._n)
-            view = ObjectView(stack, rec[_SLOTS], self._n)
-        else:
-            size = itemsize(tc)
-            rec = stack._open(self, self._n * size, size)
-            view = _typed(rec, tc)
-        rec[_VIEW] = view
-        return view
+        return stack._open_items(self, self._n, tc)
 
     def __exit__(self, exc_type, exc, tb):
         self._stack._close(self)
@@ -226,9 +217,11 @@ class StackVec:
         else:
             import struct
 
-            size = itemsize(tc)
+            data = struct.pack(tc, item)  # first: a bad item raises before the vec grows
+            size = len(data)
             self._stack._extend(rec, size, size)
-            struct.pack_into(tc, rec[_CHUNK], rec[_START] + rec[_NBYTES] - size, item)
+            end = rec[_START] + rec[_NBYTES]
+            rec[_CHUNK][end - size : end] = data
 
     def extend(self, items):
         for item in items:
@@ -247,7 +240,15 @@ class StackVec:
             stack._slots[stack._nslots] = None
         else:
             rec[_NBYTES] -= itemsize(self._typecode)
-            if rec[_CHUNK] is stack._chunk:
+            if not rec[_NBYTES]:
+                # Empty: give the place back entirely, so that no chunk is claimed by a
+                # record with no bytes (the next frame may free an empty chunk).
+                if rec[_CHUNK] is stack._chunk:
+                    stack._top = rec[_SAVED]
+                else:
+                    stack._retire(rec[_CHUNK], rec[_SAVED])
+                rec[_CHUNK] = None
+            elif rec[_CHUNK] is stack._chunk:
                 stack._top = rec[_START] + rec[_NBYTES]
         return item
 
@@ -305,8 +306,14 @@ class _VecScope:
         self._typecode = typecode
 
     def __enter__(self):
-        rec = self._stack._open(self, 0, 1)
-        vec = rec[_VIEW] = StackVec(self._stack, rec, self._typecode)
+        stack = self._stack
+        rec = stack._open(self, 0, 1)
+        try:
+            vec = StackVec(stack, rec, self._typecode)
+        except BaseException:  # MemoryError on MicroPython
+            stack._close(self)
+            raise
+        rec[_VIEW] = vec
         return vec
 
     def __exit__(self, exc_type, exc, tb):
@@ -333,7 +340,7 @@ class Stack:
         self._allocator = System() if allocator is None else allocator
         self._max = max_capacity
         self._first = capacity  # size of the first chunk, also after trim()
-        self._chunk = self._allocator.alloc(capacity)
+        self._chunk = self._allocator.alloc(capacity, 8)
         self._size = capacity
         self._top = 0  # bytes used in the current chunk
         self._old = []  # [chunk, top] of older chunks that frames still live in
@@ -375,9 +382,11 @@ class Stack:
 
     def vec(self, typecode=None):
         """`with stack.vec() as v:` a StackVec on top of this stack for the block."""
-        if typecode is not None:
+        if typecode is None:
+            typecode = _OBJECTS
+        elif typecode != _OBJECTS:
             itemsize(typecode)
-        return _VecScope(self, _OBJECTS if typecode is None else typecode)
+        return _VecScope(self, typecode)
 
     def buffer(self, iterable, fn, typecode=None):
         """Drain `iterable` into a frame, return fn(items); the frame ends with fn."""
@@ -454,7 +463,7 @@ class Stack:
         if nbytes:
             start = (self._top + align - 1) & -align
             if start + nbytes > self._size:
-                start = self._make_room(nbytes + align)
+                start = self._make_room(nbytes)  # offset 0 of a chunk is 8-aligned
                 rec[_SAVED] = 0
             rec[_CHUNK] = self._chunk
             rec[_START] = start
@@ -474,13 +483,13 @@ class Stack:
         chunk = None  # a zero-byte frame lives in no chunk: it must not keep one
         if n:
             if start + n > self._size:
-                start = self._make_room(n + 8)
+                start = self._make_room(n)  # offset 0 of a chunk is 8-aligned
                 top = 0
             chunk = self._chunk
             view = chunk[start : start + n]  # before any change: a MemoryError is harmless
         else:
             start = top
-            view = memoryview(b"")
+            view = memoryview(bytearray(0))  # writable, like every byte frame
         rec = self._spare.pop() if self._spare else [None] * _FIELDS
         rec[_OWNER] = owner
         rec[_CHUNK] = chunk
@@ -508,18 +517,53 @@ class Stack:
         try:
             if tc == _OBJECTS:
                 for item in items:
+                    self._on_top(rec)
                     self._push_slot(rec, item)
+                self._on_top(rec)
                 view = ObjectView(self, rec[_SLOTS], rec[_COUNT])
             else:
                 import struct
 
                 size = itemsize(tc)
                 for item in items:
+                    self._on_top(rec)
                     self._extend(rec, size, size)
                     struct.pack_into(tc, rec[_CHUNK], rec[_START] + rec[_NBYTES] - size, item)
+                self._on_top(rec)
                 view = _typed(rec, tc)
         except BaseException:
+            # A generator's own frames end when it is closed; then this one is on top.
+            close = getattr(items, "close", None)
+            if close is not None:
+                close()
             self._close(f)
+            raise
+        rec[_VIEW] = view
+        return view
+
+    def _on_top(self, rec):
+        if self._frames[-1] is not rec:
+            raise RuntimeError(
+                "the iterable given to buffer() keeps a frame of the same stack open across "
+                "next(): items cannot be added below it"
+            )
+
+    def _open_items(self, owner, n, tc):
+        # A typed or object frame: the record, then its view; undone if the view or the
+        # slots cannot be had (AllocError past the ceiling, MemoryError on MicroPython).
+        if tc == _OBJECTS:
+            rec = self._open(owner, 0, 1)
+        else:
+            size = itemsize(tc)
+            rec = self._open(owner, n * size, size)
+        try:
+            if tc == _OBJECTS:
+                self._reserve_slots(rec, n)
+                view = ObjectView(self, rec[_SLOTS], n)
+            else:
+                view = _typed(rec, tc)
+        except BaseException:
+            self._close(owner)
             raise
         rec[_VIEW] = view
         return view
@@ -568,7 +612,7 @@ class Stack:
         if chunk is None:
             start = (self._top + align - 1) & -align
             if start + nbytes > self._size:
-                start = self._make_room(nbytes + align)
+                start = self._make_room(nbytes)
             rec[_CHUNK] = self._chunk
             rec[_SAVED] = self._top if start else 0
             rec[_START] = start
@@ -586,14 +630,14 @@ class Stack:
         if chunk is self._chunk:
             # On top of the current chunk: move to a new, bigger chunk; the frames
             # below keep the old chunk up to where this frame began.
-            new = self._new_chunk(max(2 * need, need + align), rec[_SAVED] == 0)
+            new = self._new_chunk(need, rec[_SAVED] == 0)  # it doubles when it can
             new[0:used] = chunk[start : start + used]
             self._install(new, rec[_SAVED])
         else:
             # In an older chunk while the current one is empty (the frames that grew
             # it have ended): move into the current chunk, or a bigger one.
             if need > self._size:
-                self._install(self._new_chunk(max(2 * need, need + align), True), 0)
+                self._install(self._new_chunk(need, True), 0)
             self._chunk[0:used] = chunk[start : start + used]
             self._retire(chunk, rec[_SAVED])
         rec[_CHUNK] = self._chunk
@@ -617,7 +661,7 @@ class Stack:
                     % (need, self._max, self.held)
                 )
             size = min(size, room)
-        chunk = self._allocator.alloc(size)
+        chunk = self._allocator.alloc(size, 8)  # 8-aligned even from a 4-byte-block heap
         self._chunk_allocs += 1
         return chunk
 

@@ -1,0 +1,175 @@
+# Regression tests for defects found in review of the second stack and the arena, one per
+# defect, named after what must hold. Portable.
+
+import _thread
+import time
+
+from stalloc import (
+    AllocError,
+    MemoryArena,
+    Stack,
+    Stalloc,
+    default_stack,
+    set_default_stack,
+    stackalloc_with_iter,
+)
+from stalloc._compat import addressof
+
+from _util import IS_MPY, raises
+
+
+def test_buffer_refuses_an_iterable_that_keeps_a_frame_open_and_unwinds():
+    stack = Stack(64)
+
+    def holds_frames():
+        for k in range(4):
+            with stack.frame(8 * (k + 1)) as mine:  # open across the yield
+                mine[0] = k
+                yield k
+
+    raises(RuntimeError, stack.buffer, holds_frames(), list)
+    raises(RuntimeError, stack.buffer, holds_frames(), list, "i")
+    assert stack.depth == 0 and stack._top == 0 and stack._old == []
+
+
+def test_stackalloc_with_iter_closes_what_it_stops_reading():
+    stack = default_stack()
+
+    def holds_frames():
+        k = 0
+        while True:
+            with stack.frame(8):
+                yield k
+            k += 1
+
+    # Item 0 is taken, then the generator is suspended inside its frame: refused, and the
+    # generator is closed so that its frame ends before the buffer's.
+    raises(RuntimeError, stackalloc_with_iter, holds_frames(), list, None, 3)
+    assert stack.depth == 0
+
+    def honest():  # frames that end before each yield are fine
+        for k in range(100):
+            with stack.frame(8):
+                pass
+            yield k
+
+    assert stackalloc_with_iter(honest(), lambda s: s[:], limit=3) == [0, 1, 2]
+    assert stack.depth == 0
+
+
+def test_vec_popped_empty_gives_its_place_back():
+    stack = Stack(64)
+    with stack.vec("d") as v:
+        v.push(1.0)
+        v.pop()
+        with stack.frame(200):  # may replace the (now empty) first chunk
+            pass
+        v.push(2.0)
+        assert v.tolist() == [2.0]
+    assert stack.depth == 0 and stack._old == []
+
+
+def test_failed_typed_or_object_frame_leaves_no_frame_open():
+    stack = Stack(64, max_capacity=128)
+    raises(AllocError, stack.frame(100, "O").__enter__)
+    assert stack.depth == 0 and stack._nslots == 0
+    stack.trim()  # no frame open: allowed
+    raises(AllocError, stack.uninit_slice, 100, len, "O")
+    assert stack.depth == 0
+
+
+def test_bad_typed_push_adds_nothing():
+    import struct
+
+    refused = (TypeError, getattr(struct, "error", TypeError))  # CPython: struct.error
+    with default_stack().vec("i") as v:
+        v.push(1)
+        raises(refused, v.push, "x")
+        raises(refused, v.push, None)
+        assert v.tolist() == [1]
+
+
+def test_arena_typed_views_die_with_their_scope():
+    arena = MemoryArena(256)
+    with arena.allocator() as a:
+        xs = a.array("h", 4)
+        xs[0] = 7
+    raises(ValueError, xs.__getitem__, 0)
+
+
+def test_ceiling_counts_what_is_needed_not_a_doubled_guess():
+    stack = Stack(64, max_capacity=1024)
+    with stack.frame(600):  # replaces the 64-byte chunk
+        pass
+    with stack.vec("B") as v:
+        for k in range(1000):  # up to the ceiling, not half of it
+            v.push(k & 0xFF)
+    stack2 = Stack(64, max_capacity=128)
+    with stack2.frame(60):
+        with stack2.frame(64):  # exactly the 64 bytes of room left
+            pass
+
+
+def test_chunks_and_blocks_are_8_aligned_even_from_4_byte_blocks():
+    heap = Stalloc(256, 4)
+    heap.alloc(4)  # the next free block is 4 bytes past an 8-byte boundary
+    stack = Stack(64, allocator=heap)
+    assert addressof(stack._chunk) % 8 == 0
+    with stack.frame(8) as f:
+        assert addressof(f) % 8 == 0
+    arena = MemoryArena(64, allocator=heap)
+    with arena.allocator() as a:
+        assert addressof(a.alloc(8, 8)) % 8 == 0
+
+
+def test_zero_byte_frames_are_writable():
+    with default_stack().frame(0) as v:
+        v[0:0] = b""
+        assert len(v) == 0
+
+
+def test_arena_new_blocks_are_not_padded():
+    arena = MemoryArena(64, max_bytes=128)
+    with arena.allocator() as a:
+        a.alloc(60)
+        a.alloc(64, 8)  # a second 64-byte block holds it at offset 0
+    assert arena.held == 128
+
+
+def test_default_stacks_stay_per_thread_under_contention():
+    # MicroPython's unix port runs threads without a GIL: the per-thread dict is locked.
+    bad = []
+    done = [0]
+    guard = _thread.allocate_lock()
+
+    def worker(_k):
+        try:
+            for _ in range(200):
+                mine = default_stack()
+                with mine.frame(16):
+                    if default_stack() is not mine:
+                        bad.append("default stack changed inside a thread")
+                set_default_stack(None)
+        except Exception as e:
+            bad.append(repr(e))
+        with guard:
+            done[0] += 1
+
+    for k in range(4):
+        _thread.start_new_thread(worker, (k,))
+    deadline = time.time() + 60
+    while done[0] < 4:
+        assert time.time() < deadline
+        time.sleep(0.01)
+    assert bad == [], bad[:3]
+
+
+def test_runtime_difference_out_of_range_numbers():
+    # Documented: CPython refuses a number outside a typecode's range; MicroPython's
+    # struct and uctypes store it wrapped.
+    with default_stack().frame(1, "B") as t:
+        if IS_MPY:
+            t[0] = 300
+            assert t[0] == 300 & 0xFF
+        else:
+            raises(ValueError, t.__setitem__, 0, 300)
