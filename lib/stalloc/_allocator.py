@@ -78,13 +78,13 @@ def move(view, target, nbytes, align, owner):
     return moved
 
 
-def check_count(value, what):
-    # A size or count argument: an int >= 1 (TypeError / ValueError otherwise). Bools
-    # count as ints on both runtimes, as they do in CPython.
+def check_count(value, what, least=1):
+    # A size or count argument: an int >= least (TypeError / ValueError otherwise).
+    # Bools count as ints on both runtimes, as they do in CPython.
     if not is_int(value):
         raise TypeError("%s must be an int, not %s" % (what, type(value).__name__))
-    if value < 1:
-        raise ValueError("%s must be >= 1, got %d" % (what, value))
+    if value < least:
+        raise ValueError("%s must be >= %d, got %d" % (what, least, value))
     return value
 
 

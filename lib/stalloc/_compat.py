@@ -172,6 +172,67 @@ def itemsize(typecode):
     return size
 
 
+class ItemView:
+    """Base of the views this library builds itself (object slots; typed items on
+    MicroPython): len(), indexing (negative too), slicing, iteration, tolist(), and
+    release(), after which every use raises ValueError, like a released memoryview."""
+
+    _what = "view"
+
+    def __init__(self, items, base, n):
+        self._items = items  # indexable storage; None once released
+        self._base = base  # where item 0 is in it
+        self._n = n
+
+    def _live(self):
+        if self._items is None:
+            raise ValueError("operation forbidden on a released " + self._what)
+        return self._items
+
+    def __len__(self):
+        self._live()
+        return self._n
+
+    def _index(self, k):
+        if k < 0:
+            k += self._n
+        if not 0 <= k < self._n:
+            raise IndexError(self._what + " index out of range")
+        return self._base + k
+
+    def __getitem__(self, k):
+        items = self._live()
+        if isinstance(k, slice):
+            return self._slice(k)
+        return items[self._index(k)]
+
+    def __setitem__(self, k, value):
+        items = self._live()
+        if isinstance(k, slice):
+            self._assign(k, value)
+        else:
+            items[self._index(k)] = value
+
+    def _slice(self, k):
+        start, stop, step = k.indices(self._n)
+        items = self._items
+        return [items[self._base + j] for j in range(start, stop, step)]
+
+    def _assign(self, k, value):
+        raise TypeError("this view does not support slice assignment")
+
+    def __iter__(self):
+        items = self._live()
+        for k in range(self._base, self._base + self._n):
+            yield items[k]
+
+    def tolist(self):
+        return list(self)
+
+    def release(self):
+        self._items = None
+
+
 if IS_MPY:
     _UCTYPE = {
         "b": uctypes.INT8,
@@ -186,85 +247,55 @@ if IS_MPY:
         "d": uctypes.FLOAT64,
     }
 
-    class TypedView:
+    class TypedView(ItemView):
         """Typed items over a byte view, as memoryview.cast gives on CPython.
 
-        len(), indexing (negative too), slicing (step 1, a TypedView), item and slice
-        assignment, iteration, tolist(). release() ends it: any later use raises
-        ValueError, like a released memoryview.
+        Besides ItemView: slicing (step 1, a TypedView) and slice assignment from any
+        iterable of the same length.
         """
 
-        def __init__(self, view, typecode, n=None):
+        _what = "typed view"
+
+        def __init__(self, view, typecode):
             size = itemsize(typecode)
-            if n is None:
-                n = len(view) // size
+            n = len(view) // size
             code = _UCTYPE.get(typecode)
             if code is None:  # 'l'/'L': 4 or 8 bytes depending on the port
                 code = {4: uctypes.INT32, 8: uctypes.INT64}[size]
                 if typecode == "L":
                     code = {4: uctypes.UINT32, 8: uctypes.UINT64}[size]
-            self._view = view  # keeps the memory alive: uctypes holds a bare address
-            self._typecode = typecode
-            self._n = n
-            self._items = None
+            items = ()  # zero items: nothing to point at, but alive
             if n:
                 layout = {"a": (uctypes.ARRAY | 0, code | n)}
-                self._items = uctypes.struct(addressof(view), layout, uctypes.NATIVE).a
+                items = uctypes.struct(addressof(view), layout, uctypes.NATIVE).a
+            ItemView.__init__(self, items, 0, n)
+            self._view = view  # keeps the memory alive: uctypes holds a bare address
+            self._typecode = typecode
 
-        def _live(self):
-            if self._view is None:
-                raise ValueError("operation forbidden on a released typed view")
-            return self._items
+        def _slice(self, k):
+            start, stop, step = k.indices(self._n)
+            if step != 1:
+                raise NotImplementedError("typed view slices need step 1")
+            size = itemsize(self._typecode)
+            stop = max(start, stop)
+            return TypedView(self._view[start * size : stop * size], self._typecode)
 
-        def __len__(self):
-            self._live()
-            return self._n
-
-        def _index(self, k):
-            if k < 0:
-                k += self._n
-            if not 0 <= k < self._n:
-                raise IndexError("typed view index out of range")
-            return k
-
-        def __getitem__(self, k):
-            items = self._live()
-            if isinstance(k, slice):
-                start, stop, step = k.indices(self._n)
-                if step != 1:
-                    raise NotImplementedError("typed view slices need step 1")
-                size = itemsize(self._typecode)
-                stop = max(start, stop)
-                return TypedView(self._view[start * size : stop * size], self._typecode)
-            return items[self._index(k)]
-
-        def __setitem__(self, k, value):
-            items = self._live()
-            if isinstance(k, slice):
-                start, stop, step = k.indices(self._n)
-                values = list(value)
-                if step != 1 or len(values) != max(0, stop - start):
-                    raise ValueError("typed view slice assignment must keep the length")
-                for j in range(len(values)):
-                    items[start + j] = values[j]
-                return
-            items[self._index(k)] = value
-
-        def __iter__(self):
-            items = self._live()
-            for k in range(self._n):
-                yield items[k]
-
-        def tolist(self):
-            return list(self)
+        def _assign(self, k, value):
+            start, stop, step = k.indices(self._n)
+            values = list(value)
+            if step != 1 or len(values) != max(0, stop - start):
+                raise ValueError("typed view slice assignment must keep the length")
+            items = self._items
+            for j in range(len(values)):
+                items[start + j] = values[j]
 
         @property
         def format(self):
             return self._typecode
 
         def release(self):
+            ItemView.release(self)
             self._view = None
-            self._items = None
 
     def typed_view(view, typecode):
         """`view` (bytes) seen as items of `typecode`."""

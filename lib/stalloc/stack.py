@@ -34,7 +34,7 @@ DEFAULT_CAPACITY bytes; set_default_stack() replaces it.
 import sys
 
 from ._allocator import AllocError, check_count
-from ._compat import IS_MPY, const, is_int, itemsize, per_thread, release, typed_view
+from ._compat import IS_MPY, ItemView, const, itemsize, per_thread, release, typed_view
 from .chain import System
 from .heap import ACCELERATED
 
@@ -58,58 +58,17 @@ _FIELDS = const(8)
 
 def _check_n(n, what):
     # A count: an int >= 0 (zero-length frames are allowed, as in the crates).
-    if not is_int(n):
-        raise TypeError("%s must be an int, not %s" % (what, type(n).__name__))
-    if n < 0:
-        raise ValueError("%s must be >= 0, got %d" % (what, n))
-    return n
+    return check_count(n, what, 0)
 
 
-class ObjectView:
-    """The object slots of a frame: len, indexing, slicing (a list), assignment,
-    iteration. Invalid once the frame ends (ValueError on any use)."""
+class ObjectView(ItemView):
+    """The object slots of a frame (see ItemView): slicing gives a list. Invalid once
+    the frame ends."""
+
+    _what = "view of an ended frame"
 
     def __init__(self, stack, base, n):
-        self._slots = stack._slots
-        self._base = base
-        self._n = n
-
-    def _live(self):
-        if self._slots is None:
-            raise ValueError("operation forbidden on a view of an ended frame")
-        return self._slots
-
-    def __len__(self):
-        self._live()
-        return self._n
-
-    def _index(self, k):
-        if k < 0:
-            k += self._n
-        if not 0 <= k < self._n:
-            raise IndexError("frame index out of range")
-        return self._base + k
-
-    def __getitem__(self, k):
-        slots = self._live()
-        if isinstance(k, slice):
-            start, stop, step = k.indices(self._n)
-            return [slots[self._base + j] for j in range(start, stop, step)]
-        return slots[self._index(k)]
-
-    def __setitem__(self, k, value):
-        self._live()[self._index(k)] = value
-
-    def __iter__(self):
-        slots = self._live()
-        for k in range(self._base, self._base + self._n):
-            yield slots[k]
-
-    def tolist(self):
-        return self[:]
-
-    def release(self):
-        self._slots = None
+        ItemView.__init__(self, stack._slots, base, n)
 
 
 def _end_view(view):
