@@ -420,7 +420,7 @@ def locked3(sync, fn, a, b, c):
 
 
 def _reentered():
-    raise RuntimeError(
-        "this thread already holds the heap's lock (inside acquire_locked(), or re-entered "
-        "from a scheduled callback): use the heap acquire_locked() returned"
-    )
+    # Cold path; imported here because heap.py imports this module.
+    from .heap import _reentered
+
+    _reentered()
