@@ -1,0 +1,13 @@
+# Frozen manifest: MicroPython firmware for pyboard (PYBV11) with stalloc built in.
+#
+# From the root of this repository (FROZEN_MANIFEST must be an absolute path):
+#   make -C <micropython>/ports/stm32 BOARD=PYBV11 submodules
+#   make -C <micropython>/ports/stm32 BOARD=PYBV11 \
+#       FROZEN_MANIFEST=$(pwd)/boards/pyboard/manifest.py
+#
+# First the port's default manifest, so the board keeps its own frozen modules (a board
+# with its own manifest.py, e.g. a WiFi variant, wants "$(BOARD_DIR)/manifest.py" here),
+# then this repository's manifest.py. Frozen code is compiled with the port's
+# mpy-cross -march, which the viper/native code in _viper.py needs.
+include("$(PORT_DIR)/boards/manifest.py")
+include("../../manifest.py")
