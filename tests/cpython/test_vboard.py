@@ -1,0 +1,199 @@
+# The virtual board (tools/vboard.py): the MicroPython unix port behind a pty, driven by
+# `mpremote connect PORT resume ...` exactly as a USB board would be. CPython only.
+import importlib.util
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+_spec = importlib.util.spec_from_file_location("vboard", os.path.join(ROOT, "tools", "vboard.py"))
+vboard = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(vboard)
+VirtualBoard = vboard.VirtualBoard
+
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="uses /proc")
+
+
+def _fds():
+    return sorted(os.listdir("/proc/self/fd"))
+
+
+def _assert_gone(pid):
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
+    assert not os.path.exists("/proc/%d" % pid)
+
+
+def _children(name, parent=None):
+    """Running processes whose parent is `parent` (this process) and whose command line
+    contains `name`."""
+    parent = os.getpid() if parent is None else parent
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % entry) as f:
+                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+            with open("/proc/%s/cmdline" % entry, "rb") as f:
+                cmdline = f.read()
+        except OSError:
+            continue  # exited meanwhile
+        if ppid == parent and name.encode() in cmdline:
+            found.append(int(entry))
+    return found
+
+
+def test_a_64k_board_starts_and_exec_prints_from_it():
+    with VirtualBoard("64k") as board:
+        assert board.port.startswith("/dev/") and os.path.exists(board.port)
+        out = board.mpremote(
+            "exec", "import sys; print('hello from', sys.implementation.name, sys.platform)"
+        ).stdout
+        assert out == "hello from micropython linux\n"
+        assert board.mpremote("eval", "6 * 7").stdout == "42\n"
+
+
+def test_the_gc_heap_is_64k():
+    # Exact check: mem_free() + mem_alloc() (the heap the GC manages, without its own block
+    # table) is between 62 KiB and 64 KiB; more than 56 KiB of it is free after boot (the
+    # LittleFS2 filesystem costs about 2.4 KiB); and a 64 KiB bytearray cannot be allocated,
+    # which any bigger heap (the unix port's default is 1 MiB and more) would allow.
+    with VirtualBoard("64k") as board:
+        out = board.mpremote(
+            "exec",
+            "import gc\ngc.collect()\nprint(gc.mem_free(), gc.mem_alloc())\n"
+            "try:\n    bytearray(65536)\n    print('allocated')\n"
+            "except MemoryError:\n    print('MemoryError')\n",
+        ).stdout.split()
+    free, alloc = int(out[0]), int(out[1])
+    assert 62 * 1024 <= free + alloc <= 64 * 1024, out
+    assert free > 56 * 1024, out
+    assert out[2] == "MemoryError"
+
+
+def test_cp_lands_in_the_board_filesystem_not_on_the_host(tmp_path):
+    name = "vboard-%s.txt" % uuid.uuid4().hex
+    text = "copied by mpremote\n"
+    (tmp_path / name).write_text(text)
+    before = sorted(os.listdir(ROOT)), sorted(os.listdir(os.getcwd()))
+    with VirtualBoard("64k") as board:
+        board.mpremote("cp", name, ":", cwd=tmp_path)
+        out = board.mpremote(
+            "exec",
+            "import os, vfs\nprint(repr(open(%r).read()))\nprint(vfs.mount())\n"
+            "print(sorted(os.listdir('/')))\n" % name,
+        ).stdout.splitlines()
+    assert out[0] == repr(text)
+    assert out[1] == "[(<VfsLfs2>, '/')]"
+    assert out[2] == repr(sorted([name, "lib"]))
+    # Nowhere on the host but where we wrote it: not in the repository, not in the cwd.
+    assert sorted(os.listdir(tmp_path)) == [name]
+    assert (sorted(os.listdir(ROOT)), sorted(os.listdir(os.getcwd()))) == before
+    for top in {ROOT, os.getcwd()}:
+        for dirpath, dirnames, filenames in os.walk(top):
+            dirnames[:] = [d for d in dirnames if d not in (".venv", ".git")]
+            assert name not in filenames, dirpath
+
+
+def test_large_transfers_arrive_intact_both_ways(tmp_path):
+    # Output: more than the relay queue (64 KiB) plus the pty buffers. Files: 10 blocks.
+    # mpremote cp moves data both ways through LittleFS2 on the file-backed block device.
+    data = os.urandom(40 * 1024)
+    (tmp_path / "blob.bin").write_bytes(data)
+    with VirtualBoard("64k") as board:
+        out = board.mpremote("exec", "for i in range(16000): print(i)").stdout
+        assert out == "".join("%d\n" % i for i in range(16000))
+        board.mpremote("cp", "blob.bin", ":blob.bin", cwd=tmp_path)
+        board.mpremote("cp", ":blob.bin", "back.bin", cwd=tmp_path)
+    assert (tmp_path / "back.bin").read_bytes() == data
+
+
+def test_run_exit_status_follows_the_script(tmp_path):
+    (tmp_path / "passes.py").write_text("print('all good')\n")
+    (tmp_path / "fails.py").write_text("print('about to fail')\nraise ValueError('boom')\n")
+    with VirtualBoard("64k") as board:
+        ok = board.mpremote("run", "passes.py", cwd=tmp_path, check=False)
+        bad = board.mpremote("run", "fails.py", cwd=tmp_path, check=False)
+        with pytest.raises(vboard.MpremoteError, match="ValueError: boom"):
+            board.mpremote("run", "fails.py", cwd=tmp_path)
+        assert board.alive  # an exception on the board is not the end of the board
+    assert (ok.returncode, ok.stdout) == (0, "all good\n")
+    assert bad.returncode != 0
+    assert "about to fail" in bad.stdout and "ValueError: boom" in bad.stdout
+
+
+def test_no_process_thread_or_descriptor_remains_after_exit():
+    fds = _fds()
+    with VirtualBoard("64k") as board:
+        pid = board.pid
+        os.kill(pid, 0)  # running
+        assert _children("vboard_boot") == [pid]
+        board.mpremote("exec", "print(1)")
+    _assert_gone(pid)
+    assert _children("vboard_boot") == []
+    assert not [t for t in threading.enumerate() if t.name == "vboard-relay"]
+    assert _fds() == fds
+    assert not board.alive
+    with pytest.raises(vboard.BoardError):
+        board.mpremote("exec", "print(1)")
+
+
+def test_cleanup_also_happens_on_exceptions():
+    fds = _fds()
+    with pytest.raises(KeyError), VirtualBoard("64k") as board:
+        pid = board.pid
+        raise KeyError("inside the with block")
+    _assert_gone(pid)
+    assert _fds() == fds
+
+
+def test_a_board_that_exits_fails_fast_instead_of_hanging():
+    # On the unix port sys.exit() (or a soft reset without `resume`) ends the process: the
+    # relay hangs the port up, so mpremote errors out at once and the helper says why.
+    with VirtualBoard("64k") as board:
+        t0 = time.monotonic()
+        board.mpremote("exec", "import sys; sys.exit()", check=False, timeout=20)
+        assert board.wait(10)
+        assert time.monotonic() - t0 < 10
+        assert not board.alive
+        with pytest.raises(vboard.BoardError, match="not running"):
+            board.mpremote("exec", "print(1)")
+
+
+def test_cli_prints_the_port_and_serves_until_ctrl_c():
+    cli = subprocess.Popen(
+        [sys.executable, os.path.join(ROOT, "tools", "vboard.py"), "--heapsize", "64k"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        port = cli.stdout.readline().strip()
+        assert port.startswith("/dev/"), port
+        mpremote = vboard.find_tool("mpremote")
+        out = subprocess.run(
+            [mpremote, "connect", port, "resume", "exec", "import gc; print(gc.mem_free())"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=True,
+        ).stdout
+        assert 56 * 1024 < int(out) <= 64 * 1024
+        board_pids = _children("vboard_boot", parent=cli.pid)
+        assert len(board_pids) == 1
+        cli.send_signal(signal.SIGINT)
+        assert cli.wait(20) == 0
+    finally:
+        if cli.poll() is None:
+            cli.kill()
+            cli.wait()
+        cli.stdout.close()
+        cli.stderr.close()
+    _assert_gone(board_pids[0])
