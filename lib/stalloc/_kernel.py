@@ -180,7 +180,9 @@ def grow(w, tr, s1, idx, old, new, mode):
     L = tr >> s1
     if idx < 0 or old < 1 or new <= old or idx + old > L:
         return RANGE
-    prev = -1  # the same walk as in release()
+    # The same walk as in release(), inline on purpose: a helper returning prev, pend, cur
+    # and cnext would allocate a tuple, and these kernels must not allocate (heap_lock).
+    prev = -1
     pend = 0
     cur = -1
     cnext = 0
