@@ -321,3 +321,16 @@ def test_map_draws_used_and_free_blocks():
     h.allocate_blocks(4)
     assert h.map() == "#" * 10
     raises(ValueError, h.map, 0)
+
+
+def test_memory_gives_the_integer_api_its_blocks_without_allocating_views():
+    h = Stalloc(8, 16)
+    mem = h.memory
+    assert len(mem) == 8 * 16 and h.memory is mem  # made once, the data region only
+    i = h.allocate_blocks(2)
+    mem[i * 16 : (i + 2) * 16] = bytes(range(32))
+    j = h.allocate_blocks(1)
+    mem[j * 16] = 0xAB
+    assert bytes(mem[i * 16 : (i + 2) * 16]) == bytes(range(32)) and mem[j * 16] == 0xAB
+    h.check()  # data in allocated blocks never touches the free list
+    assert len(SyncStalloc(4, 8).memory) == 32

@@ -154,6 +154,7 @@ class Stalloc(Allocator):
         self._s1 = shift - 1  # block index -> u16 index of its header
         self._mem = bytearray(self._top + TRAILER)
         self._mv = memoryview(self._mem)
+        self._data = self._mv[: self._top]  # the blocks, for the integer API's users
         self._w = u16_view(self._mem)  # for the diagnostics below
         self._k = self._mem if ACCELERATED else self._w  # what the kernels take
         self._base = addressof(self._mem)
@@ -188,6 +189,16 @@ class Stalloc(Allocator):
     def footprint(self):
         """Bytes of backing storage: L * B + 12, fixed for the heap's lifetime."""
         return len(self._mem)
+
+    @property
+    def memory(self):
+        """The data region as one writable memoryview of L * B bytes, made once.
+
+        Block i is memory[i * B : (i + 1) * B]. With the integer API this is how data is
+        read and written without creating a view per allocation (zero GC allocation, also
+        in interrupt handlers). Writing into free blocks corrupts the free list.
+        """
+        return self._data
 
     # -- integer API -------------------------------------------------------------------
 
@@ -777,6 +788,10 @@ class SyncStalloc(Allocator):
     @property
     def footprint(self):
         return self._heap.footprint
+
+    @property
+    def memory(self):
+        return self._heap.memory
 
     def allocate_blocks(self, size, align=1):
         return _locked2(self, Stalloc.allocate_blocks, size, align)
