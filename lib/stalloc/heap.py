@@ -734,7 +734,81 @@ class _Locked:
         self._sync._release()
 
 
-class SyncStalloc(Allocator):
+class _Guarded(Allocator):
+    # Base of SyncStalloc (and ports/micropython's IrqStalloc): a Stalloc in self._heap
+    # whose every call runs through the guard helpers the subclass names, _guard0 to
+    # _guard3 (one per arity: *args would allocate a tuple per call).
+
+    @property
+    def blocks(self):
+        return self._heap.blocks
+
+    @property
+    def block_size(self):
+        return self._heap.block_size
+
+    @property
+    def footprint(self):
+        return self._heap.footprint
+
+    @property
+    def memory(self):
+        # Never changes: reading it needs no guard. Item access allocates nothing.
+        return self._heap.memory
+
+    def allocate_blocks(self, size, align=1):
+        return self._guard2(self, Stalloc.allocate_blocks, size, align)
+
+    def deallocate_blocks(self, index, size):
+        return self._guard2(self, Stalloc.deallocate_blocks, index, size)
+
+    def shrink_in_place(self, index, old_size, new_size):
+        return self._guard3(self, Stalloc.shrink_in_place, index, old_size, new_size)
+
+    def grow_in_place(self, index, old_size, new_size):
+        return self._guard3(self, Stalloc.grow_in_place, index, old_size, new_size)
+
+    def grow_up_to(self, index, old_size, new_size):
+        return self._guard3(self, Stalloc.grow_up_to, index, old_size, new_size)
+
+    def is_oom(self):
+        return self._guard0(self, Stalloc.is_oom)
+
+    def is_empty(self):
+        return self._guard0(self, Stalloc.is_empty)
+
+    def clear(self):
+        return self._guard0(self, Stalloc.clear)
+
+    def alloc(self, nbytes, align=1):
+        return self._guard2(self, Stalloc.alloc, nbytes, align)
+
+    def free(self, view):
+        return self._guard1(self, Stalloc.free, view)
+
+    def realloc(self, view, nbytes, align=1):
+        return self._guard3(self, Stalloc.realloc, view, nbytes, align)
+
+    def owns(self, view):
+        return self._guard1(self, Stalloc.owns, view)
+
+    def free_runs(self):
+        return self._guard0(self, Stalloc.free_runs)
+
+    def map(self, width=64):
+        return self._guard1(self, Stalloc.map, width)
+
+    def stats(self):
+        return self._guard0(self, Stalloc.stats)
+
+    def check(self):
+        return self._guard0(self, Stalloc.check)
+
+    def __str__(self):
+        return self._guard0(self, Stalloc.__str__)
+
+
+class SyncStalloc(_Guarded):
     """A Stalloc behind a lock, safe to share between threads.
 
     Every call takes the lock (CPython `threading`, MicroPython `_thread`) and releases
@@ -743,6 +817,11 @@ class SyncStalloc(Allocator):
     inside that block raises RuntimeError instead of deadlocking. Not for interrupt
     handlers: a lock cannot be waited for there.
     """
+
+    _guard0 = staticmethod(_locked0)
+    _guard1 = staticmethod(_locked1)
+    _guard2 = staticmethod(_locked2)
+    _guard3 = staticmethod(_locked3)
 
     def __init__(self, L, B):
         self._heap = UnsafeStalloc(L, B)
@@ -776,73 +855,6 @@ class SyncStalloc(Allocator):
         h is the underlying UnsafeStalloc; it must not be used after the block.
         """
         return _Locked(self)
-
-    @property
-    def blocks(self):
-        return self._heap.blocks
-
-    @property
-    def block_size(self):
-        return self._heap.block_size
-
-    @property
-    def footprint(self):
-        return self._heap.footprint
-
-    @property
-    def memory(self):
-        return self._heap.memory
-
-    def allocate_blocks(self, size, align=1):
-        return _locked2(self, Stalloc.allocate_blocks, size, align)
-
-    def deallocate_blocks(self, index, size):
-        return _locked2(self, Stalloc.deallocate_blocks, index, size)
-
-    def shrink_in_place(self, index, old_size, new_size):
-        return _locked3(self, Stalloc.shrink_in_place, index, old_size, new_size)
-
-    def grow_in_place(self, index, old_size, new_size):
-        return _locked3(self, Stalloc.grow_in_place, index, old_size, new_size)
-
-    def grow_up_to(self, index, old_size, new_size):
-        return _locked3(self, Stalloc.grow_up_to, index, old_size, new_size)
-
-    def is_oom(self):
-        return _locked0(self, Stalloc.is_oom)
-
-    def is_empty(self):
-        return _locked0(self, Stalloc.is_empty)
-
-    def clear(self):
-        return _locked0(self, Stalloc.clear)
-
-    def alloc(self, nbytes, align=1):
-        return _locked2(self, Stalloc.alloc, nbytes, align)
-
-    def free(self, view):
-        return _locked1(self, Stalloc.free, view)
-
-    def realloc(self, view, nbytes, align=1):
-        return _locked3(self, Stalloc.realloc, view, nbytes, align)
-
-    def owns(self, view):
-        return _locked1(self, Stalloc.owns, view)
-
-    def free_runs(self):
-        return _locked0(self, Stalloc.free_runs)
-
-    def map(self, width=64):
-        return _locked1(self, Stalloc.map, width)
-
-    def stats(self):
-        return _locked0(self, Stalloc.stats)
-
-    def check(self):
-        return _locked0(self, Stalloc.check)
-
-    def __str__(self):
-        return _locked0(self, Stalloc.__str__)
 
     def __repr__(self):
         return "<SyncStalloc %d x %d B>" % (self._heap.blocks, self._heap.block_size)

@@ -58,7 +58,8 @@ On the unix port (viper kernels) an allocate_blocks + deallocate_blocks pair tak
 See _critical0 below for where the helper's frame lives.
 """
 
-from stalloc import Allocator, Stalloc, UnsafeStalloc
+from stalloc import UnsafeStalloc
+from stalloc.heap import _Guarded  # the call table shared with SyncStalloc
 
 # -- critical calls --------------------------------------------------------------------
 # One helper per arity instead of *args (a tuple per call), like heap.py's _locked0..3.
@@ -150,7 +151,7 @@ class _Critical:
         self._irq._enable(self._state)
 
 
-class IrqStalloc(Allocator):
+class IrqStalloc(_Guarded):
     """A Stalloc whose every call runs with interrupts masked: share it with hard IRQs.
 
     Same API as Stalloc (and SyncStalloc's acquire_locked()), same costs and errors, plus
@@ -159,6 +160,12 @@ class IrqStalloc(Allocator):
     machine has no disable_irq, TypeError if it is not a pair of callables. Hard
     interrupt handlers may call the integer API only; see the module docstring.
     """
+
+    # Every call of the shared table (heap._Guarded) goes through these.
+    _guard0 = staticmethod(_critical0)
+    _guard1 = staticmethod(_critical1)
+    _guard2 = staticmethod(_critical2)
+    _guard3 = staticmethod(_critical3)
 
     def __init__(self, L, B, critical=None):
         self._disable, self._enable = _critical_pair(critical)
@@ -173,84 +180,6 @@ class IrqStalloc(Allocator):
         a hard interrupt handler.
         """
         return _Critical(self)
-
-    @property
-    def blocks(self):
-        return self._heap.blocks
-
-    @property
-    def block_size(self):
-        return self._heap.block_size
-
-    @property
-    def footprint(self):
-        return self._heap.footprint
-
-    @property
-    def memory(self):
-        """The data region, one memoryview made once (Stalloc.memory).
-
-        It never changes, so reading it takes no critical section. Item access
-        (memory[i] = x) allocates nothing, also in a handler; a slice is a new view.
-        """
-        return self._heap.memory
-
-    # -- integer API: allocates nothing, usable in hard interrupt handlers -----------------
-
-    def allocate_blocks(self, size, align=1):
-        return _critical2(self, Stalloc.allocate_blocks, size, align)
-
-    def deallocate_blocks(self, index, size):
-        return _critical2(self, Stalloc.deallocate_blocks, index, size)
-
-    def shrink_in_place(self, index, old_size, new_size):
-        return _critical3(self, Stalloc.shrink_in_place, index, old_size, new_size)
-
-    def grow_in_place(self, index, old_size, new_size):
-        return _critical3(self, Stalloc.grow_in_place, index, old_size, new_size)
-
-    def grow_up_to(self, index, old_size, new_size):
-        return _critical3(self, Stalloc.grow_up_to, index, old_size, new_size)
-
-    def is_oom(self):
-        return _critical0(self, Stalloc.is_oom)
-
-    def is_empty(self):
-        return _critical0(self, Stalloc.is_empty)
-
-    def clear(self):
-        return _critical0(self, Stalloc.clear)
-
-    # -- byte API: allocates a view per call, main program only ----------------------------
-
-    def alloc(self, nbytes, align=1):
-        return _critical2(self, Stalloc.alloc, nbytes, align)
-
-    def free(self, view):
-        return _critical1(self, Stalloc.free, view)
-
-    def realloc(self, view, nbytes, align=1):
-        return _critical3(self, Stalloc.realloc, view, nbytes, align)
-
-    def owns(self, view):
-        return _critical1(self, Stalloc.owns, view)
-
-    # -- diagnostics: allocate their results, main program only ----------------------------
-
-    def free_runs(self):
-        return _critical0(self, Stalloc.free_runs)
-
-    def map(self, width=64):
-        return _critical1(self, Stalloc.map, width)
-
-    def stats(self):
-        return _critical0(self, Stalloc.stats)
-
-    def check(self):
-        return _critical0(self, Stalloc.check)
-
-    def __str__(self):
-        return _critical0(self, Stalloc.__str__)
 
     def __repr__(self):
         return "<IrqStalloc %d x %d B>" % (self._heap.blocks, self._heap.block_size)
