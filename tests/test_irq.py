@@ -16,6 +16,8 @@
 
 import sys
 
+from test_heaplock import _exercise  # every integer-API call, results into a bytearray
+
 from stalloc import AllocError, Stalloc, System, UnsafeStalloc
 
 from _util import IS_MPY, Rng, SkipTest, data_and_free_list, fill, raises, snapshot, verify
@@ -542,30 +544,6 @@ def test_interrupts_share_the_heap_with_the_gc_heap_locked():
 
 
 # -- with the GC heap locked (MicroPython) ---------------------------------------------
-
-
-def _exercise(h, out):
-    # Every integer-API call (as tests/test_heaplock.py), results recorded in out.
-    a = h.allocate_blocks(3)
-    b = h.allocate_blocks(2, 4)
-    c = h.allocate_blocks(1)
-    h.shrink_in_place(a, 3, 1)
-    h.grow_in_place(a, 1, 2)
-    n = h.grow_up_to(c, 1, 3)
-    h.deallocate_blocks(b, 2)
-    out[0] = a
-    out[1] = b
-    out[2] = c
-    out[3] = n
-    out[4] = h.is_oom()
-    out[5] = h.is_empty()
-    h.deallocate_blocks(a, 2)
-    h.deallocate_blocks(c, n)
-    out[6] = h.is_empty()
-    h.allocate_blocks(16)
-    out[7] = h.is_oom()
-    h.clear()
-    out[8] = h.is_empty()
 
 
 def test_integer_api_runs_with_the_gc_heap_locked():
