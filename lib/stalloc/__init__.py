@@ -7,61 +7,85 @@
 
 Every allocator hands out memoryviews and raises AllocError, a MemoryError, when it is
 out of memory.
+
+Names are imported on first use (a module `__getattr__`, PEP 562; MicroPython has it
+too): `from stalloc import Stalloc` loads the heap's modules and not the stack's. Code
+kept on a board costs RAM (about 57 KB for everything on a 64-bit port, half that on a
+32-bit board), so a program pays only for the parts it uses. `from stalloc import *`
+loads everything on CPython; MicroPython's `import *` copies only names already loaded,
+so import names explicitly there.
 """
 
-from ._allocator import Allocator, AllocError
-from .alloca import (
-    alloca,
-    alloca_zeroed,
-    stackalloc,
-    stackalloc_uninit,
-    stackalloc_with,
-    stackalloc_with_iter,
-)
-from .arena import MemoryArena
-from .chain import AllocChain, System
-from .heap import HeapStats, Stalloc, SyncStalloc, UnsafeStalloc
-from .stack import (
-    Stack,
-    StackVec,
-    buffer,
-    buffered,
-    default_stack,
-    frame,
-    set_default_stack,
-    stack_vec,
-    uninit,
-    uninit_slice,
-    with_stack_vec,
-)
+from sys import modules as _modules
 
 __version__ = "0.2.0"
 
-__all__ = [
-    "AllocChain",
-    "AllocError",
-    "Allocator",
-    "HeapStats",
-    "MemoryArena",
-    "Stack",
-    "StackVec",
-    "Stalloc",
-    "SyncStalloc",
-    "System",
-    "UnsafeStalloc",
+# public name -> the submodule defining it
+_WHERE = {
+    "AllocError": "_allocator",
+    "Allocator": "_allocator",
+    "AllocChain": "chain",
+    "System": "chain",
+    "HeapStats": "heap",
+    "Stalloc": "heap",
+    "SyncStalloc": "heap",
+    "UnsafeStalloc": "heap",
+    "Stack": "stack",
+    "StackVec": "stack",
+    "buffer": "stack",
+    "buffered": "stack",
+    "default_stack": "stack",
+    "frame": "stack",
+    "set_default_stack": "stack",
+    "stack_vec": "stack",
+    "uninit": "stack",
+    "uninit_slice": "stack",
+    "with_stack_vec": "stack",
+    "alloca": "alloca",
+    "alloca_zeroed": "alloca",
+    "stackalloc": "alloca",
+    "stackalloc_uninit": "alloca",
+    "stackalloc_with": "alloca",
+    "stackalloc_with_iter": "alloca",
+    "MemoryArena": "arena",
+}
+
+__all__ = sorted(_WHERE)
+
+
+# submodules the package imports when asked for by name; other names are looked up in
+# sys.modules only, so a miss (hasattr, MicroPython's dir() probing every name it knows)
+# never touches the filesystem
+_SUBMODULES = (
+    "_allocator",
+    "_compat",
+    "_kernel",
+    "_viper",
     "alloca",
-    "alloca_zeroed",
-    "buffer",
-    "buffered",
-    "default_stack",
-    "frame",
-    "set_default_stack",
-    "stack_vec",
-    "stackalloc",
-    "stackalloc_uninit",
-    "stackalloc_with",
-    "stackalloc_with_iter",
-    "uninit",
-    "uninit_slice",
-    "with_stack_vec",
-]
+    "arena",
+    "chain",
+    "heap",
+    "stack",
+)
+
+
+def __getattr__(name):
+    where = _WHERE.get(name)
+    if where is not None:
+        value = getattr(__import__("stalloc." + where, None, None, [name]), name)
+        globals()[name] = value  # later lookups do not come back here
+        return value
+    # A submodule (`from stalloc import heap`, `from . import _viper`): MicroPython asks
+    # the package for the name before it imports the submodule, so import it here. An
+    # ImportError (say, _viper left out of a build) reaches the importer as such.
+    full = "stalloc." + name
+    if name in _SUBMODULES:
+        __import__(full)
+    module = _modules.get(full)  # or one imported by its full name, like a port's
+    if module is None:
+        raise AttributeError("module 'stalloc' has no attribute '%s'" % name)
+    return module
+
+
+def __dir__():
+    return __all__ + ["__version__"]

@@ -2,6 +2,7 @@
 #
 # The rest of the package imports these names and never tests the runtime itself.
 
+import array  # at the top, not in itemsize(): see the note on imports in stack.py
 import sys
 
 IS_MPY = sys.implementation.name == "micropython"
@@ -165,8 +166,6 @@ def itemsize(typecode):
     if size is None:
         if not isinstance(typecode, str) or len(typecode) != 1 or typecode not in "bBhHiIlLqQfd":
             raise ValueError("typecode must be one of 'bBhHiIlLqQfd', got %r" % (typecode,))
-        import array
-
         # MicroPython's arrays have no itemsize attribute: measure one item.
         size = _ITEMSIZE[typecode] = len(bytes(array.array(typecode, [0])))
     return size

@@ -31,12 +31,25 @@ with_stack_vec and their context-manager forms), created on first use with
 DEFAULT_CAPACITY bytes; set_default_stack() replaces it.
 """
 
+# struct is imported here, once: MicroPython searches the filesystem for an extensible
+# built-in module (struct, array, ...) on every `import` statement that names it (a few
+# us on the unix port, more on a board's flash), and a filesystem is not safe to enter
+# from several threads at once on a port without a GIL.
+import struct
 import sys
 
 from ._allocator import AllocError, check_count
-from ._compat import IS_MPY, ItemView, const, itemsize, per_thread, release, typed_view
+from ._compat import (
+    IS_MPY,
+    ItemView,
+    const,
+    heap_kernels,
+    itemsize,
+    per_thread,
+    release,
+    typed_view,
+)
 from .chain import System
-from .heap import ACCELERATED
 
 DEFAULT_CAPACITY = 1024
 _WORD = 8 if sys.maxsize > 1 << 32 else 4  # bytes an object slot costs
@@ -99,9 +112,11 @@ def _run_bytes(stack, n, fn):
         stack._close(fn)
 
 
-if ACCELERATED:  # native twins, where the heap's accelerator loaded too
-    from . import _viper as _native
-
+# The native twins live with the heap's viper kernels; importing them here, not through
+# heap.py, keeps a stack-only program from paying for the block heap's code.
+_native = heap_kernels()
+ACCELERATED = _native.TAKES_BYTEARRAY
+if ACCELERATED:
     _run_bytes = _native.run_bytes
     _run = _native.run_in_scope
 
@@ -174,8 +189,6 @@ class StackVec:
         if tc == _OBJECTS:
             self._stack._push_slot(rec, item)
         else:
-            import struct
-
             data = struct.pack(tc, item)  # first: a bad item raises before the vec grows
             size = len(data)
             self._stack._extend(rec, size, size)
@@ -230,8 +243,6 @@ class StackVec:
         k = self._index(k)
         if self._typecode == _OBJECTS:
             return self._stack._slots[rec[_SLOTS] + k]
-        import struct
-
         size = itemsize(self._typecode)
         return struct.unpack_from(self._typecode, rec[_CHUNK], rec[_START] + k * size)[0]
 
@@ -241,8 +252,6 @@ class StackVec:
         if self._typecode == _OBJECTS:
             self._stack._slots[rec[_SLOTS] + k] = item
             return
-        import struct
-
         size = itemsize(self._typecode)
         struct.pack_into(self._typecode, rec[_CHUNK], rec[_START] + k * size, item)
 
@@ -481,8 +490,6 @@ class Stack:
                 self._on_top(rec)
                 view = ObjectView(self, rec[_SLOTS], rec[_COUNT])
             else:
-                import struct
-
                 size = itemsize(tc)
                 for item in items:
                     self._on_top(rec)
