@@ -13,6 +13,18 @@ except ImportError:
         pass
 
 
+def room_for(nbytes):
+    """True when this runtime can spare nbytes in one piece: always on CPython; on
+    MicroPython when the GC heap has 3 times that free (a small board, tools/deploy.py).
+    Tests scale down sizes that a board cannot hold, they do not skip."""
+    if not IS_MPY:
+        return True
+    import gc
+
+    gc.collect()
+    return gc.mem_free() >= 3 * nbytes
+
+
 def raises(exc_type, fn, *args):
     """Call fn(*args); it must raise exc_type. Returns the exception."""
     try:

@@ -5,6 +5,11 @@
 # A test skips itself by raising an exception class named SkipTest (tests/_util.py).
 # Options: -k SUBSTRING runs only tests whose name contains it; -v names every test.
 # Module search path: the directories of the given files, plus MICROPYPATH as usual.
+# Files may be .py or .mpy (tools/deploy.py compiles them for a board).
+#
+# Each file runs alone: the modules it imported (its own, the helpers, stalloc's) are
+# dropped from sys.modules before the next file, so a small board holds one file's code at
+# a time and no file depends on what an earlier one imported.
 
 import gc
 import sys
@@ -18,12 +23,22 @@ def _dirname(path):
 
 def _modname(path):
     name = path[path.rfind("/") + 1 :]
-    return name[:-3] if name.endswith(".py") else name
+    for suffix in (".py", ".mpy"):
+        if name.endswith(suffix):
+            return name[: -len(suffix)]
+    return name
 
 
 def run(files, pattern=None, verbose=False):
     passed = failed = skipped = 0
+    before = set(sys.modules)
     for path in files:
+        mod = fn = None  # the previous file's module and test: nothing may keep them
+        for loaded in [k for k in sys.modules if k not in before]:
+            del sys.modules[loaded]
+        gc.collect()
+        if verbose and hasattr(gc, "mem_free"):
+            print("---- %s (%d bytes free)" % (path, gc.mem_free()))
         d = _dirname(path)
         if d not in sys.path:
             sys.path.insert(0, d)

@@ -149,7 +149,10 @@ class VirtualBoard:
     """The MicroPython unix port behind a pseudo-terminal that mpremote can open.
 
     heapsize: the GC heap (`-X heapsize`), bytes or "64k"-style. disk_size: the LittleFS2
-    volume at "/" (4 KiB blocks, kept in a temporary file, not in the heap). micropython/mpremote:
+    volume at "/" (4 KiB blocks, kept in a temporary file, not in the heap). disk: a path
+    to keep the volume in instead, as a board keeps its flash across resets: a second
+    VirtualBoard on the same path boots with the files the first one left (an absent or
+    blank file is created with disk_size and formatted). micropython/mpremote:
     executables, found with `find_tool` when None. start_timeout: seconds to wait for the
     REPL prompt. Use as a context manager, or call start() and close() yourself.
     """
@@ -159,6 +162,7 @@ class VirtualBoard:
         heapsize="64k",
         *,
         disk_size="1M",
+        disk=None,
         micropython=None,
         mpremote=None,
         start_timeout=15.0,
@@ -168,6 +172,7 @@ class VirtualBoard:
         if self.disk_size % DISK_BLOCK or self.disk_size < 2 * DISK_BLOCK:
             raise ValueError("disk_size must be a multiple of 4 KiB, at least 8 KiB (LittleFS2)")
         self.start_timeout = start_timeout
+        self.disk = None if disk is None else os.path.abspath(disk)
         self._micropython = micropython
         self._mpremote = mpremote
         self.port = None  # the path mpremote opens, e.g. /dev/pts/7
@@ -207,8 +212,15 @@ class VirtualBoard:
     def _start(self):
         micropython = self._micropython or find_tool("micropython")
         self._workdir = tempfile.mkdtemp(prefix="vboard-")
-        with open(os.path.join(self._workdir, DISK_IMAGE), "wb") as f:
-            f.truncate(self.disk_size)  # sparse zeros, formatted by vboard_boot
+        image = os.path.join(self._workdir, DISK_IMAGE)
+        if self.disk is None:
+            with open(image, "wb") as f:
+                f.truncate(self.disk_size)  # sparse zeros, formatted by vboard_boot
+        else:
+            if not os.path.exists(self.disk):
+                with open(self.disk, "wb") as f:
+                    f.truncate(self.disk_size)
+            os.symlink(self.disk, image)  # the board opens it before the host VFS goes
 
         self._board_fd, board_slave = self._openpty()  # pty A: the board's console
         self._host_fd, self._holder_fd = self._openpty()  # pty B: what mpremote opens

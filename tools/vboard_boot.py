@@ -8,7 +8,7 @@
 #   2. unmounts the host filesystem (VfsPosix at "/"): from here on nothing on the board
 #      can reach the host tree;
 #   3. mounts LittleFS2 at "/" on a block device whose blocks are DISK's bytes (formatting
-#      the blank image first), makes "/lib", changes to "/", sets sys.path to
+#      the image first when it is blank), makes "/lib", changes to "/", sets sys.path to
 #      ["/lib", "", ".frozen"] and prints the ready line tools/vboard.py waits for.
 #
 # Why a file and not a bytearray: a RAM block device's buffer is a GC object, and a board
@@ -64,9 +64,15 @@ def boot():
         vfs.umount("/")
     except OSError:
         pass  # nothing mounted at "/" (a build without VfsPosix)
-    vfs.VfsLfs2.mkfs(bdev)  # every board starts with a fresh, blank image
-    vfs.mount(vfs.VfsLfs2(bdev), "/")
-    os.mkdir("/lib")
+    try:  # a kept image (VirtualBoard(disk=...)) boots with its files, like flash
+        vfs.mount(vfs.VfsLfs2(bdev), "/")
+    except OSError:  # a blank image: format it
+        vfs.VfsLfs2.mkfs(bdev)
+        vfs.mount(vfs.VfsLfs2(bdev), "/")
+    try:
+        os.mkdir("/lib")
+    except OSError:
+        pass  # kept from an earlier boot
     os.chdir("/")
     sys.path[:] = ["/lib", "", ".frozen"]
     # tools/vboard.py waits for this line: an exception above does not stop `micropython -i`
