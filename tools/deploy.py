@@ -1,7 +1,7 @@
 """Put stalloc on a board with mpremote and run the portable test suite there.
 
-    python tools/deploy.py                                   # a fresh 64 KiB virtual board
-    python tools/deploy.py --heapsize 256k                   # a bigger virtual board
+    python tools/deploy.py                                   # a 128 KiB virtual board
+    python tools/deploy.py --heapsize 256k tests/test_heap.py   # one file, a bigger board
     python tools/deploy.py --board rp2-pico --port /dev/ttyACM0     # a real board
     python tools/deploy.py --board esp32 --port /dev/ttyUSB0 --py   # sources, not .mpy
     python tools/deploy.py --board rp2-pico --port /dev/ttyACM0 --no-test   # install only
@@ -22,8 +22,11 @@ Three steps, each printed as it runs:
    whole suite in one session needs far more heap than any one file.
 
 Without --port the board is tools/vboard.py's virtual board: the unix port with
--X heapsize=HEAPSIZE behind a pty, mpremote always given `resume` (a soft reset ends the
-unix port); its "reset" is a new process booting from the same disk image. A real board
+-X heapsize=HEAPSIZE behind a pty (default 128k: a 64-bit port's objects and GC blocks are
+twice a 32-bit board's, so 128 KiB here holds what 64 KiB holds on an rp2 or esp32 board;
+a literal 64k holds the block heap's modules but not a test file on top of them), with
+mpremote always given `resume` (a soft reset ends the unix port); its "reset" is a new
+process booting from the same disk image. A real board
 is soft-reset by mpremote at the start of each step.
 
 Exit status: 0 when the tests ran and all passed (or --no-test and the copy worked);
@@ -251,7 +254,12 @@ def main(argv=None):
     ap.add_argument("files", nargs="*", help="test files to run (default tests/test_*.py)")
     ap.add_argument("--board", default="unix", help="a directory name under boards/")
     ap.add_argument("--port", help="serial port of a real board (default: a virtual board)")
-    ap.add_argument("--heapsize", default="64k", help="virtual board's GC heap (default 64k)")
+    ap.add_argument(
+        "--heapsize",
+        default="128k",
+        help="virtual board's GC heap (default 128k: on this 64-bit port, the 4096 GC blocks "
+        "of a 64 KiB 32-bit board; see boards/unix/board.json)",
+    )
     ap.add_argument("--opt", type=int, choices=(0, 1, 2, 3), default=0, help="mpy-cross -O")
     ap.add_argument("--py", action="store_true", help="send .py sources, compile nothing")
     ap.add_argument("--no-test", action="store_true", help="install, run nothing")

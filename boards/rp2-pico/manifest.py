@@ -7,7 +7,9 @@
 #
 # First the port's default manifest, so the board keeps its own frozen modules (a board
 # with its own manifest.py, e.g. a WiFi variant, wants "$(BOARD_DIR)/manifest.py" here),
-# then this repository's manifest.py. Frozen code is compiled with the port's
+# then this repository's port manifest
+# (ports/micropython/manifest.py: the core package from the root manifest.py, plus
+# stalloc.irq, the interrupt-safe heap). Frozen code is compiled with the port's
 # mpy-cross -march, which the viper/native code in _viper.py needs.
 include("$(PORT_DIR)/boards/manifest.py")
-include("../../manifest.py")
+include("../../ports/micropython/manifest.py")

@@ -10,10 +10,10 @@ out of memory.
 
 Names are imported on first use (a module `__getattr__`, PEP 562; MicroPython has it
 too): `from stalloc import Stalloc` loads the heap's modules and not the stack's. Code
-kept on a board costs RAM (about 57 KB for everything on a 64-bit port, half that on a
-32-bit board), so a program pays only for the parts it uses. `from stalloc import *`
-loads everything on CPython; MicroPython's `import *` copies only names already loaded,
-so import names explicitly there.
+kept on a board costs RAM (about 60 KB for everything on a 64-bit port, roughly half on a
+32-bit board), so a program pays only for the parts it uses; `import *` loads everything.
+On MicroPython a missing name in `from stalloc import x` raises AttributeError (it does
+not turn it into ImportError as CPython does).
 """
 
 from sys import modules as _modules

