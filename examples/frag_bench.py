@@ -1,4 +1,8 @@
-# Board side of tests/cpython/test_board_fragmentation.py. MicroPython only.
+# The board side of the demo (tools/demo.py) and of tests/cpython/test_board_fragmentation.py:
+# a small embedded-style loop (a live set of packets, a big temporary now and then) that
+# gets its buffers from bytearray(n) or from a Stalloc. MicroPython only; tools/demo.py
+# generates the same request sequence on the host (requests(), checked against `reqsum`).
+# Kept small: on a 64 KiB board every byte of this module's code is heap the loop lacks.
 #
 # The host compiles this file with mpy-cross and copies it, with the .mpy files of
 # stalloc.heap and its dependencies, to a virtual board's /lib; then, through
@@ -30,7 +34,9 @@
 #
 # Output lines: "MEMINFO-START" + micropython.mem_info() before the loop; "RESULT k=v ...";
 # "HIST c0 c1 ..."; "ERROR ..." if a MemoryError (or AllocError) ended it; "STATS ..."
-# (heap.stats()) for the Stalloc modes; "MEMINFO-END" + mem_info() after the loop.
+# (heap.stats()) and "RUN index length" per free run for the Stalloc modes;
+# "MEMINFO-END" + micropython.mem_info(1) after the loop (its "GC memory layout" lines
+# draw the GC heap, one character per GC block, '.' free).
 
 import gc
 import time
@@ -75,6 +81,7 @@ def main(mode, heap, iters, nslots, classes, big, every, seed):
     drops = 0
     worst = worst_gc = total = 0
     live_bytes = peak_live = 0
+    reqsum = 0  # of the requests made, so the host can check its replay
     err = ""
     print("MEMINFO-START")
     micropython.mem_info()
@@ -91,6 +98,7 @@ def main(mode, heap, iters, nslots, classes, big, every, seed):
             j = r % nslots
             size = _size(r >> 5, classes)
             bsize = blo + (r >> 3) % bspan if it % every == 0 else 0
+            reqsum = (reqsum * 31 + size * 8191 + bsize) & 0x3FFFFFF  # small int everywhere
             t = (it & 0x7F) + 1
             t0 = time.ticks_us()
             if integer:
@@ -165,8 +173,8 @@ def main(mode, heap, iters, nslots, classes, big, every, seed):
     f1 = gc.mem_free()
     print(
         "RESULT mode=%s iters=%d fail=%d collections=%d worst_us=%d worst_gc_us=%d "
-        "total_us=%d peak_live=%d alloc_start=%d alloc_max=%d alloc_end=%d free_end=%d"
-        % (mode, it, fail, drops, worst, worst_gc, total, peak_live, a0, amax, a1, f1)
+        "total_us=%d peak_live=%d alloc_start=%d alloc_max=%d alloc_end=%d free_end=%d reqsum=%d"
+        % (mode, it, fail, drops, worst, worst_gc, total, peak_live, a0, amax, a1, f1, reqsum)
     )
     print("HIST " + " ".join(str(c) for c in hist))
     if err:
@@ -174,6 +182,8 @@ def main(mode, heap, iters, nslots, classes, big, every, seed):
     if heap is not None:
         heap.check()
         print("STATS %r" % (heap.stats(),))
+        for i, n in heap.free_runs():  # a few small objects: heap.map() would not fit
+            print("RUN %d %d" % (i, n))
         for j in range(nslots):
             if integer and nbl[j]:
                 heap.deallocate_blocks(idx[j], nbl[j])
@@ -182,4 +192,4 @@ def main(mode, heap, iters, nslots, classes, big, every, seed):
         heap.check()
         print("EMPTY %s" % heap.is_empty())
     print("MEMINFO-END")
-    micropython.mem_info()
+    micropython.mem_info(1)
