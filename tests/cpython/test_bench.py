@@ -1,0 +1,158 @@
+# Smoke test of the benchmark suite (tools/bench.py, tools/_bench_child.py,
+# tools/_bench_report.py): `--quick` on CPython and on the MicroPython unix port (viper and
+# pure), then the JSON's shape. No timing is asserted: timings are the benchmark's
+# business, not the tests'. The virtual board is left out (it costs a board start and a
+# copy); `tools/bench.py --quick --runtimes vboard` runs it by hand. About 6 s.
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+TOOLS = os.path.join(ROOT, "tools")
+RUNTIMES = ("cpython", "mpy", "mpy-pure")
+WORKLOADS = ("scratch", "pool", "arena")
+KINDS = {"stalloc", "today", "floor"}
+
+
+def _load(name):
+    spec = importlib.util.spec_from_file_location(name, os.path.join(TOOLS, name + ".py"))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("bench")
+    cmd = [sys.executable, os.path.join(TOOLS, "bench.py"), "--quick", "--no-progress"]
+    cmd += ["--runtimes", ",".join(RUNTIMES)]
+    cmd += ["--json", str(out / "bench.json"), "--plots", str(out / "plots")]
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    with open(out / "bench.json") as f:
+        return json.load(f), proc.stdout, out
+
+
+def test_every_runtime_workload_and_contender_is_there(run):
+    results, _, _ = run
+    assert [r["key"] for r in results["runs"]] == list(RUNTIMES)
+    assert results["quick"] is True
+    assert "tools/bench.py --quick" in results["command"]
+    assert "--json" not in results["command"]  # output paths stay out of the README
+    child = _load("_bench_child")
+    expected = {w[0]: [c[0] for c in w[3]] for w in child.WORKLOADS}
+    assert list(expected) == list(WORKLOADS)
+    for r in results["runs"]:
+        impl = r["runtime"]["implementation"]
+        assert impl == ("cpython" if r["key"] == "cpython" else "micropython")
+        if r["key"] != "cpython":
+            assert r["runtime"]["accelerated"] is (r["key"] == "mpy")
+        assert [w["name"] for w in r["workloads"]] == list(WORKLOADS)
+        for w in r["workloads"]:
+            assert [c["contender"] for c in w["contenders"]] == expected[w["name"]]
+            kinds = {c["kind"] for c in w["contenders"]}
+            assert kinds == KINDS, (r["key"], w["name"], kinds)
+            assert "bytearray(n)" in expected[w["name"]]
+            assert "floor: slice" in expected[w["name"]]
+
+
+def test_figures_are_numbers_in_range(run):
+    results, _, _ = run
+    for r in results["runs"]:
+        for w in r["workloads"]:
+            ops = w["ops"]
+            assert ops > 0
+            for c in w["contenders"]:
+                where = (r["key"], w["name"], c["contender"])
+                assert "setup_failed" not in c, where
+                assert c["mean_ns"] > 0 and c["ops_per_s"] > 0, where
+                assert 0 <= c["median_ns"] <= c["p90_ns"] <= c["p99_ns"] <= c["worst_ns"], where
+                assert c["peak_bytes"] > 0 and c["setup_bytes"] >= 0, where
+                for key in ("collections", "failures"):
+                    assert isinstance(c[key], int) and 0 <= c[key] <= ops, where
+                assert sum(c["hist_log2_ns"]) == ops, where
+        assert r["harness"]["mean_ns"] > 0
+        micro = r["micro"]
+        assert micro["runs"] and micro["runs"][0]["live_kib"] == 0
+        for m in micro["runs"]:
+            assert set(m["ns"]) == set(micro["names"])
+            assert all(ns > 0 for ns in m["ns"].values()), m
+
+
+def test_terminal_tables_and_plots(run):
+    _, stdout, out = run
+    for w in WORKLOADS:
+        assert w + ":" in stdout
+    assert "micro-benchmarks" in stdout
+    assert "integer pair vs two bare method calls" in stdout
+    names = sorted(os.listdir(out / "plots"))
+    assert "latency.png" in names and "memory.png" in names
+    for w in WORKLOADS:
+        assert "distribution_%s.png" % w in names
+    for name in names:
+        with open(out / "plots" / name, "rb") as f:
+            assert f.read(8) == b"\x89PNG\r\n\x1a\n"
+
+
+def test_readme_section_replaces_only_what_is_between_the_markers(run, tmp_path):
+    results, _, _ = run
+    report = _load("_bench_report")
+    section = report.readme_section(results)
+    for w in WORKLOADS:
+        assert "**%s**" % w in section
+    assert results["command"] in section
+    path = tmp_path / "README.md"
+    before = "# t\n\n## Performance\n\nintro\n\n%s\nold\n%s\n\nanalysis stays\n" % (
+        report.BEGIN,
+        report.END,
+    )
+    path.write_text(before)
+    report.rewrite_readme(str(path), section)
+    text = path.read_text()
+    assert text.startswith("# t\n\n## Performance\n\nintro\n\n" + report.BEGIN + "\n")
+    assert text.endswith(report.END + "\n\nanalysis stays\n")
+    assert "old" not in text and section in text
+
+
+def test_the_project_readme_has_the_markers_once():
+    with open(os.path.join(ROOT, "README.md"), encoding="utf-8") as f:
+        text = f.read()
+    report = _load("_bench_report")
+    assert text.count(report.BEGIN) == 1 and text.count(report.END) == 1
+    perf = text.index("## Performance")
+    assert perf < text.index(report.BEGIN) < text.index(report.END)
+
+
+def test_failures_are_counted_and_the_loop_goes_on():
+    # The harness itself, in this process: a step that fails every other operation.
+    sys.path.insert(0, os.path.join(ROOT, "lib"))
+    try:
+        child = _load("_bench_child")
+    finally:
+        sys.path.remove(os.path.join(ROOT, "lib"))
+    from stalloc import AllocError
+
+    done = []
+
+    def factory(seq):
+        def step(k):
+            done.append(k)
+            if k % 2:
+                raise AllocError("full")
+
+        return step
+
+    n = 10
+    times = child.zeros(n)
+    fails, collections, frees, setup, peak = got = child.timed_pass(factory, None, n, times)
+    assert fails == 5 and done == list(range(n))
+    assert collections >= 0 and frees >= 0 and 0 <= setup <= peak, got
+    assert child.timed_pass(_no_room, None, n, times) is None
+
+
+def _no_room(seq):
+    raise MemoryError
