@@ -1,5 +1,7 @@
 # A tour of the block heap and the allocator chain. Runs unchanged on CPython and on
-# MicroPython: tools/demo.sh runs it on both, one after the other.
+# MicroPython:
+#   PYTHONPATH=lib python examples/tour.py
+#   MICROPYPATH=lib micropython examples/tour.py
 
 import sys
 
@@ -24,7 +26,7 @@ def show(title, heap):
 
 
 def main():
-    print("== stalloc demo on %s" % runtime())
+    print("== stalloc tour on %s" % runtime())
 
     # A fixed budget: 32 blocks of 16 bytes, one 524-byte bytearray, allocated once.
     heap = Stalloc(32, 16)

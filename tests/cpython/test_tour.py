@@ -1,4 +1,4 @@
-# The README's first command runs examples/demo.py on both runtimes: keep it working.
+# examples/tour.py, the usage tour, runs on both runtimes as the README says.
 import os
 import subprocess
 import sys
@@ -22,11 +22,11 @@ def _run(cmd, env_key):
 
 
 def test_demo_runs_on_cpython():
-    assert "on CPython" in _run([sys.executable, "examples/demo.py"], "PYTHONPATH")
+    assert "on CPython" in _run([sys.executable, "examples/tour.py"], "PYTHONPATH")
 
 
 def test_demo_runs_on_micropython():
     if not os.path.exists(MICROPYTHON):
         pytest.fail("micropython is missing from the virtual environment")
-    out = _run([MICROPYTHON, "-X", "heapsize=256k", "examples/demo.py"], "MICROPYPATH")
+    out = _run([MICROPYTHON, "-X", "heapsize=256k", "examples/tour.py"], "MICROPYPATH")
     assert "on MicroPython" in out and "viper kernels" in out
