@@ -3,7 +3,8 @@
 - heap.py, chain.py: a block heap with a fallback chain (after the Rust crate stalloc);
 - stack.py: a per-thread second stack of scoped frames (second-stack, second_stack2);
 - alloca.py: alloca-style scoped buffers on that stack (stackalloc);
-- arena.py: an arena reset at the end of each scope (light_arena).
+- arena.py: an arena reset at the end of each scope (light_arena);
+- trace.py: a heap that logs its calls, to replay and plot them on the host.
 
 Every allocator hands out memoryviews and raises AllocError, a MemoryError, when it is
 out of memory.
@@ -48,6 +49,7 @@ _WHERE = {
     "stackalloc_with": "alloca",
     "stackalloc_with_iter": "alloca",
     "MemoryArena": "arena",
+    "TraceRecorder": "trace",
 }
 
 __all__ = sorted(_WHERE)
@@ -66,6 +68,7 @@ _SUBMODULES = (
     "chain",
     "heap",
     "stack",
+    "trace",
 )
 
 

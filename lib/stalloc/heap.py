@@ -507,6 +507,46 @@ class Stalloc(Allocator):
             chars.append("." if nfree == min(group, L - g) else "#" if nfree == 0 else ":")
         return "".join(chars)
 
+    def map_into(self, buf):
+        """Write the heap's map into `buf`, one byte per block: ord('#') used, ord('.') free.
+
+        The allocation-free map(width=L), for boards and interrupt handlers: `buf` is a
+        writable bytearray or memoryview of at least L items, made once by the caller;
+        bytes past the first L are left alone. Returns L, the bytes written. O(L),
+        allocates nothing on the GC heap (also with the heap locked). TypeError for
+        anything but a bytearray or memoryview, or a read-only one; ValueError if it is
+        shorter than L; RuntimeError if the free list is corrupt. The heap is never
+        changed, and `buf` not touched when an error is raised before writing; after
+        a RuntimeError it may hold part of a map.
+        """
+        L = self._nblocks
+        if not (isinstance(buf, bytearray) or isinstance(buf, memoryview)):
+            raise TypeError("map_into needs a bytearray or memoryview")
+        if len(buf) < L:
+            raise ValueError("map_into needs %d bytes, got %d" % (L, len(buf)))
+        buf[0] = buf[0]  # TypeError here, before any change, if buf is read-only
+        for k in range(L):
+            buf[k] = 35  # '#'
+        w = self._w
+        if w[self._tr + T_OOM]:
+            return L
+        s1 = self._s1
+        cur = w[self._tr + T_FIRST]
+        end = -1
+        while True:
+            # The kernels' header checks: a corrupt list must not loop or leave L.
+            if cur >= L or cur <= end:
+                _corrupt()
+            n = w[(cur << s1) + 1]
+            if n < 1 or cur + n > L:
+                _corrupt()
+            end = cur + n
+            for k in range(cur, end):
+                buf[k] = 46  # '.'
+            cur = w[cur << s1]
+            if not cur:
+                return L
+
     def stats(self):
         """A HeapStats snapshot. O(F); allocates the result."""
         w = self._w
@@ -797,6 +837,9 @@ class _Guarded(Allocator):
 
     def map(self, width=64):
         return self._guard1(self, Stalloc.map, width)
+
+    def map_into(self, buf):
+        return self._guard1(self, Stalloc.map_into, buf)
 
     def stats(self):
         return self._guard0(self, Stalloc.stats)

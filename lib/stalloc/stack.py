@@ -391,6 +391,26 @@ class Stack:
         """Bytes of the current chunk."""
         return self._size
 
+    def layout(self):
+        """The chunks and the open frames' bytes, for pictures (tools/heapviz.py).
+
+        Returns (chunks, frames): chunks a list of (capacity, top) in bytes, older
+        chunks first and the current one last; frames a list of (chunk, start, nbytes),
+        outermost first, chunk an index into chunks. Frames without bytes (object
+        slots, empty ones) are left out. O(chunks * frames); allocates the lists.
+        """
+        held = [c for c, _ in self._old]
+        chunks = [(len(c), top) for c, top in self._old]
+        if self._chunk is not None:
+            held.append(self._chunk)
+            chunks.append((self._size, self._top))
+        frames = []
+        for rec in self._frames:
+            for k in range(len(held)):
+                if rec[_NBYTES] and rec[_CHUNK] is held[k]:
+                    frames.append((k, rec[_START], rec[_NBYTES]))
+        return chunks, frames
+
     def trim(self):
         """With no frame open, release the current chunk; the next frame allocates anew.
 

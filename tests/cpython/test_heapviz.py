@@ -1,0 +1,305 @@
+# tools/heapviz.py, the picture writers, on CPython: the files they write, their sizes in
+# pixels, and the colour at the place of known blocks, frames and lines (PNG read back
+# with matplotlib, SVG parsed as XML).
+import importlib.util
+import os
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+
+import matplotlib.colors as mcolors
+import matplotlib.image as mimage
+import pytest
+
+from stalloc import Stack, Stalloc
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def _load(name, file):
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, os.path.join(ROOT, "tools", file))
+        mod = importlib.util.module_from_spec(spec)
+        sys.modules[name] = mod
+        spec.loader.exec_module(mod)
+    return sys.modules[name]
+
+
+T = _load("stalloc_tools_trace", "trace.py")
+V = _load("stalloc_tools_heapviz", "heapviz.py")
+
+
+def _rgb(hex_color):
+    return tuple(round(c * 255) for c in mcolors.to_rgb(hex_color))
+
+
+def _pixel(img, x, y):
+    return tuple(round(float(c) * 255) for c in img[y, x, :3])
+
+
+def _is(img, x, y, hex_color):
+    got, want = _pixel(img, x, y), _rgb(hex_color)
+    assert all(abs(a - b) <= 1 for a, b in zip(got, want, strict=True)), (
+        (x, y),
+        got,
+        want,
+        hex_color,
+    )
+
+
+def _fills(svg_path):
+    """The fill colours of every filled path in an SVG, in document order."""
+    out = []
+    for e in ET.parse(svg_path).iter():
+        style = e.get("style", "")
+        if e.tag.endswith("path") and "fill: #" in style:
+            out.append(style.split("fill: ")[1].split(";")[0].strip())
+    return out
+
+
+# -- the heap map -----------------------------------------------------------------------------
+
+KNOWN = "##....#......##"  # used 0-1, free 2-5, used 6, free 7-12 (largest), used 13-14
+
+
+def test_colours_are_distinct():
+    colors = [V.USED, V.FREE, V.LARGEST, V.PARTIAL]
+    assert len({_rgb(c) for c in colors}) == 4
+
+
+def test_a_known_map_as_png_has_its_size_and_colours(tmp_path):
+    path = tmp_path / "map.png"
+    g = V.write_heap_map(KNOWN, path, title="known")
+    img = mimage.imread(path)
+    # one row of 15 blocks of 12 px; the width is the minimum, 560 px; 28 + 12 + 30 tall
+    assert (g["cols"], g["rows"], g["cell"]) == (15, 1, 12)
+    assert img.shape[:2] == (70, 560) == (g["height"], g["width"])
+    for k in (0, 1, 6, 13, 14):
+        _is(img, *V.block_center(g, k), V.USED)
+    for k in (2, 3, 4, 5):
+        _is(img, *V.block_center(g, k), V.FREE)
+    for k in range(7, 13):
+        _is(img, *V.block_center(g, k), V.LARGEST)
+    # by the documented layout: block k's centre is at (8 + 12k + 6, 28 + 6)
+    assert V.block_center(g, 9) == (8 + 12 * 9 + 6, 34)
+    _is(img, 8 + 12 * 14 + 6, 34, V.USED)
+    _is(img, 8 + 12 * 15 + 6, 34, "#ffffff")  # past the last block: background
+
+
+def test_a_tie_marks_the_lowest_run_and_a_full_heap_has_none(tmp_path):
+    path = tmp_path / "tie.png"
+    g = V.write_heap_map("#...#...#", path)
+    img = mimage.imread(path)
+    _is(img, *V.block_center(g, 2), V.LARGEST)
+    _is(img, *V.block_center(g, 6), V.FREE)
+    g = V.write_heap_map("#####", path)
+    img = mimage.imread(path)
+    for k in range(5):
+        _is(img, *V.block_center(g, k), V.USED)
+    assert V.largest_free_run("#####") == (None, 0)
+    assert V.largest_free_run("#..#...#...") == (4, 3)
+
+
+def test_a_real_heap_wraps_into_rows(tmp_path):
+    heap = Stalloc(150, 8)
+    heap.allocate_blocks(70)  # all of row 0, 6 blocks of row 1
+    b = heap.allocate_blocks(4)  # 70..73
+    heap.allocate_blocks(60)  # 74..133
+    heap.deallocate_blocks(b, 4)
+    text = heap.map(width=heap.blocks)
+    path = tmp_path / "heap.png"
+    g = V.write_heap_map(text, path)
+    assert (g["cols"], g["rows"], g["cell"]) == (64, 3, 12)
+    img = mimage.imread(path)
+    assert img.shape[:2] == (28 + 3 * 12 + 30, 64 * 12 + 16)
+    _is(img, *V.block_center(g, 63), V.USED)  # end of row 0
+    _is(img, *V.block_center(g, 69), V.USED)
+    _is(img, *V.block_center(g, 71), V.FREE)  # the 4-block hole: not the largest
+    _is(img, *V.block_center(g, 140), V.LARGEST)  # 134..149, row 2
+    assert V.block_center(g, 140)[1] == 28 + 2 * 12 + 6
+
+
+def test_a_big_heap_gets_smaller_cells(tmp_path):
+    g = V.map_geometry(4096)  # 64 rows of 64
+    assert (g["rows"], g["cell"]) == (64, 12)
+    g = V.map_geometry(65535)  # 1024 rows: 768 // 1024 -> the minimum, 2 px
+    assert (g["rows"], g["cell"], g["height"]) == (1024, 2, 28 + 2048 + 30)
+    path = tmp_path / "big.png"
+    text = "#" * 5000 + "." * 3000
+    g = V.write_heap_map(text, path)
+    assert (g["rows"], g["cell"]) == (125, 6)
+    img = mimage.imread(path)
+    assert img.shape[:2] == (g["height"], g["width"])
+    _is(img, *V.block_center(g, 4999), V.USED)
+    _is(img, *V.block_center(g, 7000), V.LARGEST)
+
+
+def test_a_known_map_as_svg_has_one_rectangle_per_run_with_its_fill(tmp_path):
+    path = tmp_path / "map.svg"
+    V.write_heap_map(KNOWN, path)
+    root = ET.parse(path).getroot()
+    assert root.tag.endswith("svg")
+    fills = _fills(path)
+    # the background, the runs in block order, then the legend squares
+    assert fills[0] == "#ffffff"
+    runs = [V.USED, V.FREE, V.USED, V.LARGEST, V.USED]
+    assert fills[1:6] == runs
+    assert fills[6:] == [V.USED, V.FREE, V.LARGEST]
+    # widths of the run rectangles are in proportion to their block counts (2, 4, 1, 6, 2)
+    widths = []
+    for e in root.iter():
+        if e.tag.endswith("path") and "fill: #" in e.get("style", ""):
+            words = e.get("d").replace("M", " ").replace("L", " ").replace("z", " ").split()
+            xs = [float(w) for w in words[::2]]
+            widths.append(max(xs) - min(xs))
+    unit = widths[3] / 1  # block 6, one block
+    assert [round(w / unit, 3) for w in widths[1:6]] == [2, 4, 1, 6, 2]
+
+
+def test_grouped_maps_and_bad_input(tmp_path):
+    path = tmp_path / "g.png"
+    g = V.write_heap_map("#:.", path)
+    _is(mimage.imread(path), *V.block_center(g, 1), V.PARTIAL)
+    with pytest.raises(ValueError, match="characters"):
+        V.write_heap_map("#x.", path)
+    with pytest.raises(ValueError, match="empty"):
+        V.write_heap_map("", path)
+    with pytest.raises(ValueError, match=r"\.png or \.svg"):
+        V.write_heap_map("#.", tmp_path / "m.jpg")
+    assert not (tmp_path / "m.jpg").exists()
+
+
+# -- the stack picture ---------------------------------------------------------------------
+
+
+def test_a_known_stack_layout(tmp_path):
+    layout = ([(1000, 608)], [(0, 0, 200), (0, 208, 400)])  # 8 bytes of padding at 200
+    path = tmp_path / "stack.png"
+    g = V.write_stack_map(layout, path)
+    img = mimage.imread(path)
+    assert img.shape[:2] == (g["height"], g["width"]) == (28 + 18 + 24 + 8 + 30, 736)
+    scale = g["scale"]
+    assert scale == 720 / 1000
+    y = g["y"][0] + 12
+
+    def x(byte):
+        return int(8 + byte * scale)
+
+    _is(img, x(100), y, V.FRAME_A)
+    _is(img, x(400), y, V.FRAME_B)
+    _is(img, x(800), y, V.FREE)
+    _is(img, x(990), y, V.FREE)
+
+
+def test_a_real_stack_over_two_chunks(tmp_path):
+    stack = Stack(1024, allocator=Stalloc(128, 64))
+    path = tmp_path / "stack.svg"
+    with stack.frame(200), stack.frame(100, "d"), stack.frame(300):
+        with stack.frame(900):
+            chunks, _ = stack.layout()
+            g = V.write_stack_map(stack, path, title="two chunks")
+            png = tmp_path / "stack.png"
+            V.write_stack_map(stack, png)
+    assert len(chunks) == 2 and len(g["y"]) == 2
+    fills = _fills(path)
+    # per chunk: free, padding, its frames alternating by their order on the stack
+    assert fills[1:5] == [V.FREE, V.PAD, V.FRAME_A, V.FRAME_B]
+    assert fills[5:9] == [V.FREE, V.PAD, V.FRAME_A, V.FRAME_B]
+    img = mimage.imread(png)
+    big = max(c for c, _ in chunks)
+    y = g["y"][1] + 12
+    _is(img, int(8 + 450 * 720 / big), y, V.FRAME_B)  # the 900-byte frame in chunk 1
+    with pytest.raises(ValueError):
+        stack.trim()
+        V.write_stack_map(stack, path)
+
+
+# -- the trace plot ----------------------------------------------------------------------------
+
+
+def _series():
+    def program(rec):
+        views = []
+        for k in range(40):
+            try:
+                views.append(rec.alloc(16 * (1 + k % 4)))
+            except MemoryError:
+                pass
+            if k % 3 == 2:
+                rec.free(views.pop(0))
+
+    return T.replay(T.record_from(program, 32, 16), 32, 16)
+
+
+def test_the_trace_plot_png_and_svg(tmp_path):
+    s = _series()
+    assert s.failures[-1] > 0  # the program runs out of room: the red line rises
+    png = tmp_path / "t.png"
+    g = V.write_trace_plot(s, png)
+    img = mimage.imread(png)
+    assert img.shape[:2] == (500, 800) == (g["height"], g["width"])
+    seen = {tuple(round(float(c) * 255) for c in px[:3]) for row in img for px in row}
+    for color in (V.USED, V.LARGEST, V.FRAG, V.FAIL, V.FREE_LINE):
+        want = _rgb(color)
+        assert any(all(abs(a - b) <= 2 for a, b in zip(want, p, strict=True)) for p in seen), color
+    svg = tmp_path / "t.svg"
+    V.write_trace_plot(s, svg, title="a title")
+    text = svg.read_text()
+    for color in (V.USED, V.LARGEST, V.FRAG, V.FAIL):
+        assert "stroke: %s" % color in text, color
+    with pytest.raises(ValueError):
+        V.write_trace_plot(
+            T.replay(T.parse("# stalloc-trace 1 blocks=4 block_size=4\n"), 4, 4), png
+        )
+
+
+# -- the command line --------------------------------------------------------------------------
+
+
+def _cli(*args):
+    # in this process (a new one per call costs a second of imports): main() as the
+    # command line runs it, its printed output returned
+    import contextlib
+    import io
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert V.main(list(args)) == 0
+    return out.getvalue()
+
+
+def test_the_script_runs_on_its_own(tmp_path):
+    out = tmp_path / "m.svg"
+    subprocess.run(
+        [sys.executable, os.path.join(ROOT, "tools", "heapviz.py"), "map", "--text", "#.."]
+        + ["--out", str(out)],
+        check=True,
+        capture_output=True,
+    )
+    assert _fills(out)[1:3] == [V.USED, V.LARGEST]
+
+
+def test_cli_map_trace_and_demo(tmp_path):
+    out = tmp_path / "m.png"
+    _cli("map", "--text", KNOWN, "--out", str(out))
+    assert mimage.imread(out).shape[:2] == (70, 560)
+    trace = tmp_path / "t.trace"
+    trace.write_text(
+        "# stalloc-trace 1 blocks=8 block_size=16\nalloc 0 64 1 0\nalloc 1 16 1 4\nfree 0 64\n"
+    )
+    at = tmp_path / "at.png"
+    _cli("map", "--trace", str(trace), "--at", "1", "--out", str(at))
+    g = V.map_geometry(8)
+    img = mimage.imread(at)
+    _is(img, *V.block_center(g, 3), V.USED)  # after op 1: #####...
+    _is(img, *V.block_center(g, 6), V.LARGEST)
+    printed = _cli("trace", str(trace), "--blocks", "16", "--out", str(tmp_path / "d"))
+    assert "3 ops: peak 5 of 16 blocks used, 0 failures" in printed
+    assert sorted(os.listdir(tmp_path / "d")) == ["t-map.png", "t-plot.png"]
+    _cli("trace", str(trace), "--format", "svg", "--out", str(tmp_path / "s"))
+    assert sorted(os.listdir(tmp_path / "s")) == ["t-map.svg", "t-plot.svg"]
+    printed = _cli("demo", "--out", str(tmp_path / "demo"))
+    names = sorted(os.listdir(tmp_path / "demo"))
+    assert names == ["demo.trace", "heap-map.png", "stack.png", "trace.png"]
+    assert len(printed.split()) == 4
+    T.parse((tmp_path / "demo" / "demo.trace").read_text())

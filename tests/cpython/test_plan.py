@@ -1,0 +1,429 @@
+# tools/trace.py (parse, dumps, replay, record_from) and tools/plan.py (the smallest heap
+# for a trace, the Robson-style bounds), on CPython. The planner is checked on traces whose
+# answer is known by construction and against a brute force over every heap size.
+import importlib.util
+import json
+import os
+import random
+import subprocess
+import sys
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from stalloc import AllocError
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def _load(name, file):
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, os.path.join(ROOT, "tools", file))
+        mod = importlib.util.module_from_spec(spec)
+        sys.modules[name] = mod
+        spec.loader.exec_module(mod)
+    return sys.modules[name]
+
+
+T = _load("stalloc_tools_trace", "trace.py")
+P = _load("stalloc_tools_plan", "plan.py")
+
+
+def _trace(B, *lines):
+    return T.parse("# stalloc-trace 1 blocks=999 block_size=%d\n%s\n" % (B, "\n".join(lines)))
+
+
+def _brute(trace, B):
+    """The smallest L such that every L' in [L, no_reuse] replays without running out of
+    memory; None when even the no-reuse size does not fit (a grow_in_place whose
+    neighbour is taken at this block size: no heap size helps then)."""
+    top = P.no_reuse_blocks(trace, B)
+    if not P.fits(trace, top, B):
+        return None
+    best = top
+    while best > 1 and P.fits(trace, best - 1, B):
+        best -= 1
+    return best
+
+
+# -- the format ----------------------------------------------------------------------------
+
+
+def test_parse_reads_every_op_and_dumps_writes_it_back():
+    text = (
+        "# stalloc-trace 1 blocks=64 block_size=16 records=9 dropped=2\n"
+        "# a comment\n"
+        "alloc 0 100 8 0\n"
+        "realloc 0 300 1 100 -\n"
+        "free 0 100\n"
+        "allocate_blocks 1 64 32 0\n"
+        "shrink_in_place 1 64 32\n"
+        "grow_in_place 1 32 48 0\n"
+        "grow_up_to 1 48 96 80\n"
+        "deallocate_blocks 1 16 64\n"
+        "clear\n"
+    )
+    t = T.parse(text)
+    assert (t.version, t.blocks, t.block_size, t.records, t.dropped) == (1, 64, 16, 9, 2)
+    assert [op.op for op in t.ops] == [
+        "alloc",
+        "realloc",
+        "free",
+        "allocate_blocks",
+        "shrink_in_place",
+        "grow_in_place",
+        "grow_up_to",
+        "deallocate_blocks",
+        "clear",
+    ]
+    a, r = t.ops[0], t.ops[1]
+    assert (a.id, a.nbytes, a.align, a.at, a.failed, a.line) == (0, 100, 8, 0, False, 3)
+    assert (r.nbytes, r.old, r.at, r.failed) == (300, 100, None, True)
+    d = t.ops[7]
+    assert (d.offset, d.nbytes) == (16, 64)
+    assert t.ops[6].reached == 80
+    again = T.parse(T.dumps(t))
+    assert again.ops == t.ops and again.dropped == 2
+
+
+@pytest.mark.parametrize(
+    "text, where",
+    [
+        ("", "line 1"),
+        ("alloc 0 1 1 0\n", "line 1"),
+        ("# stalloc-trace 2 blocks=4 block_size=4\n", "version 2"),
+        ("# stalloc-trace 1 blocks=4\n", "block_size"),
+        ("# stalloc-trace 1 blocks=4 block_size=4\nmalloc 0 4 1 0\n", "line 2"),
+        ("# stalloc-trace 1 blocks=4 block_size=4\nalloc 0 4 1\n", "line 2"),
+        ("# stalloc-trace 1 blocks=4 block_size=4\n\nfree 0 x\n", "line 3"),
+        ("# stalloc-trace 1 blocks=4 block_size=4\nfree 0 -4\n", "line 2"),
+        ("# stalloc-trace 1 blocks=4 block_size=4\nfree 0 -\n", "line 2"),
+        ("# stalloc-trace 1 blocks=4 block_size=4\nclear 3\n", "line 2"),
+    ],
+)
+def test_parse_names_the_bad_line(text, where):
+    with pytest.raises(ValueError, match=where):
+        T.parse(text)
+
+
+# -- replay ----------------------------------------------------------------------------------
+
+# A program: a list of actions on a recorder, drawn by hypothesis. Sizes in bytes at B=4.
+ACTION = st.one_of(
+    st.tuples(st.just("alloc"), st.integers(1, 24), st.sampled_from([1, 4, 8, 16])),
+    st.tuples(st.just("blocks"), st.integers(1, 6), st.sampled_from([1, 2, 4])),
+    st.tuples(st.just("free"), st.integers(0, 99)),
+    st.tuples(st.just("realloc"), st.integers(0, 99), st.integers(1, 32)),
+    st.tuples(st.just("shrink"), st.integers(0, 99)),
+    st.tuples(st.just("grow"), st.integers(0, 99), st.integers(1, 3)),
+    st.tuples(st.just("grow_up_to"), st.integers(0, 99), st.integers(1, 4)),
+    st.tuples(st.just("part"), st.integers(0, 99)),
+)
+
+
+def _run(actions):
+    """A function recording `actions` on a recorder; AllocErrors are part of the program."""
+
+    def program(rec):
+        views, blocks = [], []  # blocks: [index, size]
+        for act in actions:
+            try:
+                if act[0] == "alloc":
+                    views.append(rec.alloc(act[1], act[2]))
+                elif act[0] == "blocks":
+                    blocks.append([rec.allocate_blocks(act[1], act[2]), act[1]])
+                elif act[0] == "free" and views:
+                    rec.free(views.pop(act[1] % len(views)))
+                elif act[0] == "realloc" and views:
+                    k = act[1] % len(views)
+                    views[k] = rec.realloc(views[k], act[2])
+                elif act[0] == "shrink" and blocks:
+                    b = blocks[act[1] % len(blocks)]
+                    if b[1] > 1:
+                        rec.shrink_in_place(b[0], b[1], b[1] - 1)
+                        b[1] -= 1
+                elif act[0] == "grow" and blocks:
+                    b = blocks[act[1] % len(blocks)]
+                    rec.grow_in_place(b[0], b[1], b[1] + act[2])
+                    b[1] += act[2]
+                elif act[0] == "grow_up_to" and blocks:
+                    b = blocks[act[1] % len(blocks)]
+                    b[1] = rec.grow_up_to(b[0], b[1], b[1] + act[2])
+                elif act[0] == "part" and blocks:
+                    b = blocks.pop(act[1] % len(blocks))
+                    if b[1] > 2:  # free the middle block, then the two ends
+                        rec.deallocate_blocks(b[0] + 1, 1)
+                        rec.deallocate_blocks(b[0] + 2, b[1] - 2)
+                        rec.deallocate_blocks(b[0], 1)
+                    else:
+                        rec.deallocate_blocks(b[0], b[1])
+            except AllocError:
+                pass
+
+    return program
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(ACTION, max_size=40), st.sampled_from([12, 24, 48]))
+def test_a_replay_on_the_recorded_shape_places_and_fails_exactly_as_recorded(actions, L):
+    trace = T.record_from(_run(actions), L, 4)
+    s = T.replay(trace, L, 4, check=True)
+    for k, op in enumerate(trace.ops):
+        if op.op in ("alloc", "allocate_blocks", "realloc", "grow_in_place"):
+            assert s.placed[k] == op.at, (k, op)
+            assert (k in s.failed_ops) == op.failed, (k, op)
+    growing = ("realloc", "grow_in_place", "grow_up_to")
+    assert not s.edge_ops or any(op.op in growing for op in trace.ops)
+    assert set(s.oom_ops) <= set(s.failed_ops)
+    assert s.skipped == 0
+    if trace.ops:
+        assert s.failures[-1] == len(s.failed_ops)
+
+
+def test_record_from_and_replay_series_count_what_happened():
+    def program(rec):
+        a = rec.alloc(64)  # 4 blocks of 16
+        b = rec.allocate_blocks(2)
+        rec.free(a)
+        rec.alloc(1000)  # fails
+        rec.deallocate_blocks(b, 2)
+
+    trace = T.record_from(program, 8, 16)
+    assert [op.text() for op in trace.ops] == [
+        "alloc 0 64 1 0",
+        "allocate_blocks 1 32 16 4",
+        "free 0 64",
+        "alloc 2 1000 1 -",
+    ]
+    s = T.replay(trace, 8, 16, map_at=[0, 1])
+    assert s.used == [4, 6, 2, 2] and s.free == [4, 2, 6, 6]
+    assert s.largest == [4, 2, 4, 4] and s.runs == [1, 1, 2, 2]
+    assert s.failures == [0, 0, 0, 1] and s.failed_ops == [3] and s.peak == 6
+    assert s.maps == {0: "####....", 1: "######.."} and s.map == "....##.."
+    s = T.replay(trace, 8, 16, map_at=1)
+    assert s.map == "######.."
+
+
+def test_a_replay_on_a_smaller_heap_skips_what_it_never_had_and_probes_recorded_failures():
+    trace = _trace(
+        16,
+        "alloc 0 64 1 0",
+        "alloc 1 64 1 4",  # does not fit 6 blocks: fails, and so id 1 never exists
+        "realloc 1 128 1 64 4",
+        "free 1 128",
+        "alloc 2 16 1 -",  # failed when recorded; fits here: a probe, undone at once
+        "free 0 64",
+    )
+    s = T.replay(trace, 6, 16)
+    assert s.failed_ops == [1] and s.skipped == 2
+    assert s.used == [4, 4, 4, 4, 4, 0]
+    assert s.placed[4] == 4  # the probe did fit, at block 4
+
+
+def test_a_bigger_block_size_rounds_integer_sizes_up():
+    trace = _trace(
+        16,
+        "allocate_blocks 0 48 16 0",  # 3 blocks of 16 = 2 blocks of 32
+        "grow_in_place 0 48 64 0",  # 4 of 16 = 2 of 32: nothing to do
+        "grow_in_place 0 64 96 0",  # 6 of 16 = 3 of 32
+        "shrink_in_place 0 96 16",  # 1 block
+        "deallocate_blocks 0 0 16",
+    )
+    s = T.replay(trace, 8, 32, check=True)
+    assert s.used == [2, 2, 3, 1, 0] and not s.failed_ops
+
+
+# -- the planner: answers known by construction ------------------------------------------------
+
+
+@pytest.mark.parametrize("sizes", [[1], [3, 1, 4, 1, 5], [7] * 9, [1, 2, 3, 4, 5, 6, 7, 8]])
+def test_without_frees_the_answer_is_the_total(sizes):
+    trace = _trace(8, *("alloc %d %d 1 0" % (k, 8 * n) for k, n in enumerate(sizes)))
+    p = P.plan(trace, 8)
+    assert p.blocks == sum(sizes) == p.peak == p.no_reuse
+    assert p.largest == max(sizes)
+
+
+@pytest.mark.parametrize("n", [1, 2, 5, 20])
+def test_one_block_holes_force_a_two_block_request_to_the_end(n):
+    # a1 b1 a2 b2 ... an bn, free every a: n holes of one block; then a 2-block request
+    # fits no hole, so first fit needs 2n + 2 blocks although only n + 2 are ever live
+    # at the end (peak 2n).
+    lines = []
+    for k in range(n):
+        lines += ["alloc %d 4 1 0" % (2 * k), "alloc %d 4 1 0" % (2 * k + 1)]
+    lines += ["free %d 4" % (2 * k) for k in range(n)]
+    lines += ["alloc %d 8 1 0" % (2 * n)]
+    p = P.plan(_trace(4, *lines), 4)
+    assert p.blocks == 2 * n + 2
+    assert p.peak == max(2 * n, n + 2)
+    assert P.fits(_trace(4, *lines), 2 * n + 2, 4)
+    assert not P.fits(_trace(4, *lines), 2 * n + 1, 4)
+
+
+def test_a_hole_is_reused_so_the_answer_is_the_peak():
+    # A(4) B(2), free A, C(3) goes into A's hole: 6 blocks, never 9
+    trace = _trace(16, "alloc 0 64 1 0", "alloc 1 32 1 4", "free 0 64", "alloc 2 48 1 0")
+    p = P.plan(trace, 16)
+    assert p.blocks == 6 == p.peak and p.no_reuse == 9
+
+
+def test_alignment_counts():
+    # one block, then 4 blocks at a 4-block boundary: 1..3 stay empty, L = 8
+    trace = _trace(16, "alloc 0 16 1 0", "alloc 1 64 64 4")
+    assert P.plan(trace, 16).blocks == 8
+    assert P.plan(trace, 64).blocks == 2  # at B = 64 both are one block, any index is aligned
+
+
+def test_a_realloc_that_must_grow_in_place():
+    # A(2) B(2), free A, B grows to 4: moving needs 4 free blocks beside B's own, so the
+    # smallest heap lets B grow in place: 2 + 4 = 6.
+    trace = _trace(4, "alloc 0 8 1 0", "alloc 1 8 1 2", "free 0 8", "realloc 1 16 1 8 2")
+    p = P.plan(trace, 4)
+    assert p.blocks == 6 == p.clean_blocks
+    assert [P.fits(trace, L, 4) for L in range(1, 9)] == [False] * 5 + [True] * 3
+
+
+def test_a_trace_no_stalloc_can_hold():
+    trace = _trace(4, "alloc 0 400000 1 0")  # 100000 blocks > 65535
+    p = P.plan(trace, 4)
+    assert p.blocks is None and p.clean_blocks is None
+
+
+# -- the bounds ---------------------------------------------------------------------------------
+
+
+def test_robson_bounds_by_hand():
+    # o1heap's first fit M(1 + ceil(log2 n)); memsys5 M(1 + log2(n)/2) - n + 1
+    assert P.robson_first_fit(10, 8) == 40
+    assert P.robson_first_fit(10, 9) == 50  # ceil(log2 9) = 4
+    assert P.robson_first_fit(7, 1) == 7  # all requests one block: no fragmentation
+    assert P.memsys5_bound(10, 8) == 18  # 10 * 2.5 - 7
+    assert P.memsys5_bound(1024, 64) == 4033  # SQLite's example (embedded-allocators.md)
+    assert P.memsys5_bound(5, 1) == 5
+
+
+def test_the_plan_reports_the_bounds_for_its_m_and_n():
+    trace = _trace(16, "alloc 0 128 1 0", "alloc 1 16 1 8", "free 0 128", "alloc 2 48 1 0")
+    p = P.plan(trace, 16)
+    assert (p.peak, p.largest) == (9, 8)
+    assert p.robson == 9 * 4 and p.memsys5 == P.memsys5_bound(9, 8)
+    assert p.peak <= p.blocks <= p.no_reuse
+
+
+# -- the planner against a brute force -----------------------------------------------------------
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(ACTION, max_size=25), st.sampled_from([4, 8]))
+def test_the_plan_is_the_brute_force_answer(actions, B):
+    trace = T.record_from(_run(actions), 64, 4)
+    p = P.plan(trace, B)
+    expected = _brute(trace, B)
+    if expected is None:  # only a grow_in_place can make the no-reuse size fail
+        s = T.replay(trace, P.no_reuse_blocks(trace, B), B, stats=False)
+        assert {trace.ops[k].op for k in s.oom_ops} == {"grow_in_place"}
+        assert p.blocks is None or not P.fits(trace, p.blocks - 1, B)
+        return
+    assert p.blocks == expected
+    # bounds that hold by construction (grow_up_to takes what it finds: the peak of a
+    # replay on a big heap can pass the smallest heap the program works on)
+    assert p.blocks <= p.no_reuse
+    if not any(op.op == "grow_up_to" for op in trace.ops):
+        assert p.peak <= p.blocks
+    # the clean size is where the binary search landed: clean there, and above it
+    assert p.blocks <= p.clean_blocks
+    assert P.clean(trace, p.clean_blocks, B) and P.clean(trace, p.clean_blocks + 1, B)
+
+
+def _random_actions(seed, n):
+    rnd = random.Random(seed)
+    out = []
+    for _ in range(n):
+        kind = rnd.choice(["alloc", "alloc", "blocks", "free", "realloc", "grow", "part"])
+        if kind == "alloc":
+            out.append((kind, rnd.randint(1, 24), rnd.choice([1, 4, 8, 16])))
+        elif kind == "blocks":
+            out.append((kind, rnd.randint(1, 6), rnd.choice([1, 2, 4])))
+        elif kind in ("realloc", "grow"):
+            out.append((kind, rnd.randint(0, 99), rnd.randint(1, 32 if kind == "realloc" else 3)))
+        else:
+            out.append((kind, rnd.randint(0, 99)))
+    return out
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_the_plan_is_the_brute_force_answer_on_longer_programs(seed):
+    trace = T.record_from(_run(_random_actions(seed, 80)), 128, 4)
+    assert len(trace.ops) > 60
+    p = P.plan(trace, 4)  # the recorded block size: the no-reuse size always fits
+    assert p.blocks == _brute(trace, 4), seed
+    assert p.peak <= p.blocks <= p.no_reuse
+    p = P.plan(trace, 8)
+    expected = _brute(trace, 8)
+    assert p.blocks == expected or expected is None, seed
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(ACTION, max_size=25))
+def test_cleanness_is_monotone_in_the_heap_size(actions):
+    # The claim the binary search rests on (plan.py's docstring), over every L.
+    trace = T.record_from(_run(actions), 64, 4)
+    top = P.no_reuse_blocks(trace, 4)
+    clean = [P.clean(trace, L, 4) for L in range(1, top + 2)]
+    first = clean.index(True)
+    assert all(clean[first:]), clean
+
+
+def test_first_fit_alone_is_monotone_and_a_clean_replay_places_identically():
+    # Without realloc and grow_up_to nothing depends on the heap's end: the placements
+    # on any bigger heap are the same.
+    def program(rec):
+        views = []
+        for k in range(60):
+            views.append(rec.alloc(4 * (1 + (k * 5) % 7), 1 << (k % 3)))
+            if k % 3 == 2:
+                rec.free(views.pop((k * 7) % len(views)))
+
+    trace = T.record_from(program, 256, 4)
+    L = P.plan(trace, 4).blocks
+    placed = T.replay(trace, L, 4).placed
+    for bigger in (L + 1, L + 7, 2 * L):
+        assert T.replay(trace, bigger, 4).placed == placed
+    assert [P.fits(trace, n, 4) for n in range(1, 2 * L)] == [n >= L for n in range(1, 2 * L)]
+
+
+# -- the command line ----------------------------------------------------------------------
+
+
+def test_cli_prints_the_table_and_json(tmp_path):
+    trace = _trace(16, "alloc 0 64 1 0", "alloc 1 32 1 4", "free 0 64", "alloc 2 48 1 0")
+    path = tmp_path / "t.trace"
+    path.write_text(T.dumps(trace))
+    tool = os.path.join(ROOT, "tools", "plan.py")
+    out = subprocess.run(
+        [sys.executable, tool, str(path), "--block-size", "16"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "measured: smallest L that never fails" in out and "Robson first fit" in out
+    row = next(line for line in out.splitlines() if "measured" in line)
+    assert [c.strip() for c in row.split("│")][2:4] == ["6", "96"], row
+    out = subprocess.run(
+        [sys.executable, tool, str(path), "--block-size", "32", "--json"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    d = json.loads(out)
+    assert d["block_size"] == 32 and d["blocks"] == 3 and d["peak"] == 3  # 2 + 1, then 2
+    assert d["rows"][0]["bytes"] == 96
+    out = subprocess.run(
+        [sys.executable, os.path.join(ROOT, "tools", "trace.py"), str(path), "--blocks", "8"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "peak used 6 blocks, 0 failures" in out and out.rstrip().endswith("###.##..")

@@ -1,0 +1,339 @@
+# The board side of the pictures: Stalloc.map_into (the allocation-free text map),
+# TraceRecorder (lib/stalloc/trace.py: records, ids, the dropped count, the text format)
+# and Stack.layout. Portable: pytest on CPython, tools/upytest.py on MicroPython (both
+# kernel paths); the heap_lock tests run on MicroPython only.
+
+import io
+
+from stalloc import AllocError, Stack, Stalloc, SyncStalloc, TraceRecorder
+
+from _util import IS_MPY, Rng, SkipTest, raises, rejects, snapshot
+
+
+def _micropython():
+    if not IS_MPY:
+        raise SkipTest("micropython.heap_lock() exists only on MicroPython")
+    import micropython
+
+    return micropython
+
+
+def _random_ops(heap, rng, steps, out):
+    # A mixed workload on the integer API; `out` collects (index, size) of live ones.
+    for _ in range(steps):
+        if out and rng.below(3) == 0:
+            i, n = out.pop(rng.below(len(out)))
+            heap.deallocate_blocks(i, n)
+        else:
+            n = rng.range(1, 5)
+            try:
+                out.append((heap.allocate_blocks(n, 1 << rng.below(3)), n))
+            except AllocError:
+                pass
+
+
+def _dump(rec):
+    out = io.StringIO()
+    n = rec.dump(out.write)
+    return n, out.getvalue()
+
+
+# -- map_into ------------------------------------------------------------------------------
+
+
+def test_map_into_agrees_with_map_at_one_character_per_block():
+    rng = Rng(5)
+    for L, B in ((1, 4), (7, 8), (64, 16), (200, 4)):
+        heap = Stalloc(L, B)
+        buf = bytearray(L)
+        live = []
+        for _ in range(30):
+            _random_ops(heap, rng, 4, live)
+            assert heap.map_into(buf) == L
+            assert bytes(buf).decode() == heap.map(width=L), (L, buf)
+        heap.check()
+
+
+def test_map_into_marks_known_blocks():
+    heap = Stalloc(10, 8)
+    a = heap.allocate_blocks(3)
+    heap.allocate_blocks(2)
+    heap.deallocate_blocks(a + 1, 1)  # a hole inside a's range
+    buf = bytearray(10)
+    heap.map_into(buf)
+    assert bytes(buf) == b"#.###....."
+    heap.allocate_blocks(5)
+    heap.allocate_blocks(1)  # into the hole
+    heap.map_into(buf)
+    assert bytes(buf) == b"##########"  # full: the OOM marker path
+    heap.clear()
+    heap.map_into(buf)
+    assert bytes(buf) == b".........."
+
+
+def test_map_into_writes_only_the_first_L_bytes_of_a_longer_buffer_or_view():
+    heap = Stalloc(6, 4)
+    heap.allocate_blocks(2, 2)
+    big = bytearray(b"x" * 12)
+    assert heap.map_into(memoryview(big)[3:]) == 6  # a writable memoryview works too
+    assert bytes(big) == b"xxx##....xxx"
+
+
+def test_map_into_rejects_short_readonly_and_non_buffers_with_the_heap_unchanged():
+    heap = Stalloc(8, 4)
+    heap.allocate_blocks(3)
+    short = bytearray(b"zzzzzzz")
+    rejects(ValueError, heap, heap.map_into, short)
+    assert short == bytearray(b"zzzzzzz")  # not written
+    rejects(TypeError, heap, heap.map_into, bytes(8))
+    rejects(TypeError, heap, heap.map_into, memoryview(bytes(8)))
+    rejects(TypeError, heap, heap.map_into, [0] * 8)
+    rejects(TypeError, heap, heap.map_into, None)
+
+
+def test_sync_heap_map_into():
+    heap = SyncStalloc(5, 8)
+    heap.allocate_blocks(2)
+    buf = bytearray(5)
+    assert heap.map_into(buf) == 5 and bytes(buf) == b"##..."
+    with heap.acquire_locked() as h:  # inside the lock: the inner heap's own method
+        assert h.map_into(buf) == 5
+    rejects(ValueError, heap, heap.map_into, bytearray(4))
+
+
+def test_map_into_runs_with_the_heap_locked():
+    micropython = _micropython()
+    for make in (Stalloc, SyncStalloc):
+        heap = make(48, 8)
+        live = []
+        _random_ops(heap, Rng(9), 40, live)
+        buf = bytearray(48)
+        got = bytearray(1)
+        micropython.heap_lock()
+        try:
+            got[0] = heap.map_into(buf)
+        finally:
+            micropython.heap_unlock()
+        assert got[0] == 48
+        assert bytes(buf).decode() == heap.map(width=48)
+
+
+def test_map_into_reports_a_corrupt_free_list():
+    heap = Stalloc(8, 4)
+    heap.allocate_blocks(2)
+    heap.memory[8:12] = b"\x02\x00\x05\x00"  # run header at block 2 -> next run 2: a loop
+    raises(RuntimeError, heap.map_into, bytearray(8))
+
+
+# -- TraceRecorder -------------------------------------------------------------------------
+
+
+def test_recorder_dump_is_the_documented_format():
+    rec = TraceRecorder(Stalloc(16, 16), 32)
+    i = rec.allocate_blocks(2, 2)  # blocks 0..1
+    v = rec.alloc(40)  # 3 blocks: 2..4
+    v = rec.realloc(v, 70)  # 5 blocks: the run behind is free, in place at 2
+    raises(AllocError, rec.grow_in_place, i, 2, 3)  # block 2 is v's
+    raises(AllocError, rec.alloc, 1000)
+    j = rec.allocate_blocks(4)  # 7..10
+    rec.shrink_in_place(j, 4, 1)
+    assert rec.grow_up_to(i, 2, 9) == 2  # v sits right behind i
+    rec.deallocate_blocks(1, 1)  # the second half of i
+    rec.deallocate_blocks(0, 1)  # the first: i is gone
+    with rec.scoped(20, 16):  # 2 blocks, in i's place
+        pass
+    rec.free(v)
+    rec.deallocate_blocks(j, 1)
+    rec.clear()
+    n, text = _dump(rec)
+    assert n == 15
+    assert text == (
+        "# stalloc-trace 1 blocks=16 block_size=16 records=15 dropped=0\n"
+        "allocate_blocks 0 32 32 0\n"
+        "alloc 1 40 1 2\n"
+        "realloc 1 70 1 40 2\n"
+        "grow_in_place 0 32 48 -\n"
+        "alloc 2 1000 1 -\n"
+        "allocate_blocks 3 64 16 7\n"
+        "shrink_in_place 3 64 16\n"
+        "grow_up_to 0 32 144 32\n"
+        "deallocate_blocks 0 16 16\n"
+        "deallocate_blocks 0 0 16\n"
+        "alloc 4 20 16 0\n"
+        "free 4 20\n"
+        "free 1 70\n"
+        "deallocate_blocks 3 0 16\n"
+        "clear\n"
+    ), text
+
+
+def test_ids_follow_an_allocation_that_moves_and_are_never_reused():
+    rec = TraceRecorder(Stalloc(16, 4), 16)
+    a = rec.alloc(8)  # id 0 at 0..1
+    b = rec.alloc(4)  # id 1 at 2
+    a = rec.realloc(a, 16)  # cannot grow into b: moves to 3..6, keeps id 0
+    rec.free(b)
+    c = rec.alloc(4)  # id 2, at 0: a block an earlier id had
+    rec.free(a)
+    rec.free(c)
+    lines = _dump(rec)[1].splitlines()[1:]
+    assert lines == [
+        "alloc 0 8 1 0",
+        "alloc 1 4 1 2",
+        "realloc 0 16 1 8 3",
+        "free 1 4",
+        "alloc 2 4 1 0",
+        "free 0 16",
+        "free 2 4",
+    ], lines
+
+
+def test_a_full_log_counts_dropped_records_and_never_grows():
+    heap = Stalloc(32, 8)
+    rec = TraceRecorder(heap, 3)
+    size = len(rec._buf)
+    for _ in range(5):
+        rec.allocate_blocks(1)
+    raises(AllocError, rec.allocate_blocks, 100)  # a failure past the end: dropped too
+    assert rec.records == 3 and rec.dropped == 3 and rec.capacity == 3
+    assert len(rec._buf) == size == 48
+    assert heap.stats().used == 5  # every call still ran
+    n, text = _dump(rec)
+    lines = text.splitlines()
+    assert n == 3 and len(lines) == 4
+    assert lines[0] == "# stalloc-trace 1 blocks=32 block_size=8 records=3 dropped=3"
+    assert lines[3] == "allocate_blocks 2 8 8 2"
+    for k in range(5):
+        rec.deallocate_blocks(k, 1)
+    rec.reset()
+    assert rec.records == 0 and rec.dropped == 0
+
+
+def test_rejected_calls_are_not_logged_and_change_nothing():
+    rec = TraceRecorder(Stalloc(8, 4), 8)
+    i = rec.allocate_blocks(2)
+    rejects(ValueError, rec.heap, rec.allocate_blocks, 0)
+    rejects(TypeError, rec.heap, rec.alloc, "x")
+    rejects(ValueError, rec.heap, rec.deallocate_blocks, i + 2, 1)  # free already
+    rejects(ValueError, rec.heap, rec.free, memoryview(bytearray(4)))
+    rejects(ValueError, rec.heap, rec.shrink_in_place, i, 2, 3)
+    assert rec.records == 1
+
+
+def test_record_fields_are_raw_and_sizes_saturate():
+    rec = TraceRecorder(Stalloc(8, 4), 8)
+    rec.allocate_blocks(3, 4)
+    raises(AllocError, rec.alloc, 10**12, 8)
+    assert rec.record(0) == ("allocate_blocks", False, 4, 0, 0, 3, 0)
+    assert rec.record(1) == ("alloc", True, 8, 0xFFFF, 0, 0x3FFFFFFF, 0)
+    raises(IndexError, rec.record, 2)
+    raises(IndexError, rec.record, -1)
+
+
+def test_the_recorder_is_the_heap_for_everything_else():
+    heap = Stalloc(12, 8)
+    rec = TraceRecorder(heap, 8)
+    v = rec.alloc(20)
+    rec.allocate_blocks(2)
+    assert rec.blocks == 12 and rec.block_size == 8 and rec.footprint == heap.footprint
+    assert rec.map(12) == heap.map(12) == "#####......."
+    assert rec.owns(v) and not rec.is_empty() and not rec.is_oom()
+    assert rec.free_runs() == heap.free_runs()
+    assert str(rec) == str(heap) and rec.stats().used == 5
+    buf = bytearray(12)
+    assert rec.map_into(buf) == 12 and bytes(buf) == b"#####......."
+    rec.check()
+    chain = rec.chain(Stalloc(4, 8))  # the byte API through a chain is logged too
+    w = chain.alloc(8)
+    chain.free(w)
+    assert rec.records == 4
+
+
+def test_recording_needs_an_empty_heap_and_a_capacity():
+    heap = Stalloc(4, 4)
+    heap.allocate_blocks(1)
+    raises(ValueError, TraceRecorder, heap)
+    raises(ValueError, TraceRecorder, Stalloc(4, 4), 0)
+    raises(TypeError, TraceRecorder, Stalloc(4, 4), 1.5)
+    rec = TraceRecorder(Stalloc(4, 4), 4)
+    rec.allocate_blocks(1)
+    raises(ValueError, rec.reset)
+
+
+def _exercise(rec, out):
+    # Every logged integer-API call, failures included; results into out.
+    i = rec.allocate_blocks(4, 2)
+    rec.shrink_in_place(i, 4, 2)
+    out[0] = rec.grow_up_to(i, 2, 4)
+    rec.grow_in_place(i, 4, 5)
+    try:
+        rec.allocate_blocks(100)
+    except MemoryError:  # AllocError cannot be built with the heap locked
+        out[1] = 1
+    try:
+        rec.grow_in_place(i, 5, 100)
+    except MemoryError:
+        out[2] = 1
+    rec.deallocate_blocks(i + 4, 1)
+    rec.deallocate_blocks(i, 4)
+    j = rec.allocate_blocks(3)
+    rec.clear()
+    out[3] = j
+    for _ in range(4):  # past the capacity: counted, not stored
+        rec.allocate_blocks(1)
+
+
+def test_recording_the_integer_api_runs_with_the_heap_locked():
+    micropython = _micropython()
+    for make in (Stalloc, SyncStalloc):
+        rec = TraceRecorder(make(32, 16), 10)
+        out = bytearray(4)
+        micropython.heap_lock()
+        try:
+            _exercise(rec, out)
+        finally:
+            micropython.heap_unlock()
+        assert list(out) == [4, 1, 1, 0], list(out)
+        assert rec.records == 10 and rec.dropped == 4
+        lines = _dump(rec)[1].splitlines()
+        assert lines[1:] == [
+            "allocate_blocks 0 64 32 0",
+            "shrink_in_place 0 64 32",
+            "grow_up_to 0 32 64 64",
+            "grow_in_place 0 64 80 0",
+            "allocate_blocks 1 1600 16 -",
+            "grow_in_place 0 80 1600 -",
+            "deallocate_blocks 0 64 16",
+            "deallocate_blocks 0 0 64",
+            "allocate_blocks 2 48 16 0",
+            "clear",
+        ], lines
+
+
+def test_recording_leaves_the_heap_as_the_same_calls_would():
+    # The recorder only watches: the heap ends byte for byte as without it.
+    plain = Stalloc(40, 8)
+    rec = TraceRecorder(Stalloc(40, 8), 256)
+    for heap in (plain, rec):
+        live = []
+        _random_ops(heap, Rng(3), 120, live)
+    assert snapshot(plain) == snapshot(rec.heap)
+    assert rec.records + rec.dropped >= 120 - rec.heap.stats().failed
+
+
+# -- Stack.layout ----------------------------------------------------------------------------
+
+
+def test_stack_layout_names_chunks_and_frames():
+    stack = Stack(1024, allocator=Stalloc(64, 64))
+    assert stack.layout() == ([(1024, 0)], [])
+    with stack.frame(200), stack.frame(10, "O"), stack.frame(301):
+        # 200 bytes at 0, object slots (no bytes), 301 bytes at the next 8-aligned offset
+        assert stack.layout() == ([(1024, 501)], [(0, 0, 200), (0, 200, 301)])
+        with stack.frame(900):  # does not fit: a new, bigger chunk
+            chunks, frames = stack.layout()
+            assert len(chunks) == 2 and chunks[0] == (1024, 501)
+            assert chunks[1][0] >= 900 and chunks[1][1] == 900
+            assert frames == [(0, 0, 200), (0, 200, 301), (1, 0, 900)]
+    chunks, frames = stack.layout()
+    assert frames == [] and chunks[-1][1] == 0

@@ -1,0 +1,245 @@
+"""Size a heap from data: the smallest L for a recorded trace, next to the worst-case bounds.
+
+    .venv/bin/python tools/plan.py TRACE --block-size 32 [--json]
+
+TRACE is a trace a board or CPython recorded (lib/stalloc/trace.py, format version 1).
+For block size B the planner reports, in blocks of B bytes and in bytes:
+
+- measured: the smallest L such that replaying the trace on Stalloc(L', B) never fails
+  for any L' >= L (first fit, the library's own placement, tools/trace.py's replay).
+  "Fails" means runs out of memory: an allocation (alloc, allocate_blocks, realloc)
+  fails, or a grow_in_place that succeeded when recorded; a grow_in_place that failed
+  when recorded may fail again (the program tried in place and had a fallback);
+- peak live M: the most blocks allocated at once, and n, the largest request in blocks;
+- no reuse: the sum of every request (plus alignment slack), the L from which first fit
+  cannot fail an allocation whatever the order of frees (nothing is ever placed past
+  it; a grow_in_place can still find its neighbour taken, at any size);
+- Robson, first fit: H = M * (1 + ceil(log2 n)), the worst case over every program with
+  peak M and largest request n, from o1heap's table (reference/embedded-allocators.md);
+- memsys5: N >= M * (1 + log2(n) / 2) - n + 1, SQLite's bound for its power-of-two
+  allocator, for comparison (Stalloc does not round sizes to powers of two).
+
+The two Robson-style numbers hold for any program with the same M and n; the measured
+one only for this trace (a board program whose pattern changes needs a new recording).
+Both bounds assume requests without alignment: an `align` above one block adds up to
+align - 1 blocks per request.
+
+Why a binary search is valid. Call a replay on L blocks clean if it fits and no call's
+outcome depended on where the heap ends (a realloc, grow_in_place or grow_up_to growing
+an allocation whose free tail reaches the end: on a bigger heap it would grow in place
+instead of moving, failing or stopping). If the replay on L is clean, the replay on any L' > L
+places every allocation at the same index: by induction blocks [0, L) are in the same
+state and [L, L') are free; first fit at L chose the lowest index i with i + n <= L, and
+every lower candidate j < i has j + n < L, so its fit is decided inside [0, L), the
+same as before; frees, shrinks and exact grows touch only [0, L); the edge-dependent
+calls were excluded. So clean(L) implies clean(L'): cleanness is monotone and a binary
+search finds the smallest clean L. Below it, a replay can still succeed (a realloc that
+moves at L may have grown in place at L'), so the planner then walks down from that L
+while the replay does not fail: the answer is the smallest L from which every larger
+heap succeeds. tests/cpython/test_plan.py checks this against a brute force over every L.
+"""
+
+import argparse
+import importlib.util
+import json
+import math
+import os
+import sys
+
+TOOLS = os.path.dirname(os.path.abspath(__file__))
+
+
+def _load_trace_tool():
+    # tools/trace.py under a name that cannot clash with the standard library's `trace`
+    name = "stalloc_tools_trace"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, os.path.join(TOOLS, "trace.py"))
+        mod = importlib.util.module_from_spec(spec)
+        sys.modules[name] = mod
+        spec.loader.exec_module(mod)
+    return sys.modules[name]
+
+
+T = _load_trace_tool()
+
+MAX_BLOCKS = 65535  # Stalloc's limit
+
+
+def _blocks(nbytes, B):
+    return -(-nbytes // B)
+
+
+def no_reuse_blocks(trace, B):
+    """The sum over the trace of every request in blocks (plus align - 1 for aligned
+    ones) and every growth: first fit never places anything past it, so a heap this big
+    (up to 65535) never fails. At least 1."""
+    total = 0
+    for op in trace.ops:
+        if op.op in ("alloc", "allocate_blocks", "realloc"):
+            total += _blocks(op.nbytes, B) + max(1, _blocks(op.align, B)) - 1
+        elif op.op in ("grow_in_place", "grow_up_to"):
+            total += max(0, _blocks(op.nbytes, B) - _blocks(op.old, B))
+    return max(1, total)
+
+
+def largest_request(trace, B):
+    """n: the largest size, in blocks, any allocation of the trace asks to have."""
+    n = 1
+    for op in trace.ops:
+        if op.op in ("alloc", "allocate_blocks", "realloc", "grow_in_place", "grow_up_to"):
+            n = max(n, _blocks(op.nbytes, B))
+    return n
+
+
+def fits(trace, L, B):
+    """True when a replay on Stalloc(L, B) never runs out of memory (no `oom_ops`: no
+    failed allocation, no grow_in_place failing that succeeded when recorded)."""
+    return not T.replay(trace, L, B, stats=False).oom_ops
+
+
+def clean(trace, L, B):
+    """True when a replay on Stalloc(L, B) fits and has no edge-dependent call."""
+    s = T.replay(trace, L, B, stats=False)
+    return not s.oom_ops and not s.edge_ops
+
+
+def robson_first_fit(M, n):
+    """o1heap's first-fit worst case: M * (1 + ceil(log2 n)) blocks."""
+    return M * (1 + math.ceil(math.log2(n)))
+
+
+def memsys5_bound(M, n):
+    """SQLite memsys5's Robson bound: ceil(M * (1 + log2(n) / 2) - n + 1) blocks, at
+    least M."""
+    return max(M, math.ceil(M * (1 + math.log2(n) / 2) - n + 1))
+
+
+class Plan:
+    """The planner's answer for one trace and block size; counts in blocks.
+
+    blocks: the measured smallest L (None if no Stalloc of at most 65535 blocks fits,
+    or a grow_in_place the recording saw succeed fails at every size: its neighbour is
+    taken, which happens when replaying at another block size);
+    clean_blocks: the smallest clean L found by the binary search; peak (M, the most
+    blocks live at once on a heap of clean_blocks: grow_up_to takes what it finds, so
+    with it M can pass `blocks`), largest (n), no_reuse, robson, memsys5; replays: how
+    many replays it took."""
+
+    def __init__(self, block_size, **kw):
+        self.block_size = block_size
+        self.__dict__.update(kw)
+
+    def rows(self):
+        """(label, blocks, note) rows, in the order the table prints them."""
+        return [
+            ("measured: smallest L that never fails", self.blocks, "this trace, first fit"),
+            ("peak live blocks M", self.peak, "a lower bound for any L"),
+            ("largest request n", self.largest, "blocks"),
+            ("no reuse: sum of requests", self.no_reuse, "no allocation can fail"),
+            ("Robson first fit M(1+ceil(log2 n))", self.robson, "any program with M, n"),
+            ("memsys5 M(1+log2(n)/2)-n+1", self.memsys5, "power-of-two allocator"),
+        ]
+
+    def as_dict(self):
+        d = dict(self.__dict__)
+        d["rows"] = [
+            {"label": a, "blocks": b, "bytes": None if b is None else b * self.block_size}
+            for a, b, _ in self.rows()
+        ]
+        return d
+
+
+def plan(trace, block_size):
+    """Plan a heap for `trace` at `block_size` bytes per block; returns a Plan.
+
+    O(log(no_reuse) + k) replays, k the steps walked below the clean size (usually 1).
+    ValueError for a bad block size (from Stalloc)."""
+    B = block_size
+    replays = [0]
+
+    def is_clean(L):
+        replays[0] += 1
+        return clean(trace, L, B)
+
+    def is_fit(L):
+        replays[0] += 1
+        return fits(trace, L, B)
+
+    hi = min(no_reuse_blocks(trace, B), MAX_BLOCKS)
+    if hi < MAX_BLOCKS and not is_clean(hi):
+        hi = MAX_BLOCKS  # never seen: the no-reuse size is clean by construction
+    best = None
+    if is_clean(hi):
+        lo = 1  # invariant: clean(hi); every L < lo is not clean
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if is_clean(mid):
+                hi = mid
+            else:
+                lo = mid + 1
+        best = clean_blocks = hi
+        while best > 1 and is_fit(best - 1):
+            best -= 1
+    else:
+        clean_blocks = None
+    # M from a replay where nothing fails: the demand, independent of placement
+    s = T.replay(trace, clean_blocks or MAX_BLOCKS, B)
+    replays[0] += 1
+    M = max(1, s.peak)
+    n = largest_request(trace, B)
+    return Plan(
+        B,
+        blocks=best,
+        clean_blocks=clean_blocks,
+        peak=M,
+        largest=n,
+        no_reuse=no_reuse_blocks(trace, B),
+        robson=robson_first_fit(M, n),
+        memsys5=memsys5_bound(M, n),
+        replays=replays[0],
+        ops=len(trace.ops),
+        dropped=trace.dropped,
+    )
+
+
+def _table(p, trace):
+    from rich.console import Console
+    from rich.table import Table
+
+    t = Table(
+        title="heap plan: %d ops, block size %d B (recorded on %d x %d B)"
+        % (len(trace.ops), p.block_size, trace.blocks, trace.block_size)
+    )
+    t.add_column("")
+    t.add_column("blocks", justify="right")
+    t.add_column("bytes", justify="right")
+    t.add_column("note")
+    for label, blocks, note in p.rows():
+        if blocks is None:
+            t.add_row(label, "-", "-", "no heap of <= 65535 blocks never fails")
+        else:
+            t.add_row(label, str(blocks), str(blocks * p.block_size), note)
+    console = Console(width=110)
+    console.print(t)
+    if trace.dropped:
+        console.print("warning: %d records were dropped: this plans a prefix" % trace.dropped)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("trace", help="a trace file (TraceRecorder.dump output)")
+    ap.add_argument("--block-size", type=int, help="B in bytes (default: the recorded one)")
+    ap.add_argument("--json", action="store_true", help="print the plan as JSON instead")
+    args = ap.parse_args(argv)
+    with open(args.trace) as f:
+        trace = T.parse(f.read())
+    p = plan(trace, args.block_size or trace.block_size)
+    if args.json:
+        print(json.dumps(p.as_dict(), indent=1))
+    else:
+        _table(p, trace)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,468 @@
+"""Heap traces on the host: parse, replay on the real Stalloc, and record on CPython.
+
+    .venv/bin/python tools/trace.py TRACE --blocks 64 [--block-size 16] [--at N]
+
+prints what a replay of TRACE on a heap of that shape does: the final map, peak use,
+failures, fragmentation. TRACE is the text a board's `TraceRecorder.dump()` wrote
+(lib/stalloc/trace.py documents the format, version 1).
+
+Library use (tools/plan.py and tools/heapviz.py build on it):
+
+    trace = parse(text)                  # -> Trace: header fields and a list of Op
+    series = replay(trace, 64, 16)       # -> Series: per-op used/free/largest/runs/failures
+    trace = record_from(fn, 64, 16)      # fn(recorder) run on CPython, its trace parsed
+    text = dumps(trace)                  # back to the text format
+
+Replay runs every operation through a real `stalloc.Stalloc(blocks, block_size)`, so the
+placement is the library's own first fit. Semantics on a heap of another shape:
+
+- byte-API calls (alloc, realloc) are replayed with their byte sizes and alignments, so
+  any block size works; integer-API sizes are recorded in bytes too and replayed as
+  ceil(bytes / block_size) blocks (exact at the recorded block size or any smaller one;
+  with a bigger one, a partial deallocate_blocks rounds outward);
+- a call that fails on the replay heap is counted in `failures`; later calls on its id
+  are skipped (counted in `skipped`), as the program would never have had it. Failures
+  the heap's size is to blame for are also listed in `oom_ops`: every failed allocation
+  (alloc, allocate_blocks, realloc), and a grow_in_place that succeeded when recorded (one
+  that failed then and fails again is an in-place attempt turning out as it did);
+- a call that failed when recorded but succeeds on the replay heap is a probe: an
+  allocation or growth is undone at once (the recorded program carried on without it);
+  a realloc keeps its new view, since the byte API's later calls do not depend on size.
+"""
+
+import argparse
+import ctypes
+import os
+import sys
+
+TOOLS = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(TOOLS)
+if os.path.join(ROOT, "lib") not in sys.path:
+    sys.path.insert(0, os.path.join(ROOT, "lib"))
+
+from stalloc import AllocError, Stalloc, TraceRecorder  # noqa: E402
+
+VERSION = 1
+
+# op -> the fields after the id, in order; `at` may be '-' (failed)
+FIELDS = {
+    "alloc": ("nbytes", "align", "at"),
+    "free": ("nbytes",),
+    "realloc": ("nbytes", "align", "old", "at"),
+    "allocate_blocks": ("nbytes", "align", "at"),
+    "deallocate_blocks": ("offset", "nbytes"),
+    "shrink_in_place": ("old", "nbytes"),
+    "grow_in_place": ("old", "nbytes", "at"),
+    "grow_up_to": ("old", "nbytes", "reached"),
+    "clear": (),
+}
+
+
+class Op:
+    """One operation of a trace. Sizes in bytes; `at` None when the call failed.
+
+    Fields (absent ones are None): op (the name), id, nbytes (requested size: alloc,
+    realloc, allocate_blocks; the new size: shrink, grow; the size freed: free,
+    deallocate_blocks), old (previous size), align, at (index placed at), offset
+    (deallocate_blocks), reached (grow_up_to's result), line (1-based, in the text).
+    """
+
+    __slots__ = ("align", "at", "id", "line", "nbytes", "offset", "old", "op", "reached")
+
+    def __init__(self, op, id=None, line=0, **fields):
+        self.op = op
+        self.id = id
+        self.line = line
+        for name in ("nbytes", "old", "align", "at", "offset", "reached"):
+            setattr(self, name, fields.get(name))
+
+    @property
+    def failed(self):
+        """True when the call failed when recorded (AllocError)."""
+        return "at" in FIELDS[self.op] and self.at is None
+
+    def text(self):
+        """The op as one line of the text format (no newline)."""
+        if self.op == "clear":
+            return "clear"
+        parts = [self.op, str(self.id)]
+        for name in FIELDS[self.op]:
+            value = getattr(self, name)
+            parts.append("-" if value is None else str(value))
+        return " ".join(parts)
+
+    def __repr__(self):
+        return "Op(%s)" % self.text()
+
+    def __eq__(self, other):
+        return isinstance(other, Op) and self.text() == other.text()
+
+
+class Trace:
+    """A parsed trace: blocks, block_size (the recording heap's shape), records, dropped
+    (from the header) and ops, a list of Op."""
+
+    def __init__(self, blocks, block_size, ops, records=None, dropped=0, version=VERSION):
+        self.version = version
+        self.blocks = blocks
+        self.block_size = block_size
+        self.ops = list(ops)
+        self.records = len(self.ops) if records is None else records
+        self.dropped = dropped
+
+    def __len__(self):
+        return len(self.ops)
+
+    def __repr__(self):
+        return "<Trace %d ops, recorded on %d x %d B, %d dropped>" % (
+            len(self.ops),
+            self.blocks,
+            self.block_size,
+            self.dropped,
+        )
+
+
+def parse(text):
+    """Parse the text format (version 1) into a Trace. ValueError, naming the line, for
+    a missing or unknown header, an unknown op, a wrong field count or a bad number."""
+    lines = text.splitlines()
+    if not lines or not lines[0].startswith("# stalloc-trace "):
+        raise ValueError("line 1: not a stalloc trace (no '# stalloc-trace' header)")
+    head = lines[0].split()
+    try:
+        version = int(head[2])
+    except (IndexError, ValueError):
+        raise ValueError("line 1: bad version in %r" % lines[0]) from None
+    if version != VERSION:
+        raise ValueError(
+            "line 1: trace format version %d, this tool reads %d" % (version, VERSION)
+        )
+    meta = {}
+    for word in head[3:]:
+        key, _, value = word.partition("=")
+        try:
+            meta[key] = int(value)
+        except ValueError:
+            raise ValueError("line 1: bad header field %r" % word) from None
+    if "blocks" not in meta or "block_size" not in meta:
+        raise ValueError("line 1: the header needs blocks= and block_size=")
+    ops = []
+    for n, line in enumerate(lines[1:], 2):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        words = line.split()
+        name = words[0]
+        if name not in FIELDS:
+            raise ValueError("line %d: unknown operation %r" % (n, name))
+        if name == "clear":
+            if len(words) != 1:
+                raise ValueError("line %d: clear takes no fields" % n)
+            ops.append(Op("clear", line=n))
+            continue
+        names = FIELDS[name]
+        if len(words) != 2 + len(names):
+            raise ValueError(
+                "line %d: %s needs %d fields (id %s), got %d"
+                % (n, name, 1 + len(names), " ".join(names), len(words) - 1)
+            )
+        try:
+            ident = int(words[1])
+            values = {}
+            for field, word in zip(names, words[2:], strict=True):
+                if word == "-" and field == "at":
+                    values[field] = None
+                else:
+                    values[field] = int(word)
+                    if values[field] < 0:
+                        raise ValueError
+        except ValueError:
+            raise ValueError("line %d: bad number in %r" % (n, line)) from None
+        ops.append(Op(name, ident, n, **values))
+    return Trace(
+        meta["blocks"],
+        meta["block_size"],
+        ops,
+        meta.get("records"),
+        meta.get("dropped", 0),
+        version,
+    )
+
+
+def dumps(trace):
+    """A Trace back as text (the format parse() reads)."""
+    out = [
+        "# stalloc-trace %d blocks=%d block_size=%d records=%d dropped=%d"
+        % (VERSION, trace.blocks, trace.block_size, len(trace.ops), trace.dropped)
+    ]
+    out.extend(op.text() for op in trace.ops)
+    return "\n".join(out) + "\n"
+
+
+def record_from(fn, blocks, block_size, capacity=4096):
+    """Run fn(recorder) on a fresh TraceRecorder(Stalloc(blocks, block_size), capacity)
+    and return its trace, parsed. AllocErrors fn lets escape end the recording (they
+    are logged)."""
+    rec = TraceRecorder(Stalloc(blocks, block_size), capacity)
+    try:
+        fn(rec)
+    except AllocError:
+        pass
+    parts = []
+    rec.dump(parts.append)
+    return parse("".join(parts))
+
+
+class Series:
+    """What a replay saw, one entry per op in each list (the state after the op):
+    used, free, largest (largest free run), runs (number of free runs), failures
+    (cumulative), placed (the block index the op placed its allocation at, or None).
+    Also blocks, block_size, ops (the op names), failed_ops (indexes of the ops that
+    failed), oom_ops (those the heap's size is to blame for, see the module docstring),
+    skipped (ops on ids the replay never had), edge_ops (ops whose outcome depended on
+    where the heap ends: see plan.py), peak (highest used), map (the heap
+    map, '#'/'.', at the end or after op `map_at`) and maps ({op index: map} for
+    every index in map_at when it is a collection)."""
+
+    def __init__(self, blocks, block_size):
+        self.blocks = blocks
+        self.block_size = block_size
+        self.ops = []
+        self.used = []
+        self.free = []
+        self.largest = []
+        self.runs = []
+        self.failures = []
+        self.placed = []
+        self.failed_ops = []
+        self.oom_ops = []
+        self.skipped = 0
+        self.edge_ops = []
+        self.peak = 0
+        self.map = ""
+        self.maps = {}
+
+    def __len__(self):
+        return len(self.ops)
+
+
+class _Replay:
+    # The replay heap and what each id holds on it.
+    def __init__(self, blocks, block_size):
+        self.heap = Stalloc(blocks, block_size)
+        self.B = block_size
+        self.views = {}  # id -> memoryview (byte API)
+        self.base = {}  # id -> first block (integer API)
+        self.held = {}  # id -> set of blocks it holds (integer API)
+        self.start = _address(self.heap.memory)
+
+    def blocks_for(self, nbytes):
+        return -(-nbytes // self.B)
+
+    def index(self, view):
+        # block index of a view of the replay heap
+        return (_address(view) - self.start) // self.B
+
+    def extent(self, ident):
+        # blocks held contiguously from the base
+        base, held = self.base[ident], self.held[ident]
+        n = 0
+        while base + n in held:
+            n += 1
+        return n
+
+    def tail_free_to_end(self, start):
+        # True if every block from `start` to the heap's end is free
+        L = self.heap.blocks
+        if start >= L:
+            return True
+        return any(i == start and i + n == L for i, n in self.heap.free_runs())
+
+    def release(self, ident, blocks):
+        # give back the blocks of `ident` in `blocks`, run by run
+        held = self.held[ident]
+        todo = sorted(b for b in blocks if b in held)
+        k = 0
+        while k < len(todo):
+            j = k
+            while j + 1 < len(todo) and todo[j + 1] == todo[j] + 1:
+                j += 1
+            self.heap.deallocate_blocks(todo[k], j - k + 1)
+            held.difference_update(range(todo[k], todo[j] + 1))
+            k = j + 1
+        if not held:
+            del self.held[ident]
+            del self.base[ident]
+
+
+def _address(view):
+    return ctypes.addressof(ctypes.c_char.from_buffer(view))
+
+
+def _step(r, op, k, series):
+    # Run one op on the replay heap; return the index it placed at (or None). Counts
+    # failures, skips and edge-sensitive ops in `series`.
+    heap = r.heap
+    name = op.op
+    if name == "clear":
+        heap.clear()
+        r.views.clear()
+        r.base.clear()
+        r.held.clear()
+        return None
+    ident = op.id
+    if name in ("alloc", "allocate_blocks"):
+        try:
+            if name == "alloc":
+                view = heap.alloc(op.nbytes, op.align)
+                at = r.index(view)
+            else:
+                n = r.blocks_for(op.nbytes)
+                at = heap.allocate_blocks(n, max(1, r.blocks_for(op.align)))
+        except AllocError:
+            series.failed_ops.append(k)
+            series.oom_ops.append(k)
+            return None
+        if op.failed:  # a probe: the recorded program never had it
+            if name == "alloc":
+                heap.free(view)
+            else:
+                heap.deallocate_blocks(at, n)
+        elif name == "alloc":
+            r.views[ident] = view
+        else:
+            r.base[ident] = at
+            r.held[ident] = set(range(at, at + n))
+        return at
+    if name in ("free", "realloc"):
+        view = r.views.get(ident)
+        if view is None:
+            series.skipped += 1
+            return None
+        if name == "free":
+            heap.free(r.views.pop(ident))
+            return None
+        at = r.index(view)
+        old = r.blocks_for(len(view))
+        want = r.blocks_for(op.nbytes)
+        if at + want > heap.blocks and r.tail_free_to_end(at + old):
+            series.edge_ops.append(k)  # a bigger heap would let it grow in place
+        try:
+            r.views[ident] = heap.realloc(view, op.nbytes, op.align)
+        except AllocError:
+            series.failed_ops.append(k)
+            series.oom_ops.append(k)
+            return None
+        return r.index(r.views[ident])
+    if ident not in r.held:
+        series.skipped += 1
+        return None
+    base = r.base[ident]
+    if name == "deallocate_blocks":
+        lo = base + op.offset // r.B
+        hi = base + r.blocks_for(op.offset + op.nbytes)
+        r.release(ident, range(lo, hi))
+        return None
+    if name == "shrink_in_place":
+        keep = r.blocks_for(op.nbytes)
+        n = r.extent(ident)
+        if 0 < keep < n and len(r.held[ident]) == n:
+            heap.shrink_in_place(base, n, keep)
+            r.held[ident].difference_update(range(base + keep, base + n))
+        else:
+            r.release(ident, [b for b in r.held[ident] if b >= base + keep])
+        return None
+    n = r.extent(ident)
+    if not n:  # its first block was freed: nothing to grow from
+        series.skipped += 1
+        return None
+    want = r.blocks_for(op.nbytes)
+    if want <= n:
+        return base if name == "grow_in_place" else None
+    if base + want > heap.blocks and r.tail_free_to_end(base + n):
+        series.edge_ops.append(k)  # a bigger heap would let it grow (further) in place
+    if name == "grow_up_to":
+        got = heap.grow_up_to(base, n, want)
+        r.held[ident].update(range(base + n, base + got))
+        return None
+    try:
+        heap.grow_in_place(base, n, want)
+    except AllocError:
+        series.failed_ops.append(k)
+        if not op.failed:
+            series.oom_ops.append(k)
+        return None
+    if op.failed:  # a probe: undo the growth the recorded program did not get
+        heap.shrink_in_place(base, want, n)
+    else:
+        r.held[ident].update(range(base + n, base + want))
+    return base
+
+
+def replay(trace, blocks, block_size, map_at=None, check=False, stats=True):
+    """Replay `trace` on a fresh Stalloc(blocks, block_size); return a Series.
+
+    map_at: None (Series.map is the map at the end), an op index (the map after that
+    op) or a collection of op indexes (Series.maps holds each; map is the end's).
+    check: run heap.check() after every op (slow; for tests). stats=False leaves the
+    per-op lists and the maps empty (what the planner needs is in failed_ops, oom_ops,
+    edge_ops and skipped). ValueError from Stalloc for a bad shape. O(ops * F) plus
+    O(L) per map.
+    """
+    r = _Replay(blocks, block_size)
+    heap = r.heap
+    series = Series(blocks, block_size)
+    wanted = set()
+    if map_at is not None:
+        wanted = {map_at} if isinstance(map_at, int) else set(map_at)
+    for k, op in enumerate(trace.ops):
+        placed = _step(r, op, k, series)
+        if check:
+            heap.check()
+        if not stats:
+            continue
+        s = heap.stats()
+        series.ops.append(op.op)
+        series.placed.append(placed)
+        series.used.append(s.used)
+        series.free.append(s.free)
+        series.largest.append(s.largest_free_run)
+        series.runs.append(s.free_runs)
+        series.failures.append(len(series.failed_ops))
+        series.peak = max(series.peak, s.used)
+        if k in wanted:
+            series.maps[k] = heap.map(blocks)
+    if not stats:
+        return series
+    series.map = heap.map(blocks)
+    if isinstance(map_at, int) and map_at in series.maps:
+        series.map = series.maps[map_at]
+    return series
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description="Replay a stalloc trace and summarise it.")
+    ap.add_argument("trace", help="a trace file (TraceRecorder.dump output)")
+    ap.add_argument("--blocks", type=int, help="L of the replay heap (default: recorded)")
+    ap.add_argument("--block-size", type=int, help="B of the replay heap (default: recorded)")
+    ap.add_argument("--at", type=int, help="show the map after this op instead of the end")
+    args = ap.parse_args(argv)
+    with open(args.trace) as f:
+        trace = parse(f.read())
+    L = args.blocks or trace.blocks
+    B = args.block_size or trace.block_size
+    s = replay(trace, L, B, map_at=args.at)
+    print("%r" % trace)
+    print("replayed on %d blocks of %d bytes: %d ops" % (L, B, len(s)))
+    print("peak used %d blocks, %d failures, %d skipped" % (s.peak, len(s.failed_ops), s.skipped))
+    if len(s):
+        print(
+            "end: used %d, free %d in %d runs, largest free run %d"
+            % (s.used[-1], s.free[-1], s.runs[-1], s.largest[-1])
+        )
+    print(s.map)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
