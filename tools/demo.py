@@ -333,12 +333,11 @@ def main(argv=None):
     ap.add_argument("--iterations", type=int, default=ITERATIONS, help="loop iterations")
     args = ap.parse_args(argv)
 
+    import heaptrace
     import heapviz
     from rich.console import Console
     from rich.progress import Progress
     from rich.table import Table
-
-    trace_tool = heapviz._load_trace_tool()  # tools/trace.py, not the standard library's
 
     console = Console()
     if not console.is_terminal:  # piped or captured: wide enough for the table
@@ -389,7 +388,7 @@ def main(argv=None):
     trace_path = os.path.join(out, "stalloc-trace.txt")
     with open(trace_path, "w") as f:
         f.write(trace_text)
-    series = trace_tool.replay(trace_tool.parse(trace_text), L, B)
+    series = heaptrace.replay(heaptrace.parse(trace_text), L, B)
     written = [trace_path]
     path = os.path.join(out, "stalloc-heap-map.png")
     heapviz.write_heap_map(

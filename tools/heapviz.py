@@ -8,7 +8,7 @@
 Library use:
 
     write_heap_map(heap.map(width=heap.blocks), "map.png", title="after boot")
-    write_trace_plot(replay(trace, 64, 16), "trace.svg")    # tools/trace.py's Series
+    write_trace_plot(replay(trace, 64, 16), "trace.svg")    # tools/heaptrace.py's Series
     write_stack_map(stack, "stack.png")                     # a Stack, or stack.layout()
 
 The format follows the file's extension (.png or .svg); matplotlib's Agg backend, no
@@ -24,7 +24,6 @@ number, and the image is exactly width x height pixels.
 """
 
 import argparse
-import importlib.util
 import os
 import sys
 
@@ -37,6 +36,8 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
 TOOLS = os.path.dirname(os.path.abspath(__file__))
+if TOOLS not in sys.path:  # tools/heaptrace.py, also when this file is loaded by path
+    sys.path.insert(0, TOOLS)
 
 USED = "#3b6fb6"
 FREE = "#d9d9d9"
@@ -66,16 +67,6 @@ PLOT_SIZE = (800, 500)  # trace plot, pixels
 MAX_POINTS = 2000  # longer replays are drawn as windows (see write_trace_plot)
 
 _KIND = {"#": USED, ".": FREE, ":": PARTIAL}
-
-
-def _load_trace_tool():
-    name = "stalloc_tools_trace"  # not `trace`: that is a standard-library module
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, os.path.join(TOOLS, "trace.py"))
-        mod = importlib.util.module_from_spec(spec)
-        sys.modules[name] = mod
-        spec.loader.exec_module(mod)
-    return sys.modules[name]
 
 
 def _check_path(path):
@@ -272,7 +263,7 @@ def write_stack_map(stack, path, title=None):
 
 
 def write_trace_plot(series, path, title=None):
-    """Plot a replay (tools/trace.py's Series) over op index to `path` (.png or .svg),
+    """Plot a replay (tools/heaptrace.py's Series) over op index to `path` (.png or .svg),
     PLOT_SIZE pixels: on top occupancy (used blocks USED, free blocks FREE_LINE, largest
     free run LARGEST, the heap size dashed); below fragmentation (largest free run /
     free blocks, FRAG: 1 = one free run) and cumulative failures (FAIL, right axis).
@@ -351,7 +342,8 @@ def write_trace_plot(series, path, title=None):
 
 def _demo(out):
     # A small program on a fresh heap and stack: every picture from real library state.
-    T = _load_trace_tool()
+    import heaptrace as T  # tools/heaptrace.py (TOOLS is on sys.path)
+
     from stalloc import Stack, Stalloc
 
     def program(r):
@@ -420,7 +412,8 @@ def main(argv=None):
         write_heap_map(args.text, args.out, args.title)
         print(args.out)
         return 0
-    T = _load_trace_tool()
+    import heaptrace as T  # tools/heaptrace.py (TOOLS is on sys.path)
+
     with open(args.trace) as f:
         trace = T.parse(f.read())
     L = args.blocks or trace.blocks

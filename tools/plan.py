@@ -6,7 +6,7 @@ TRACE is a trace a board or CPython recorded (lib/stalloc/trace.py, format versi
 For block size B the planner reports, in blocks of B bytes and in bytes:
 
 - measured: the smallest L such that replaying the trace on Stalloc(L', B) never fails
-  for any L' >= L (first fit, the library's own placement, tools/trace.py's replay).
+  for any L' >= L (first fit, the library's own placement, tools/heaptrace.py's replay).
   "Fails" means runs out of memory: an allocation (alloc, allocate_blocks, realloc)
   fails, or a grow_in_place that succeeded when recorded; a grow_in_place that failed
   when recorded may fail again (the program tried in place and had a fallback);
@@ -40,7 +40,6 @@ heap succeeds. tests/cpython/test_plan.py checks this against a brute force over
 """
 
 import argparse
-import importlib.util
 import json
 import math
 import os
@@ -49,18 +48,10 @@ import sys
 TOOLS = os.path.dirname(os.path.abspath(__file__))
 
 
-def _load_trace_tool():
-    # tools/trace.py under a name that cannot clash with the standard library's `trace`
-    name = "stalloc_tools_trace"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, os.path.join(TOOLS, "trace.py"))
-        mod = importlib.util.module_from_spec(spec)
-        sys.modules[name] = mod
-        spec.loader.exec_module(mod)
-    return sys.modules[name]
+if TOOLS not in sys.path:  # tools/heaptrace.py, also when this file is loaded by path
+    sys.path.insert(0, TOOLS)
 
-
-T = _load_trace_tool()
+import heaptrace as T  # noqa: E402
 
 MAX_BLOCKS = 65535  # Stalloc's limit
 

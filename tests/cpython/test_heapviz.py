@@ -25,7 +25,7 @@ def _load(name, file):
     return sys.modules[name]
 
 
-T = _load("stalloc_tools_trace", "trace.py")
+T = _load("heaptrace", "heaptrace.py")  # the name heapviz and plan import
 V = _load("stalloc_tools_heapviz", "heapviz.py")
 
 

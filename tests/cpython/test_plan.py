@@ -1,4 +1,4 @@
-# tools/trace.py (parse, dumps, replay, record_from) and tools/plan.py (the smallest heap
+# tools/heaptrace.py (parse, dumps, replay, record_from) and tools/plan.py (the smallest heap
 # for a trace, the Robson-style bounds), on CPython. The planner is checked on traces whose
 # answer is known by construction and against a brute force over every heap size.
 import importlib.util
@@ -26,7 +26,7 @@ def _load(name, file):
     return sys.modules[name]
 
 
-T = _load("stalloc_tools_trace", "trace.py")
+T = _load("heaptrace", "heaptrace.py")  # the name heapviz and plan import
 P = _load("stalloc_tools_plan", "plan.py")
 
 
@@ -421,7 +421,7 @@ def test_cli_prints_the_table_and_json(tmp_path):
     assert d["block_size"] == 32 and d["blocks"] == 3 and d["peak"] == 3  # 2 + 1, then 2
     assert d["rows"][0]["bytes"] == 96
     out = subprocess.run(
-        [sys.executable, os.path.join(ROOT, "tools", "trace.py"), str(path), "--blocks", "8"],
+        [sys.executable, os.path.join(ROOT, "tools", "heaptrace.py"), str(path), "--blocks", "8"],
         capture_output=True,
         text=True,
         check=True,

@@ -1,6 +1,6 @@
 """Heap traces on the host: parse, replay on the real Stalloc, and record on CPython.
 
-    .venv/bin/python tools/trace.py TRACE --blocks 64 [--block-size 16] [--at N]
+    .venv/bin/python tools/heaptrace.py TRACE --blocks 64 [--block-size 16] [--at N]
 
 prints what a replay of TRACE on a heap of that shape does: the final map, peak use,
 failures, fragmentation. TRACE is the text a board's `TraceRecorder.dump()` wrote
