@@ -46,6 +46,7 @@ def test_a_name_loads_only_what_it_needs():
     stack = _fresh_import("from stalloc import buffer")
     assert "stalloc.stack" in stack
     assert "stalloc.heap" not in stack and "stalloc.arena" not in stack
+    assert "stalloc._kernel" not in stack  # the stack needs no heap kernels of its own
 
 
 def test_submodules_are_reachable_through_the_package():
@@ -63,3 +64,7 @@ def test_unknown_names_are_attribute_errors():
     assert not hasattr(stalloc, "__no_such_dunder__")
     # private names are module imports: a missing one is an ImportError, as for any import
     raises(ImportError, lambda: __import__("stalloc._no_such_module"))
+    # a module this runtime lacks (_viper off MicroPython, or with STALLOC_PURE=1 and not
+    # imported) is a plain missing attribute for getattr/hasattr
+    assert hasattr(stalloc, "_viper") in (True, False)
+    assert not hasattr(stalloc, "_no_such_module")

@@ -12,9 +12,10 @@ out of memory.
 Names are imported on first use (a module `__getattr__`, PEP 562; MicroPython has it
 too): `from stalloc import Stalloc` loads the heap's modules and not the stack's. Code
 kept on a board costs RAM (about 60 KB for everything on a 64-bit port, roughly half on a
-32-bit board), so a program pays only for the parts it uses; `import *` loads everything.
-On MicroPython a missing name in `from stalloc import x` raises AttributeError (it does
-not turn it into ImportError as CPython does).
+32-bit board), so a program pays only for the parts it uses; `import *` loads everything,
+and so does dir(stalloc) on MicroPython (it tries every name it knows: tab completion at
+the REPL does it). On MicroPython a missing name in `from stalloc import x` raises
+AttributeError (it does not turn it into ImportError as CPython does).
 """
 
 from sys import modules as _modules
@@ -78,12 +79,16 @@ def __getattr__(name):
         value = getattr(__import__("stalloc." + where, None, None, [name]), name)
         globals()[name] = value  # later lookups do not come back here
         return value
-    # A submodule (`from stalloc import heap`, `from . import _viper`): MicroPython asks
-    # the package for the name before it imports the submodule, so import it here. An
-    # ImportError (say, _viper left out of a build) reaches the importer as such.
+    # A submodule (`from stalloc import heap`): MicroPython asks the package for the name
+    # before it imports the submodule, so import it here.
     full = "stalloc." + name
-    if name in _SUBMODULES:
-        __import__(full)
+    if name in _SUBMODULES and full not in _modules:
+        try:
+            __import__(full)
+        except ImportError:
+            # A module this runtime or build lacks (_viper on CPython): to getattr and
+            # hasattr a missing name. `import stalloc._viper` still raises ImportError.
+            pass
     module = _modules.get(full)  # or one imported by its full name, like a port's
     if module is None:
         raise AttributeError("module 'stalloc' has no attribute '%s'" % name)

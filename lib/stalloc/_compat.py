@@ -139,19 +139,29 @@ def _pure_requested():
     return getenv("STALLOC_PURE") not in (None, "", "0")
 
 
-def heap_kernels():
-    """The free-list kernels: viper on MicroPython when the native emitter is there."""
+def _submodule(name):
+    # By full name, not `from . import name`: on MicroPython that asks the package's
+    # __getattr__ first, and the package turns a missing module into AttributeError.
+    __import__("stalloc." + name)
+    return sys.modules["stalloc." + name]
+
+
+def accelerator():
+    """The viper/native module on MicroPython when the native emitter is there and
+    STALLOC_PURE is not set; None otherwise (CPython, pure requested, no emitter)."""
     if IS_MPY and not _pure_requested():
         try:
-            from . import _viper
-
-            return _viper
+            return _submodule("_viper")
         except (ImportError, SyntaxError):
-            # A port built without the native emitter rejects @micropython.viper.
+            # A port built without the native emitter rejects @micropython.viper; a
+            # build for such a board leaves _viper out.
             pass
-    from . import _kernel
+    return None
 
-    return _kernel
+
+def heap_kernels():
+    """The free-list kernels: viper on MicroPython when the native emitter is there."""
+    return accelerator() or _submodule("_kernel")
 
 
 # -- typed views and per-thread state (the second stack, the arena) --------------------

@@ -43,7 +43,7 @@ from ._compat import (
     IS_MPY,
     ItemView,
     const,
-    heap_kernels,
+    accelerator,
     itemsize,
     per_thread,
     release,
@@ -112,10 +112,11 @@ def _run_bytes(stack, n, fn):
         stack._close(fn)
 
 
-# The native twins live with the heap's viper kernels; importing them here, not through
-# heap.py, keeps a stack-only program from paying for the block heap's code.
-_native = heap_kernels()
-ACCELERATED = _native.TAKES_BYTEARRAY
+# The native twins live in _viper with the heap's viper kernels. Asked for directly, not
+# through heap.py: a stack-only program loads neither heap.py nor, on the pure path, the
+# pure kernels.
+_native = accelerator()
+ACCELERATED = _native is not None
 if ACCELERATED:
     _run_bytes = _native.run_bytes
     _run = _native.run_in_scope
