@@ -45,6 +45,7 @@ README = os.path.join(ROOT, "README.md")
 sys.path.insert(0, TOOLS)
 
 import _bench_report as report  # noqa: E402  (tools/_bench_report.py)
+from _proc import lines_until  # noqa: E402
 
 MPY_HEAP = "512k"  # the unix port's GC heap for the workloads: a big board's
 MICRO_HEAP = "2M"  # ... and for the micro-benchmarks, as in their history
@@ -86,12 +87,12 @@ def stream(cmd, on_line, env=None, cwd=None, timeout=1800.0):
     lines = []
     deadline = time.monotonic() + timeout
     try:
-        for line in proc.stdout:
-            lines.append(line)
-            on_line(line)
-            if time.monotonic() > deadline:
-                proc.kill()
-                break
+        try:
+            for line in lines_until(proc, deadline):
+                lines.append(line)
+                on_line(line)
+        except subprocess.TimeoutExpired:  # a child that hangs, printing or not
+            proc.kill()
         code = proc.wait(timeout=max(1.0, deadline - time.monotonic()))
     except BaseException:
         proc.kill()

@@ -50,6 +50,7 @@ sys.path.insert(0, TOOLS)
 
 import build  # noqa: E402  (tools/build.py)
 import vboard  # noqa: E402  (tools/vboard.py)
+from _proc import lines_until  # noqa: E402
 
 PORT_MODULES = os.path.join(ROOT, "ports", "micropython", "stalloc")
 TEST_HELPERS = ("_util.py", "_model.py")  # imported by the test files
@@ -77,6 +78,13 @@ try:
 except OSError:
     pass
 del _rm
+"""
+
+# Runs on the board after the copy: what arrived, for copy() to compare.
+LIST = """
+import os
+for d in ("lib/stalloc", "tests"):
+    print("LIST", d, " ".join(sorted(os.listdir(d))))
 """
 
 # Runs the suite on the board. Memory is reported first: on a small board it is the
@@ -173,7 +181,7 @@ class Remote:
         deadline = time.monotonic() + timeout
         lines = []
         try:
-            for line in _lines(proc, deadline):
+            for line in lines_until(proc, deadline):
                 lines.append(line)
                 if echo:
                     sys.stdout.write(line)
@@ -186,33 +194,26 @@ class Remote:
         return code, "".join(lines)
 
 
-def _lines(proc, deadline):
-    import selectors
-
-    sel = selectors.DefaultSelector()
-    sel.register(proc.stdout, selectors.EVENT_READ)
-    try:
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0 or not sel.select(left):
-                raise subprocess.TimeoutExpired(proc.args, 0)
-            line = proc.stdout.readline()
-            if not line:
-                return
-            yield line
-    finally:
-        sel.close()
-
-
 def copy(remote, out, verbose=False, timeout=900.0):
     """Copy the staged build in out to the board; return True on success."""
     args = ["exec", CLEAN, "+", "cp", "-r", os.path.join("lib", "stalloc"), ":lib/"]
     args += ["+", "cp", "-r", "tests", ":"]
+    args += ["+", "exec", LIST]
     code, text = remote.run(args, timeout=timeout, cwd=out, echo=verbose)
     if code != 0:
         sys.stdout.write(text)
         print("deploy: copying failed (mpremote exit %s)" % code)
-    return code == 0
+        return False
+    # What the board lists must be what was staged, file for file.
+    for folder in ("lib/stalloc", "tests"):
+        m = re.search(r"^LIST %s (.*)$" % re.escape(folder), text, re.M)
+        want = sorted(os.listdir(os.path.join(out, *folder.split("/"))))
+        got = m.group(1).split() if m else None
+        if got != want:
+            print("deploy: the board's %s holds %s, expected %s" % (folder, got, want))
+            return False
+        print("deploy: %d files in %s on the board" % (len(got), folder))
+    return True
 
 
 def run_file(remote, path, pattern=None, verbose=False, timeout=900.0):

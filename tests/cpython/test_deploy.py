@@ -94,10 +94,16 @@ def test_a_board_that_dies_counts_as_a_failure_and_the_next_file_still_runs(tmp_
     assert "test_deploy_dies.mpy printed no closing line" in out
 
 
-def test_no_test_installs_only():
+def test_no_test_installs_only_and_checks_what_arrived():
     code, out = _deploy("--no-test")
     assert code == 0, out[-3000:]
     assert "installed lib/stalloc and tests/" in out and "GC heap free" not in out
+    # the board listed every staged file: the package with the port's irq, and the tests
+    lib = sorted(n for n in os.listdir(os.path.join(ROOT, "lib", "stalloc")) if n.endswith(".py"))
+    tests = [n for n in os.listdir(os.path.join(ROOT, "tests")) if n.startswith("test_")]
+    assert "deploy: %d files in lib/stalloc on the board" % (len(lib) + 1) in out, out
+    # the test files, _util, _model and the runner
+    assert "deploy: %d files in tests on the board" % (len(tests) + 3) in out, out
 
 
 def test_bad_usage_exits_2():
