@@ -151,8 +151,9 @@ class VirtualBoard:
     heapsize: the GC heap (`-X heapsize`), bytes or "64k"-style. disk_size: the LittleFS2
     volume at "/" (4 KiB blocks, kept in a temporary file, not in the heap). disk: a path
     to keep the volume in instead, as a board keeps its flash across resets: a second
-    VirtualBoard on the same path boots with the files the first one left (an absent or
-    blank file is created with disk_size and formatted). micropython/mpremote:
+    VirtualBoard on the same path boots with the files the first one left. An absent or
+    empty file is made disk_size bytes; an existing image keeps its size. An image that
+    does not mount as LittleFS2 (blank, or damaged) is formatted, as boards do at boot. micropython/mpremote:
     executables, found with `find_tool` when None. start_timeout: seconds to wait for the
     REPL prompt. Use as a context manager, or call start() and close() yourself.
     """
@@ -217,8 +218,8 @@ class VirtualBoard:
             with open(image, "wb") as f:
                 f.truncate(self.disk_size)  # sparse zeros, formatted by vboard_boot
         else:
-            if not os.path.exists(self.disk):
-                with open(self.disk, "wb") as f:
+            if not os.path.exists(self.disk) or os.path.getsize(self.disk) == 0:
+                with open(self.disk, "wb") as f:  # a new image (or an empty file: mkstemp)
                     f.truncate(self.disk_size)
             os.symlink(self.disk, image)  # the board opens it before the host VFS goes
 

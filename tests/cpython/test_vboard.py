@@ -197,3 +197,22 @@ def test_cli_prints_the_port_and_serves_until_ctrl_c():
         cli.stdout.close()
         cli.stderr.close()
     _assert_gone(board_pids[0])
+
+
+def test_a_kept_disk_survives_a_reset_like_flash(tmp_path):
+    disk = tmp_path / "flash.img"
+    disk.write_bytes(b"")  # an empty file, as mkstemp makes: sized and formatted
+    with vboard.VirtualBoard("64k", disk=str(disk), disk_size="256k") as board:
+        board.mpremote("exec", "with open('/kept.txt', 'w') as f:\n    f.write('still here')")
+    assert disk.stat().st_size == 256 * 1024
+    with vboard.VirtualBoard("64k", disk=str(disk), disk_size="1M") as board:  # keeps 256k
+        out = board.mpremote("exec", "print(open('/kept.txt').read())").stdout
+        blocks = board.mpremote("exec", "import os; print(os.statvfs('/')[2])").stdout
+    assert out.strip() == "still here"
+    assert int(blocks) == 256 * 1024 // 4096
+    assert disk.stat().st_size == 256 * 1024
+    # a damaged image is formatted at boot, as a board does
+    disk.write_bytes(b"\xff" * (64 * 1024))
+    with vboard.VirtualBoard("64k", disk=str(disk)) as board:
+        listing = board.mpremote("exec", "import os; print(sorted(os.listdir('/')))").stdout
+    assert listing.strip() == "['lib']"
