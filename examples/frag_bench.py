@@ -108,6 +108,7 @@ def main(mode, heap, iters, nslots, classes, big, every, seed):
                     if mv[o] != tag[j] or mv[o + live[j] - 1] != tag[j]:
                         raise RuntimeError("slot %d overwritten" % j)
                     heap.deallocate_blocks(idx[j], n)
+                    nbl[j] = 0  # freed: if the next allocation fails, the clean-up skips it
                 n = (size + B - 1) >> shift
                 i = heap.allocate_blocks(n)
                 o = i << shift

@@ -306,22 +306,26 @@ def board_requests(r, iterations=ITERATIONS):
 
 def record_trace(reqs, blocks=L, block_size=B):
     """Replay the board's requests on a CPython Stalloc through the trace recorder; return
-    (the trace text, the final map). The integer API as on the board: the live slot's run
+    (the trace text, the final map). A request that fails ends the replay, as it ended
+    the board's run. The integer API as on the board: the live slot's run
     freed, then the new one allocated, then the transient allocated and freed."""
-    from stalloc import Stalloc
+    from stalloc import AllocError, Stalloc
     from stalloc.trace import TraceRecorder
 
     heap = Stalloc(blocks, block_size)
     rec = TraceRecorder(heap, capacity=4 * len(reqs) + 16)
     live = {}
-    for j, size, bsize in reqs:
-        if j in live:
-            rec.deallocate_blocks(*live.pop(j))
-        n = -(-size // block_size)
-        live[j] = (rec.allocate_blocks(n), n)
-        if bsize:
-            n = -(-bsize // block_size)
-            rec.deallocate_blocks(rec.allocate_blocks(n), n)
+    try:
+        for j, size, bsize in reqs:
+            if j in live:
+                rec.deallocate_blocks(*live.pop(j))
+            n = -(-size // block_size)
+            live[j] = (rec.allocate_blocks(n), n)
+            if bsize:
+                n = -(-bsize // block_size)
+                rec.deallocate_blocks(rec.allocate_blocks(n), n)
+    except AllocError:  # where the board's run stopped too (reqs end with its last request)
+        pass
     lines = []
     rec.dump(lines.append)
     return "\n".join(line.rstrip("\n") for line in lines) + "\n", heap.map(blocks)
@@ -451,8 +455,8 @@ def main(argv=None):
     alone = results[("gc", False)]
     console.print(
         "The Stalloc ran %d iterations with %d collections%s. Without the library, "
-        "bytearrays survived here "
-        "with %d collections, the slowest iteration with one taking %d us. Iteration times "
+        "bytearrays %s with %d collections, the slowest iteration with one taking %d us. "
+        "Iteration times "
         "also include the host descheduling the board's process (it is a process on a "
         "shared machine): compare p99.9 and worst over a few runs; collections do not vary."
         % (
@@ -462,6 +466,9 @@ def main(argv=None):
             if stalloc_run["alloc_start"] == stalloc_run["alloc_max"] == stalloc_run["alloc_end"]
             else "; GC heap use went from %d B to at most %d B"
             % (stalloc_run["alloc_start"], stalloc_run["alloc_max"]),
+            "hit MemoryError at iteration %d" % alone["fail"]
+            if alone["fail"] >= 0
+            else "ran all %d iterations" % alone["iters"],
             alone["collections"],
             alone["worst_gc_us"],
         )

@@ -56,9 +56,15 @@ def test_demo_runs_compares_and_draws(tmp_path):
     assert runs["bytearray, same board"]["fail"] >= 0  # fragmented: MemoryError
     trace = (out / "stalloc-trace.txt").read_text()
     assert trace.startswith("# stalloc-trace 1 blocks=448 block_size=32")
+    # the host's copy of the request sequence is the board's: its checksum over them
+    demo = _demo_module()
+    for run in runs.values():
+        made = run["iters"] + (1 if run["fail"] >= 0 else 0)
+        reqs = demo.requests(made, *demo.workload(5000)[1:])
+        assert demo.request_sum(reqs) == run["reqsum"], run
 
 
-def test_requests_match_the_board_loop_checksum_by_construction():
+def test_requests_follow_the_workload_and_the_checksum_sees_their_order():
     demo = _demo_module()
     reqs = list(demo.requests(200, *demo.workload(200)[1:]))
     assert len(reqs) == 200
