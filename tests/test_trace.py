@@ -7,7 +7,7 @@ import io
 
 from stalloc import AllocError, Stack, Stalloc, SyncStalloc, TraceRecorder
 
-from _util import IS_MPY, Rng, SkipTest, raises, rejects, snapshot
+from _util import IS_MPY, Rng, SkipTest, raises, rejects, room_for, snapshot
 
 
 def _micropython():
@@ -152,11 +152,11 @@ def test_recorder_dump_is_the_documented_format():
         "allocate_blocks 0 32 32 0\n"
         "alloc 1 40 1 2\n"
         "realloc 1 70 1 40 2\n"
-        "grow_in_place 0 32 48 -\n"
+        "grow_in_place 0 0 32 48 -\n"
         "alloc 2 1000 1 -\n"
         "allocate_blocks 3 64 16 7\n"
-        "shrink_in_place 3 64 16\n"
-        "grow_up_to 0 32 144 32\n"
+        "shrink_in_place 3 0 64 16\n"
+        "grow_up_to 0 0 32 144 32\n"
         "deallocate_blocks 0 16 16\n"
         "deallocate_blocks 0 0 16\n"
         "alloc 4 20 16 0\n"
@@ -298,11 +298,11 @@ def test_recording_the_integer_api_runs_with_the_heap_locked():
         lines = _dump(rec)[1].splitlines()
         assert lines[1:] == [
             "allocate_blocks 0 64 32 0",
-            "shrink_in_place 0 64 32",
-            "grow_up_to 0 32 64 64",
-            "grow_in_place 0 64 80 0",
+            "shrink_in_place 0 0 64 32",
+            "grow_up_to 0 0 32 64 64",
+            "grow_in_place 0 0 64 80 0",
             "allocate_blocks 1 1600 16 -",
-            "grow_in_place 0 80 1600 -",
+            "grow_in_place 0 0 80 1600 -",
             "deallocate_blocks 0 64 16",
             "deallocate_blocks 0 0 64",
             "allocate_blocks 2 48 16 0",
@@ -319,6 +319,239 @@ def test_recording_leaves_the_heap_as_the_same_calls_would():
         _random_ops(heap, Rng(3), 120, live)
     assert snapshot(plain) == snapshot(rec.heap)
     assert rec.records + rec.dropped >= 120 - rec.heap.stats().failed
+
+
+def test_dump_keeps_ids_after_a_partial_free_and_a_new_allocation_in_the_hole():
+    rec = TraceRecorder(Stalloc(8, 4), 16)
+    assert rec.allocate_blocks(4) == 0  # id 0: blocks 0..3
+    rec.deallocate_blocks(0, 2)  # its head
+    assert rec.allocate_blocks(2) == 0  # id 1, in the hole: 0..1
+    rec.deallocate_blocks(2, 2)  # the rest of id 0, 8 bytes past its start
+    rec.deallocate_blocks(0, 2)  # id 1
+    v = rec.alloc(4)  # id 2 at 0
+    rec.free(v)
+    lines = _dump(rec)[1].splitlines()[1:]
+    assert lines == [
+        "allocate_blocks 0 16 4 0",
+        "deallocate_blocks 0 0 8",
+        "allocate_blocks 1 8 4 0",
+        "deallocate_blocks 0 8 8",
+        "deallocate_blocks 1 0 8",
+        "alloc 2 4 1 0",
+        "free 2 4",
+    ], lines
+    assert rec.is_empty()
+    assert _replay(rec).is_empty()
+
+
+def test_shrink_and_grow_carry_their_offset_inside_the_allocation():
+    rec = TraceRecorder(Stalloc(16, 4), 16)
+    i = rec.allocate_blocks(6)  # id 0: 0..5
+    rec.deallocate_blocks(i, 2)  # head freed: the rest starts 8 bytes in
+    rec.shrink_in_place(i + 2, 4, 3)  # 2..4
+    rec.grow_in_place(i + 2, 3, 5)  # 2..6
+    raises(AllocError, rec.grow_in_place, i + 2, 5, 20)
+    assert rec.grow_up_to(i + 2, 5, 7) == 7  # 2..8
+    rec.deallocate_blocks(i + 4, 1)  # a hole at 4: the tail 5..8 is 20 bytes in
+    rec.shrink_in_place(i + 5, 4, 2)  # 5..6
+    rec.grow_in_place(i + 5, 2, 3)  # 5..7
+    lines = _dump(rec)[1].splitlines()[1:]
+    assert lines == [
+        "allocate_blocks 0 24 4 0",
+        "deallocate_blocks 0 0 8",
+        "shrink_in_place 0 8 16 12",
+        "grow_in_place 0 8 12 20 2",
+        "grow_in_place 0 8 20 80 -",
+        "grow_up_to 0 8 20 28 28",
+        "deallocate_blocks 0 16 4",
+        "shrink_in_place 0 20 16 8",
+        "grow_in_place 0 20 8 12 5",
+    ], lines
+    assert _replay(rec).map(16) == rec.map(16) == "..##.###........"
+
+
+def _replay(rec):
+    # rec's dump, each line replayed as dump() writes it (no text kept: a long log fits
+    # a small GC heap) on a fresh heap of rec's shape, each op at its id's start + OFFSET,
+    # checking every placement against the recorded one: the same calls in the same
+    # order land at the same blocks. Returns the heap.
+    B = rec.block_size
+    heap = Stalloc(rec.blocks, B)
+    live = {}  # id -> [start block, blocks held]: only ids that hold blocks
+    views = {}
+
+    def at(ident, offset, change):
+        ent = live[ident]
+        ent[1] += change
+        i = ent[0] + offset // B
+        if not ent[1]:
+            del live[ident]
+        return i
+
+    def write(line):
+        w = line.split()
+        op = w[0]
+        if op == "#":
+            return
+        if op == "clear":
+            heap.clear()
+            live.clear()
+            views.clear()
+            return
+        ident = int(w[1])
+        f = [-1 if x == "-" else int(x) for x in w[2:]]
+        if op == "allocate_blocks":
+            try:
+                i = heap.allocate_blocks(f[0] // B, f[1] // B)
+            except AllocError:
+                i = -1
+            else:
+                live[ident] = [i, f[0] // B]
+            assert i == f[2], line
+        elif op == "alloc":
+            try:
+                views[ident] = heap.alloc(f[0], f[1])
+            except AllocError:
+                assert f[2] < 0, line
+        elif op == "free":
+            heap.free(views.pop(ident))
+        elif op == "deallocate_blocks":
+            heap.deallocate_blocks(at(ident, f[0], -f[1] // B), f[1] // B)
+        elif op == "shrink_in_place":
+            heap.shrink_in_place(at(ident, f[0], (f[2] - f[1]) // B), f[1] // B, f[2] // B)
+        elif op == "grow_in_place":
+            i = at(ident, f[0], 0)
+            try:
+                heap.grow_in_place(i, f[1] // B, f[2] // B)
+            except AllocError:
+                i = -1
+            else:
+                at(ident, 0, (f[2] - f[1]) // B)
+            assert i == f[3], line
+        elif op == "grow_up_to":
+            got = heap.grow_up_to(at(ident, f[0], 0), f[1] // B, f[2] // B)
+            at(ident, 0, got - f[1] // B)
+            assert got * B == f[3], line
+        else:
+            raise AssertionError("unexpected line " + line)
+
+    rec.dump(write)
+    return heap
+
+
+def _record_from_threads(steps, seed):
+    try:
+        from test_sync import _run_threads  # the portable thread runner, on `_thread`
+    except ImportError:
+        raise SkipTest("no _thread on this port") from None
+
+    heap = SyncStalloc(64, 8)
+    rec = TraceRecorder(heap, 4 * 2 * steps)
+    calls = [0, 0, 0, 0]
+    started = [0, 0, 0, 0]
+
+    def worker(k):
+        rng = Rng(seed + k)
+        mine = []
+        started[k] = 1
+        while sum(started) < 4:  # all four at once: the calls interleave
+            pass
+        for _ in range(steps):
+            n = rng.range(1, 3)
+            calls[k] += 1
+            try:
+                mine.append((rec.allocate_blocks(n), n))
+            except AllocError:
+                pass
+            if len(mine) > 3:
+                i, n = mine.pop(0)
+                calls[k] += 1
+                rec.deallocate_blocks(i, n)  # the last 3 stay allocated
+
+    assert _run_threads(4, worker) == []
+    heap.check()
+    total = calls[0] + calls[1] + calls[2] + calls[3]
+    assert rec.records + rec.dropped == total, (rec.records, rec.dropped, total)
+    assert rec.dropped == 0
+    replayed = _replay(rec)  # every placement as recorded
+    assert replayed.stats().used == heap.stats().used > 0
+    assert replayed.map(64) == heap.map(64)
+
+
+def test_recording_from_threads_logs_every_call_in_the_heap_order():
+    # 4 threads x 4000 allocate/deallocate pairs on a SyncStalloc: each call and its
+    # record happen under one acquisition of the heap's lock, so no record is lost and
+    # the log's order is the heap's (a replay places every allocation where it was).
+    # CPython's GIL interleaves threads less often: three rounds there.
+    steps = 4000  # 512 KB of log on a host; a small board records less, as it has room for
+    while steps > 25 and not room_for(4 * 2 * steps * 16):
+        steps //= 4
+    for seed in (70, 80, 90) if not IS_MPY else (70,):
+        _record_from_threads(steps, seed)
+
+
+def test_recording_on_a_sync_heap_takes_its_lock_once_per_call():
+    heap = SyncStalloc(8, 4)
+    rec = TraceRecorder(heap, 8)
+    with heap.acquire_locked() as h:  # another batch holds the lock: the recorder refuses,
+        raises(RuntimeError, rec.allocate_blocks, 1)  # as the heap's own calls do
+        raises(RuntimeError, rec.alloc, 4)
+        assert h.is_empty()
+    assert rec.records == 0
+    assert rec.allocate_blocks(2) == 0 and rec.records == 1
+    assert heap._lock.acquire(0)  # released after the call
+    heap._lock.release()
+
+
+class _Masked:
+    # The shape of an IrqStalloc (ports/micropython/stalloc/irq.py) without importing it:
+    # a Stalloc in _heap behind a critical section (_disable, _enable). enable() notes
+    # how many records the recorder had when the section ended.
+    def __init__(self, L, B):
+        self._heap = Stalloc(L, B)
+        self.depth = 0
+        self.rec = None
+        self.seen = []
+
+    def _disable(self):
+        self.depth += 1
+        return self.depth - 1
+
+    def _enable(self, state):
+        self.seen.append(self.rec.records)
+        self.depth = state
+
+    def is_empty(self):
+        return self._heap.is_empty()
+
+    @property
+    def blocks(self):
+        return self._heap.blocks
+
+    @property
+    def block_size(self):
+        return self._heap.block_size
+
+
+def test_recording_on_an_irq_heap_logs_inside_its_critical_section():
+    heap = _Masked(8, 4)
+    rec = heap.rec = TraceRecorder(heap, 8)
+    i = rec.allocate_blocks(2)
+    raises(AllocError, rec.grow_in_place, i, 2, 20)  # the section ends also on an error
+    rec.shrink_in_place(i, 2, 1)
+    v = rec.alloc(4)
+    rec.free(v)
+    rec.deallocate_blocks(i, 1)
+    assert heap.seen == [1, 2, 3, 4, 5, 6] and heap.depth == 0  # each record in its call's
+    assert heap._heap.is_empty()
+    assert _dump(rec)[1].splitlines()[1:] == [
+        "allocate_blocks 0 8 4 0",
+        "grow_in_place 0 0 8 80 -",
+        "shrink_in_place 0 0 8 4",
+        "alloc 1 4 1 1",
+        "free 1 4",
+        "deallocate_blocks 0 0 4",
+    ]
 
 
 # -- Stack.layout ----------------------------------------------------------------------------

@@ -20,6 +20,9 @@ placement is the library's own first fit. Semantics on a heap of another shape:
   any block size works; integer-API sizes are recorded in bytes too and replayed as
   ceil(bytes / block_size) blocks (exact at the recorded block size or any smaller one;
   with a bigger one, a partial deallocate_blocks rounds outward);
+- deallocate_blocks, shrink_in_place, grow_in_place and grow_up_to act at the block
+  OFFSET bytes into their allocation as the replay placed it (OFFSET // block_size), so
+  a call on what is left after the allocation's head was freed hits the same blocks;
 - a call that fails on the replay heap is counted in `failures`; later calls on its id
   are skipped (counted in `skipped`), as the program would never have had it. Failures
   the heap's size is to blame for are also listed in `oom_ops`: every failed allocation
@@ -51,11 +54,15 @@ FIELDS = {
     "realloc": ("nbytes", "align", "old", "at"),
     "allocate_blocks": ("nbytes", "align", "at"),
     "deallocate_blocks": ("offset", "nbytes"),
-    "shrink_in_place": ("old", "nbytes"),
-    "grow_in_place": ("old", "nbytes", "at"),
-    "grow_up_to": ("old", "nbytes", "reached"),
+    "shrink_in_place": ("offset", "old", "nbytes"),
+    "grow_in_place": ("offset", "old", "nbytes", "at"),
+    "grow_up_to": ("offset", "old", "nbytes", "reached"),
     "clear": (),
 }
+
+
+# ops that had no OFFSET in the format's first draft (parse() names it in the error)
+_NO_OFFSET = ("shrink_in_place", "grow_in_place", "grow_up_to")
 
 
 class Op:
@@ -63,8 +70,10 @@ class Op:
 
     Fields (absent ones are None): op (the name), id, nbytes (requested size: alloc,
     realloc, allocate_blocks; the new size: shrink, grow; the size freed: free,
-    deallocate_blocks), old (previous size), align, at (index placed at), offset
-    (deallocate_blocks), reached (grow_up_to's result), line (1-based, in the text).
+    deallocate_blocks), old (previous size), align, at (index placed at), offset (where
+    the range starts inside the allocation, in bytes from its start: deallocate_blocks,
+    shrink_in_place, grow_in_place, grow_up_to), reached (grow_up_to's result), line
+    (1-based, in the text).
     """
 
     __slots__ = ("align", "at", "id", "line", "nbytes", "offset", "old", "op", "reached")
@@ -124,7 +133,10 @@ class Trace:
 
 def parse(text):
     """Parse the text format (version 1) into a Trace. ValueError, naming the line, for
-    a missing or unknown header, an unknown op, a wrong field count or a bad number."""
+    a missing or unknown header, an unknown op, a wrong field count or a bad number.
+    shrink_in_place, grow_in_place and grow_up_to without their OFFSET (the format's
+    first draft) are rejected too: their offset cannot be told, and 0 would replay a
+    call on an allocation whose head was freed at the wrong blocks."""
     lines = text.splitlines()
     if not lines or not lines[0].startswith("# stalloc-trace "):
         raise ValueError("line 1: not a stalloc trace (no '# stalloc-trace' header)")
@@ -161,6 +173,12 @@ def parse(text):
             ops.append(Op("clear", line=n))
             continue
         names = FIELDS[name]
+        if name in _NO_OFFSET and len(words) == 1 + len(names):
+            raise ValueError(
+                "line %d: %s needs %d fields (id %s), got %d: a trace written before"
+                " %s had an OFFSET; record it again"
+                % (n, name, 1 + len(names), " ".join(names), len(words) - 1, name)
+            )
         if len(words) != 2 + len(names):
             raise ValueError(
                 "line %d: %s needs %d fields (id %s), got %d"
@@ -263,11 +281,11 @@ class _Replay:
         # block index of a view of the replay heap
         return (_address(view) - self.start) // self.B
 
-    def extent(self, ident):
-        # blocks held contiguously from the base
-        base, held = self.base[ident], self.held[ident]
+    def extent(self, ident, at):
+        # blocks `ident` holds contiguously from block `at` on
+        held = self.held[ident]
         n = 0
-        while base + n in held:
+        while at + n in held:
             n += 1
         return n
 
@@ -358,45 +376,45 @@ def _step(r, op, k, series):
         series.skipped += 1
         return None
     base = r.base[ident]
+    # the call's range starts OFFSET bytes into the allocation: block `at` here
+    at = base + op.offset // r.B
     if name == "deallocate_blocks":
-        lo = base + op.offset // r.B
-        hi = base + r.blocks_for(op.offset + op.nbytes)
-        r.release(ident, range(lo, hi))
+        r.release(ident, range(at, base + r.blocks_for(op.offset + op.nbytes)))
         return None
+    n = r.extent(ident, at)  # the blocks held from there on, in one run
     if name == "shrink_in_place":
-        keep = r.blocks_for(op.nbytes)
-        n = r.extent(ident)
-        if 0 < keep < n and len(r.held[ident]) == n:
-            heap.shrink_in_place(base, n, keep)
-            r.held[ident].difference_update(range(base + keep, base + n))
+        cut = base + r.blocks_for(op.offset + op.nbytes)  # the first block given back
+        end = max(at + n, base + r.blocks_for(op.offset + op.old))
+        if at < cut < at + n == end:
+            heap.shrink_in_place(at, n, cut - at)
+            r.held[ident].difference_update(range(cut, at + n))
         else:
-            r.release(ident, [b for b in r.held[ident] if b >= base + keep])
+            r.release(ident, range(cut, end))
         return None
-    n = r.extent(ident)
-    if not n:  # its first block was freed: nothing to grow from
+    if not n:  # the block it grows from was freed: nothing to grow
         series.skipped += 1
         return None
-    want = r.blocks_for(op.nbytes)
+    want = base + r.blocks_for(op.offset + op.nbytes) - at
     if want <= n:
-        return base if name == "grow_in_place" else None
-    if base + want > heap.blocks and r.tail_free_to_end(base + n):
+        return at if name == "grow_in_place" else None
+    if at + want > heap.blocks and r.tail_free_to_end(at + n):
         series.edge_ops.append(k)  # a bigger heap would let it grow (further) in place
     if name == "grow_up_to":
-        got = heap.grow_up_to(base, n, want)
-        r.held[ident].update(range(base + n, base + got))
+        got = heap.grow_up_to(at, n, want)
+        r.held[ident].update(range(at + n, at + got))
         return None
     try:
-        heap.grow_in_place(base, n, want)
+        heap.grow_in_place(at, n, want)
     except AllocError:
         series.failed_ops.append(k)
         if not op.failed:
             series.oom_ops.append(k)
         return None
     if op.failed:  # a probe: undo the growth the recorded program did not get
-        heap.shrink_in_place(base, want, n)
+        heap.shrink_in_place(at, want, n)
     else:
-        r.held[ident].update(range(base + n, base + want))
-    return base
+        r.held[ident].update(range(at + n, at + want))
+    return at
 
 
 def replay(trace, blocks, block_size, map_at=None, check=False, stats=True):

@@ -267,8 +267,14 @@ def write_trace_plot(series, path, title=None):
     PLOT_SIZE pixels: on top occupancy (used blocks USED, free blocks FREE_LINE, largest
     free run LARGEST, the heap size dashed); below fragmentation (largest free run /
     free blocks, FRAG: 1 = one free run) and cumulative failures (FAIL, right axis).
-    Over MAX_POINTS operations, each point is a window: means, the used range shaded,
-    the largest free run and the ratio also at their minimum.
+    Op j is drawn at x = j, each value as a step holding until the next op.
+    Over MAX_POINTS operations, ops are taken in windows of k = ceil(n / MAX_POINTS):
+    each window's value is drawn as a step from its first op to the next window's first
+    (the last window's to op n - 1). Used and free blocks are the window's means, with
+    the used range (minimum to maximum) shaded; the largest free run is its minimum; the
+    ratio is the mean, with its minimum drawn fainter. Failures (cumulative) are taken
+    after op 0 and after each window's last op, each drawn from that op on: a failure
+    shows at most k - 1 ops late, never early, and the final count at op n - 1.
     ValueError for another extension or an empty series."""
     _check_path(path)
     if not len(series):
@@ -281,23 +287,35 @@ def write_trace_plot(series, path, title=None):
     n = len(series)
     if n <= MAX_POINTS:
         x = list(range(n))
-        used, free, largest, fails_at = series.used, series.free, series.largest, series.failures
+        used, free, largest = series.used, series.free, series.largest
+        fails_x, fails_at = x, series.failures
         worst_ratio = None
         xlabel = "operation"
     else:
         # A long run drawn op by op is a solid band: draw windows instead, the used blocks
-        # as their range, the largest free run and the ratio at their worst (minimum).
+        # also as their range, the largest free run at its worst (minimum), the ratio
+        # also at its minimum; failures at window ends, where they are sure to have been.
         k = -(-n // MAX_POINTS)
-        x = list(range(0, n, k))
-        used = [sum(series.used[i : i + k]) / len(series.used[i : i + k]) for i in x]
-        low = [min(series.used[i : i + k]) for i in x]
-        high = [max(series.used[i : i + k]) for i in x]
+        starts = list(range(0, n, k))
+        x = starts + [n - 1]  # the last window's step ends at the last op
+
+        def windows(values, reduce):
+            out = [reduce(values[i : i + k]) for i in starts]
+            return out + out[-1:]  # the value again at x = n - 1: a step to the end
+
+        def mean(part):
+            return sum(part) / len(part)
+
+        used = windows(series.used, mean)
+        low = windows(series.used, min)
+        high = windows(series.used, max)
         top.fill_between(x, low, high, color=USED, alpha=0.25, linewidth=0, step="post")
-        free = [sum(series.free[i : i + k]) / len(series.free[i : i + k]) for i in x]
-        largest = [min(series.largest[i : i + k]) for i in x]
-        fails_at = [series.failures[min(i + k, n) - 1] for i in x]
-        worst_ratio = [min(ratio[i : i + k]) for i in x]
-        ratio = [sum(ratio[i : i + k]) / len(ratio[i : i + k]) for i in x]
+        free = windows(series.free, mean)
+        largest = windows(series.largest, min)
+        fails_x = [0] + [min(i + k, n) - 1 for i in starts]  # after op 0, after each window
+        fails_at = [series.failures[i] for i in fails_x]
+        worst_ratio = windows(ratio, min)
+        ratio = windows(ratio, mean)
         xlabel = "operation (windows of %d: means, used range shaded, minimum largest run)" % k
     top.plot(x, used, color=USED, label="used blocks", drawstyle="steps-post")
     top.plot(x, free, color=FREE_LINE, label="free blocks", drawstyle="steps-post")
@@ -321,7 +339,7 @@ def write_trace_plot(series, path, title=None):
     bottom.set_ylabel("largest / free")
     bottom.set_xlabel(xlabel)
     fails = bottom.twinx()
-    fails.plot(x, fails_at, color=FAIL, label="failures", drawstyle="steps-post")
+    fails.plot(fails_x, fails_at, color=FAIL, label="failures", drawstyle="steps-post")
     fails.set_ylabel("failures (cumulative)", color=FAIL)
     fails.set_ylim(0, max(1, max(series.failures)) * 1.1)
     bottom.legend(

@@ -69,7 +69,8 @@ def no_reuse_blocks(trace, B):
         if op.op in ("alloc", "allocate_blocks", "realloc"):
             total += _blocks(op.nbytes, B) + max(1, _blocks(op.align, B)) - 1
         elif op.op in ("grow_in_place", "grow_up_to"):
-            total += max(0, _blocks(op.nbytes, B) - _blocks(op.old, B))
+            off = op.offset or 0  # the range grown starts this far into the allocation
+            total += max(0, _blocks(off + op.nbytes, B) - _blocks(off + op.old, B))
     return max(1, total)
 
 
@@ -77,8 +78,11 @@ def largest_request(trace, B):
     """n: the largest size, in blocks, any allocation of the trace asks to have."""
     n = 1
     for op in trace.ops:
-        if op.op in ("alloc", "allocate_blocks", "realloc", "grow_in_place", "grow_up_to"):
+        if op.op in ("alloc", "allocate_blocks", "realloc"):
             n = max(n, _blocks(op.nbytes, B))
+        elif op.op in ("grow_in_place", "grow_up_to"):
+            off = op.offset or 0  # the range grown: from block off // B of the allocation
+            n = max(n, _blocks(off + op.nbytes, B) - off // B)
     return n
 
 

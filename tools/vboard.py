@@ -153,9 +153,10 @@ class VirtualBoard:
     to keep the volume in instead, as a board keeps its flash across resets: a second
     VirtualBoard on the same path boots with the files the first one left. An absent or
     empty file is made disk_size bytes; an existing image keeps its size. An image that
-    does not mount as LittleFS2 (blank, or damaged) is formatted, as boards do at boot. micropython/mpremote:
-    executables, found with `find_tool` when None. start_timeout: seconds to wait for the
-    REPL prompt. Use as a context manager, or call start() and close() yourself.
+    does not mount as LittleFS2 (blank, or damaged) is formatted, as boards do at boot.
+    micropython/mpremote: executables, found with `find_tool` when None. start_timeout:
+    seconds to wait for the REPL prompt. Use as a context manager, or call start() and
+    close() yourself.
     """
 
     def __init__(

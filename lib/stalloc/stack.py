@@ -42,8 +42,8 @@ from ._allocator import AllocError, check_count
 from ._compat import (
     IS_MPY,
     ItemView,
-    const,
     accelerator,
+    const,
     itemsize,
     per_thread,
     release,

@@ -17,35 +17,52 @@ rejected with ValueError / TypeError change nothing and are not logged. Logging 
 integer-API call allocates nothing on the GC heap (it runs with the heap locked, as in an
 interrupt handler); the byte API allocates what the heap's own byte API does.
 
-dump(write) turns the log into text, version 1 of the format (tools/trace.py parses it):
+On a SyncStalloc (or an IrqStalloc) each call and its record happen under one
+acquisition of the heap's lock (one critical section), so the log is in the heap's own
+order also when threads (or interrupt handlers) record at once. Inside a
+`heap.acquire_locked()` block of the same thread, recorder calls raise RuntimeError on a
+SyncStalloc, as the heap's own calls do. The recorder has no acquire_locked(): calls on
+the inner heap it would hand out could not be logged. On MicroPython the helper holding
+the lock (a bytecode function with `try`, as are the calls that log a failure) takes its
+frame from the GC heap and frees it on return; with the GC heap locked the VM puts the
+frame on the C stack instead, so the integer API works there too (the tests run it under
+micropython.heap_lock()).
+
+dump(write) turns the log into text, version 1 of the format (tools/heaptrace.py parses
+it):
 
     # stalloc-trace 1 blocks=64 block_size=16 records=5 dropped=0
     allocate_blocks 0 64 16 0       op id nbytes align at
     alloc 1 100 1 4                 op id nbytes align at
     realloc 1 300 1 100 4           op id nbytes align old_nbytes at
-    grow_in_place 0 64 96 -         op id old_nbytes new_nbytes at
+    grow_in_place 0 0 64 96 -       op id offset old_nbytes new_nbytes at
     free 1 300                      op id nbytes
 
 One operation per line, fields separated by single spaces; lines starting with '#' are
 comments, the first being the header. Sizes and alignments are in bytes (an integer-API
 call of n blocks is n * block_size bytes); `at` is the block index the call placed the
-allocation at (for grow_in_place: its index), or '-' when it failed. Every allocation
-gets an id, in order from 0, kept across realloc (also when it moves), so a replay on
-another heap size can follow it. The operations:
+allocation at (for grow_in_place: the index it grew at), or '-' when it failed. Every
+allocation gets an id, in order from 0, kept across realloc (also when it moves), so a
+replay on another heap size can follow it. The operations:
 
-    alloc ID NBYTES ALIGN AT                    heap.alloc(NBYTES, ALIGN)
-    free ID NBYTES                              heap.free(view), NBYTES = len(view)
-    realloc ID NBYTES ALIGN OLD_NBYTES AT       heap.realloc(view, NBYTES, ALIGN)
-    allocate_blocks ID NBYTES ALIGN AT          heap.allocate_blocks(NBYTES/B, ALIGN/B)
-    deallocate_blocks ID OFFSET NBYTES          heap.deallocate_blocks(start + OFFSET/B, NBYTES/B)
-    shrink_in_place ID OLD_NBYTES NEW_NBYTES    heap.shrink_in_place(start, OLD/B, NEW/B)
-    grow_in_place ID OLD_NBYTES NEW_NBYTES AT   heap.grow_in_place(start, OLD/B, NEW/B)
-    grow_up_to ID OLD_NBYTES NEW_NBYTES REACHED heap.grow_up_to(...) returned REACHED/B
-    clear                                       heap.clear()
+    alloc ID NBYTES ALIGN AT               heap.alloc(NBYTES, ALIGN)
+    free ID NBYTES                         heap.free(view), NBYTES = len(view)
+    realloc ID NBYTES ALIGN OLD_NBYTES AT  heap.realloc(view, NBYTES, ALIGN)
+    allocate_blocks ID NBYTES ALIGN AT     heap.allocate_blocks(NBYTES/B, ALIGN/B)
+    deallocate_blocks ID OFFSET NBYTES     heap.deallocate_blocks(start + OFFSET/B, NBYTES/B)
+    shrink_in_place ID OFFSET OLD NEW      heap.shrink_in_place(start + OFFSET/B, OLD/B, NEW/B)
+    grow_in_place ID OFFSET OLD NEW AT     heap.grow_in_place(start + OFFSET/B, OLD/B, NEW/B)
+    grow_up_to ID OFFSET OLD NEW REACHED   heap.grow_up_to(start + OFFSET/B, OLD/B, NEW/B)
+                                           returned REACHED/B
+    clear                                  heap.clear()
 
-For deallocate_blocks, OFFSET is where the freed range starts inside allocation ID
-(0 unless only part of it is freed). A failed alloc or allocate_blocks still gets an id,
-which nothing refers to afterwards. Sizes saturate at 2**30 - 1 (a failed request for more).
+`start` is the block allocation ID began at (where realloc last placed it), and OFFSET
+(bytes) is where the call's range starts inside it: 0 unless the allocation's head was
+freed before (deallocate_blocks of part of it), which leaves the rest starting further in.
+OLD and NEW are the sizes in bytes of that range before and after the call. A range is
+attributed to the allocation holding its first block. A failed alloc or allocate_blocks
+still gets an id, which nothing refers to afterwards. Sizes saturate at 2**30 - 1 (a
+failed request for more).
 """
 
 from ._allocator import Allocator, check_count
@@ -68,6 +85,9 @@ _SHRINK = const(6)  # index, a = old, b = new
 _GROW = const(7)  # index, a = old, b = new
 _GROW_UP_TO = const(8)  # index, a = old, b = new, index2 = reached
 _CLEAR = const(9)
+
+_SYNC = const(1)  # TraceRecorder._guard: a SyncStalloc's lock
+_IRQ = const(2)  # an IrqStalloc's critical section
 
 _NAMES = (
     None,
@@ -116,11 +136,13 @@ def _get32(buf, o):
 class TraceRecorder(Allocator):
     """A heap that logs every call into a fixed buffer of `capacity` 16-byte records.
 
-    heap: an empty Stalloc (or SyncStalloc, UnsafeStalloc) the calls go to; capacity:
-    records kept, an int >= 1. Allocates bytearray(16 * capacity) now and nothing more
-    while recording on the integer API. ValueError if the heap is not empty or capacity
-    < 1; TypeError for a non-int capacity. Every heap method behaves exactly as on the
-    heap, errors included; see the module docstring for what is logged.
+    heap: an empty Stalloc (or SyncStalloc, UnsafeStalloc, IrqStalloc) the calls go to;
+    capacity: records kept, an int >= 1. Allocates bytearray(16 * capacity) now and
+    nothing more while recording on the integer API. ValueError if the heap is not empty
+    or capacity < 1; TypeError for a non-int capacity. The logged and passed-through
+    methods behave as the heap's own, errors included; on a locked heap each call holds
+    the lock once for the call and its record (see the module docstring). There is no
+    acquire_locked(): batch on the heap itself, unrecorded, if needed.
     """
 
     def __init__(self, heap, capacity=256):
@@ -129,6 +151,18 @@ class TraceRecorder(Allocator):
             raise ValueError("start recording on an empty heap (its allocations have no ids)")
         inner = getattr(heap, "_heap", heap)  # a SyncStalloc's Stalloc
         self._heap = heap
+        # How a call and its record are made atomic: _SYNC takes a SyncStalloc's lock,
+        # _IRQ an IrqStalloc's critical section (both around a call on the inner heap);
+        # 0: the heap itself is called, nothing else to hold.
+        if hasattr(heap, "_acquire") and hasattr(heap, "_release"):
+            self._guard = _SYNC
+            self._inner = inner
+        elif hasattr(heap, "_disable") and hasattr(heap, "_enable"):
+            self._guard = _IRQ
+            self._inner = inner
+        else:
+            self._guard = 0
+            self._inner = heap  # the heap the calls go to
         self._base = inner._base
         self._shift = inner._shift
         self._buf = bytearray(capacity * _REC)
@@ -207,132 +241,119 @@ class TraceRecorder(Allocator):
     def dump(self, write):
         """Write the log as text (format version 1, see the module docstring): write(str)
         is called once per line, each ending in a newline; sys.stdout.write and a file's
-        write both fit. Returns the number of operation lines. O(records * live
-        allocations); allocates the lines and a dict of the live allocations."""
+        write both fit. Returns the number of operation lines. Call it when no other
+        thread is recording (records logged meanwhile are left out). O(L + records +
+        blocks the calls touched); allocates the lines, a list of L owner ids and a dict
+        of the live allocations' starts (at most L entries)."""
         B = self._heap.block_size
+        L = self._heap.blocks
+        n = self._n
         write(
             "# stalloc-trace %d blocks=%d block_size=%d records=%d dropped=%d\n"
-            % (FORMAT_VERSION, self._heap.blocks, B, self._n, self._dropped)
+            % (FORMAT_VERSION, L, B, n, self._dropped)
         )
-        live = {}  # start block -> [id, end block, blocks still allocated]
-        ids = [0]  # next id
-        for k in range(self._n):
-            write(self._line(k, B, live, ids) + "\n")
-        return self._n
+        st = _Owners(L)
+        for k in range(n):
+            write(self._line(k, B, st) + "\n")
+        return n
 
-    def _line(self, k, B, live, ids):
+    def _line(self, k, B, st):
         op, failed, align, i, j, a, b = self.record(k)
         if op == "clear":
-            live.clear()
+            st.clear()
             return op
         if op in ("alloc", "allocate_blocks"):
             nbytes = a if op == "alloc" else a * B
             ab = align if op == "alloc" else align * B
-            ident = _new(live, ids, None if failed else i, i + (nbytes + B - 1) // B)
+            ident = st.new(-1 if failed else i, (nbytes + B - 1) // B)
             return "%s %d %d %d %s" % (op, ident, nbytes, ab, "-" if failed else i)
-        start, ent = _find(live, ids, i)
-        ident = ent[0]
-        if op == "free":
-            del live[start]
-            return "free %d %d" % (ident, a)
-        if op == "realloc":
+        if op in ("free", "realloc"):
+            old = (a if op == "free" else b) + B - 1
+            ident = st.owner(i, old // B)
+            if op == "free":
+                st.mark(i, old // B, -1)
+                return "free %d %d" % (ident, a)
             if failed:
                 return "realloc %d %d %d %d -" % (ident, a, align, b)
-            del live[start]
-            nb = (a + B - 1) // B
-            live[j] = [ident, j + nb, nb]
+            st.mark(i, old // B, -1)
+            st.place(ident, j, (a + B - 1) // B)
             return "realloc %d %d %d %d %d" % (ident, a, align, b, j)
+        ident = st.owner(i, a)
+        off = (i - st.start(ident)) * B
         if op == "deallocate_blocks":
-            ent[2] -= a
-            if i + a == ent[1]:
-                ent[1] = i
-            if ent[2] <= 0:
-                del live[start]
-            return "deallocate_blocks %d %d %d" % (ident, (i - start) * B, a * B)
+            st.mark(i, a, -1)
+            return "deallocate_blocks %d %d %d" % (ident, off, a * B)
         if op == "shrink_in_place":
-            ent[1] = i + b
-            ent[2] -= a - b
-            return "shrink_in_place %d %d %d" % (ident, a * B, b * B)
+            st.mark(i + b, a - b, -1)
+            return "shrink_in_place %d %d %d %d" % (ident, off, a * B, b * B)
         if op == "grow_in_place":
-            if not failed:
-                ent[1] = i + b
-                ent[2] += b - a
-            return "grow_in_place %d %d %d %s" % (ident, a * B, b * B, "-" if failed else i)
+            if failed:
+                return "grow_in_place %d %d %d %d -" % (ident, off, a * B, b * B)
+            st.mark(i + a, b - a, ident)
+            return "grow_in_place %d %d %d %d %d" % (ident, off, a * B, b * B, i)
         # grow_up_to
-        ent[1] = i + j
-        ent[2] += j - a
-        return "grow_up_to %d %d %d %d" % (ident, a * B, b * B, j * B)
+        st.mark(i + a, j - a, ident)
+        return "grow_up_to %d %d %d %d %d" % (ident, off, a * B, b * B, j * B)
 
     # -- the heap's API, logged ------------------------------------------------------------
 
+    # Each method calls the heap directly, or on a locked heap (self._guard) runs the
+    # same module-level function through _held2 / _held3, which hold the lock around the
+    # call and its record. The functions take the recorder and call self._inner.
+
     def allocate_blocks(self, size, align=1):
         """heap.allocate_blocks(size, align), logged. Allocates nothing."""
-        try:
-            i = self._heap.allocate_blocks(size, align)
-        except MemoryError:  # AllocError, or MemoryError with the heap locked
-            self._log(_ALLOCATE | 256 | _log2(align) << 16, _NONE, 0, size, 0)
-            raise
-        self._log(_ALLOCATE | _log2(align) << 16, i, 0, size, 0)
-        return i
+        if self._guard:
+            return _held2(self, _allocate_blocks, size, align)
+        return _allocate_blocks(self, size, align)
 
     def deallocate_blocks(self, index, size):
         """heap.deallocate_blocks(index, size), logged. Allocates nothing."""
-        self._heap.deallocate_blocks(index, size)
-        self._log(_DEALLOCATE, index, 0, size, 0)
+        if self._guard:
+            return _held2(self, _deallocate_blocks, index, size)
+        return _deallocate_blocks(self, index, size)
 
     def shrink_in_place(self, index, old_size, new_size):
         """heap.shrink_in_place(index, old_size, new_size), logged. Allocates nothing."""
-        self._heap.shrink_in_place(index, old_size, new_size)
-        self._log(_SHRINK, index, 0, old_size, new_size)
+        if self._guard:
+            return _held3(self, _shrink_in_place, index, old_size, new_size)
+        return _shrink_in_place(self, index, old_size, new_size)
 
     def grow_in_place(self, index, old_size, new_size):
         """heap.grow_in_place(index, old_size, new_size), logged. Allocates nothing."""
-        try:
-            self._heap.grow_in_place(index, old_size, new_size)
-        except MemoryError:
-            self._log(_GROW | 256, index, 0, old_size, new_size)
-            raise
-        self._log(_GROW, index, 0, old_size, new_size)
+        if self._guard:
+            return _held3(self, _grow_in_place, index, old_size, new_size)
+        return _grow_in_place(self, index, old_size, new_size)
 
     def grow_up_to(self, index, old_size, new_size):
         """heap.grow_up_to(index, old_size, new_size), logged. Allocates nothing."""
-        r = self._heap.grow_up_to(index, old_size, new_size)
-        self._log(_GROW_UP_TO, index, r, old_size, new_size)
-        return r
+        if self._guard:
+            return _held3(self, _grow_up_to, index, old_size, new_size)
+        return _grow_up_to(self, index, old_size, new_size)
 
     def clear(self):
         """heap.clear(), logged. Allocates nothing but what heap.clear() does."""
-        self._heap.clear()
-        self._log(_CLEAR, 0, 0, 0, 0)
+        if self._guard:
+            return _held2(self, _clear, 0, 0)
+        return _clear(self, 0, 0)
 
     def alloc(self, nbytes, align=1):
         """heap.alloc(nbytes, align), logged; the view is the heap's own."""
-        try:
-            view = self._heap.alloc(nbytes, align)
-        except MemoryError:
-            self._log(_ALLOC | 256 | _log2(align) << 16, _NONE, 0, nbytes, 0)
-            raise
-        self._log(_ALLOC | _log2(align) << 16, self._index(view), 0, nbytes, 0)
-        return view
+        if self._guard:
+            return _held2(self, _alloc, nbytes, align)
+        return _alloc(self, nbytes, align)
 
     def free(self, view):
         """heap.free(view), logged."""
-        i = self._index(view)
-        n = len(view) if type(view) is memoryview else 0
-        self._heap.free(view)
-        self._log(_FREE, i, 0, n, 0)
+        if self._guard:
+            return _held2(self, _free, view, 0)
+        return _free(self, view, 0)
 
     def realloc(self, view, nbytes, align=1):
         """heap.realloc(view, nbytes, align), logged; the view is the heap's own."""
-        i = self._index(view)
-        n = len(view) if type(view) is memoryview else 0
-        try:
-            new = self._heap.realloc(view, nbytes, align)
-        except MemoryError:
-            self._log(_REALLOC | 256 | _log2(align) << 16, i, _NONE, nbytes, n)
-            raise
-        self._log(_REALLOC | _log2(align) << 16, i, self._index(new), nbytes, n)
-        return new
+        if self._guard:
+            return _held3(self, _realloc, view, nbytes, align)
+        return _realloc(self, view, nbytes, align)
 
     # -- passed through unlogged -----------------------------------------------------------
 
@@ -388,26 +409,173 @@ class TraceRecorder(Allocator):
         )
 
 
-def _new(live, ids, start, end):
-    # A new id; registered as live at `start` unless the call failed (start None).
-    ident = ids[0]
-    ids[0] = ident + 1
-    if start is not None:
-        live[start] = [ident, end, end - start]
-    return ident
+# -- the logged calls -------------------------------------------------------------------
+# Module-level, taking the recorder: the methods call them directly, or through _held2 /
+# _held3 with the heap's lock held. One per call, fixed arity: *args would allocate.
 
 
-def _find(live, ids, index):
-    # The live allocation holding block `index`: (its start, its entry); the one starting
-    # last when a new allocation sits in a hole an earlier partial free left. One the log
-    # never saw (made behind the recorder's back) gets a fresh id.
-    best = -1
-    for start, ent in live.items():
-        if best < start <= index < ent[1]:
-            best = start
-    if best >= 0:
-        return best, live[best]
-    ent = [ids[0], index + 1, 1]
-    ids[0] += 1
-    live[index] = ent
-    return index, ent
+def _allocate_blocks(rec, size, align):
+    try:
+        i = rec._inner.allocate_blocks(size, align)
+    except MemoryError:  # AllocError, or MemoryError with the heap locked
+        rec._log(_ALLOCATE | 256 | _log2(align) << 16, _NONE, 0, size, 0)
+        raise
+    rec._log(_ALLOCATE | _log2(align) << 16, i, 0, size, 0)
+    return i
+
+
+def _deallocate_blocks(rec, index, size):
+    rec._inner.deallocate_blocks(index, size)
+    rec._log(_DEALLOCATE, index, 0, size, 0)
+
+
+def _shrink_in_place(rec, index, old_size, new_size):
+    rec._inner.shrink_in_place(index, old_size, new_size)
+    rec._log(_SHRINK, index, 0, old_size, new_size)
+
+
+def _grow_in_place(rec, index, old_size, new_size):
+    try:
+        rec._inner.grow_in_place(index, old_size, new_size)
+    except MemoryError:
+        rec._log(_GROW | 256, index, 0, old_size, new_size)
+        raise
+    rec._log(_GROW, index, 0, old_size, new_size)
+
+
+def _grow_up_to(rec, index, old_size, new_size):
+    r = rec._inner.grow_up_to(index, old_size, new_size)
+    rec._log(_GROW_UP_TO, index, r, old_size, new_size)
+    return r
+
+
+def _clear(rec, _a, _b):
+    rec._inner.clear()
+    rec._log(_CLEAR, 0, 0, 0, 0)
+
+
+def _alloc(rec, nbytes, align):
+    try:
+        view = rec._inner.alloc(nbytes, align)
+    except MemoryError:
+        rec._log(_ALLOC | 256 | _log2(align) << 16, _NONE, 0, nbytes, 0)
+        raise
+    rec._log(_ALLOC | _log2(align) << 16, rec._index(view), 0, nbytes, 0)
+    return view
+
+
+def _free(rec, view, _b):
+    i = rec._index(view)
+    n = len(view) if type(view) is memoryview else 0
+    rec._inner.free(view)
+    rec._log(_FREE, i, 0, n, 0)
+
+
+def _realloc(rec, view, nbytes, align):
+    i = rec._index(view)
+    n = len(view) if type(view) is memoryview else 0
+    try:
+        new = rec._inner.realloc(view, nbytes, align)
+    except MemoryError:
+        rec._log(_REALLOC | 256 | _log2(align) << 16, i, _NONE, nbytes, n)
+        raise
+    rec._log(_REALLOC | _log2(align) << 16, i, rec._index(new), nbytes, n)
+    return new
+
+
+# The heap's lock (or critical section) around fn(rec, ...), released also when fn
+# raises: the way heap.py's _locked helpers and irq.py's _critical helpers hold it, on the
+# same primitives, so a SyncStalloc refuses a call from inside its acquire_locked() and
+# an IrqStalloc's sections nest.
+
+
+def _held2(rec, fn, a, b):
+    heap = rec._heap
+    if rec._guard == _SYNC:
+        heap._acquire()
+        try:
+            return fn(rec, a, b)
+        finally:
+            heap._release()
+    s = heap._disable()
+    try:
+        return fn(rec, a, b)
+    finally:
+        heap._enable(s)
+
+
+def _held3(rec, fn, a, b, c):
+    heap = rec._heap
+    if rec._guard == _SYNC:
+        heap._acquire()
+        try:
+            return fn(rec, a, b, c)
+        finally:
+            heap._release()
+    s = heap._disable()
+    try:
+        return fn(rec, a, b, c)
+    finally:
+        heap._enable(s)
+
+
+class _Owners:
+    # dump()'s view of the recorded heap: which id owns each block (-1: free) and, for
+    # each id holding blocks, [the block it starts at, blocks it holds], so that every
+    # record maps to (id, offset inside it). Ids holding nothing are dropped: the dict
+    # never has more than L entries, however long the log.
+
+    def __init__(self, L):
+        self.L = L
+        self.blocks = [-1] * L
+        self.live = {}
+        self.next = 0
+
+    def clear(self):
+        self.blocks = [-1] * self.L
+        self.live = {}
+
+    def start(self, ident):
+        return self.live[ident][0]
+
+    def mark(self, i, n, ident):
+        # blocks i .. i+n-1 (clipped to the heap) now belong to ident (-1: free)
+        blocks = self.blocks
+        live = self.live
+        for k in range(max(i, 0), min(i + n, self.L)):
+            old = blocks[k]
+            if old == ident:
+                continue
+            if old >= 0:
+                ent = live[old]
+                ent[1] -= 1
+                if not ent[1]:
+                    del live[old]
+            if ident >= 0:
+                live[ident][1] += 1
+            blocks[k] = ident
+
+    def place(self, ident, i, n):
+        # ident now starts at block i and holds blocks i .. i+n-1
+        ent = self.live.get(ident)
+        if ent is None:
+            self.live[ident] = [i, 0]
+        else:
+            ent[0] = i
+        self.mark(i, n, ident)
+
+    def new(self, i, n):
+        # a new id; placed at block i for n blocks unless the call failed (i < 0)
+        ident = self.next
+        self.next = ident + 1
+        if i >= 0:
+            self.place(ident, i, n)
+        return ident
+
+    def owner(self, i, n):
+        # The id owning block i. A block the log never saw allocated (a call on the heap
+        # behind the recorder's back) gets a fresh id owning blocks i .. i+n-1.
+        ident = self.blocks[i] if 0 <= i < self.L else -1
+        if ident < 0:
+            ident = self.new(i, max(n, 1))
+        return ident

@@ -253,6 +253,78 @@ def test_the_trace_plot_png_and_svg(tmp_path):
         )
 
 
+def _plotted(monkeypatch, series, tmp_path):
+    # write_trace_plot's figure, kept when it is saved: {label: (xdata, ydata)}
+    figures = []
+
+    class Keep(V.Figure):
+        def savefig(self, *args, **kwargs):
+            figures.append(self)
+            return super().savefig(*args, **kwargs)
+
+    monkeypatch.setattr(V, "Figure", Keep)
+    V.write_trace_plot(series, tmp_path / "p.svg")
+    lines = {}
+    for ax in figures[0].axes:
+        for line in ax.get_lines():
+            lines[line.get_label()] = (list(line.get_xdata()), list(line.get_ydata()))
+    return lines
+
+
+def _synthetic(n, fail_at, blocks=100):
+    # a Series of n ops: used rises 0..blocks-1 and wraps, one failure at each op of fail_at;
+    # the largest free run is all the free blocks at odd ops, half of them at even ones
+    s = T.Series(blocks, 16)
+    count = 0
+    for k in range(n):
+        count += k in fail_at
+        u = k % blocks
+        s.ops.append("alloc")
+        s.used.append(u)
+        s.free.append(blocks - u)
+        s.largest.append(blocks - u if k % 2 else (blocks - u) // 2)  # ratio 1, 0.5, ...
+        s.runs.append(1)
+        s.failures.append(count)
+        s.placed.append(None)
+    s.peak = blocks - 1
+    return s
+
+
+def _first_x(xs, ys, value):
+    return next(x for x, y in zip(xs, ys, strict=True) if y >= value)
+
+
+def test_the_trace_plot_draws_each_op_at_its_index(monkeypatch, tmp_path):
+    n = 50
+    lines = _plotted(monkeypatch, _synthetic(n, {17, n - 1}), tmp_path)
+    xs, ys = lines["failures"]
+    assert _first_x(xs, ys, 1) == 17 and _first_x(xs, ys, 2) == n - 1 and xs[-1] == n - 1
+    assert lines["used blocks"] == (list(range(n)), [k % 100 for k in range(n)])
+    assert lines["largest run / free"][1][:2] == [0.5, 1.0] and "its minimum" not in lines
+
+
+def test_the_windowed_trace_plot_draws_failures_where_they_happened(monkeypatch, tmp_path):
+    n = 3 * V.MAX_POINTS + 5  # windows of k = 4 ops
+    k = 4
+    late = 1001  # in the window of ops 1000..1003
+    lines = _plotted(monkeypatch, _synthetic(n, {late, n - 1}), tmp_path)
+    xs, ys = lines["failures"]
+    assert ys[0] == 0 and xs[-1] == n - 1
+    assert late <= _first_x(xs, ys, 1) < late + k  # never early, at most k - 1 late
+    assert _first_x(xs, ys, 2) == n - 1  # the last op's failure at the last op, not before
+    assert ys[-1] == 2
+    for label in ("used blocks", "free blocks", "largest free run", "largest run / free"):
+        lx, ly = lines[label]
+        assert lx[0] == 0 and lx[-1] == n - 1, label  # every window drawn, to the end
+        assert lx[1] == k and len(lx) == len(ly) == -(-n // k) + 1, label
+    # the last window (ops n-1 .. n-1: 3 * MAX_POINTS + 4 is a window of its own)
+    last = (n - 1) % 100
+    assert lines["used blocks"][1][-2:] == [last, last]
+    assert lines["largest free run"][1][:2] == [49, 47]  # each window's minimum
+    assert lines["largest run / free"][1][0] == 0.75  # the mean of 0.5, 1, 0.5, 1
+    assert lines["its minimum"][1][0] == 0.5
+
+
 # -- the command line --------------------------------------------------------------------------
 
 

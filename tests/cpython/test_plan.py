@@ -58,9 +58,9 @@ def test_parse_reads_every_op_and_dumps_writes_it_back():
         "realloc 0 300 1 100 -\n"
         "free 0 100\n"
         "allocate_blocks 1 64 32 0\n"
-        "shrink_in_place 1 64 32\n"
-        "grow_in_place 1 32 48 0\n"
-        "grow_up_to 1 48 96 80\n"
+        "shrink_in_place 1 0 64 32\n"
+        "grow_in_place 1 0 32 48 0\n"
+        "grow_up_to 1 16 48 96 80\n"
         "deallocate_blocks 1 16 64\n"
         "clear\n"
     )
@@ -82,7 +82,8 @@ def test_parse_reads_every_op_and_dumps_writes_it_back():
     assert (r.nbytes, r.old, r.at, r.failed) == (300, 100, None, True)
     d = t.ops[7]
     assert (d.offset, d.nbytes) == (16, 64)
-    assert t.ops[6].reached == 80
+    assert (t.ops[6].offset, t.ops[6].old, t.ops[6].nbytes, t.ops[6].reached) == (16, 48, 96, 80)
+    assert (t.ops[4].offset, t.ops[5].offset, t.ops[5].at) == (0, 0, 0)
     again = T.parse(T.dumps(t))
     assert again.ops == t.ops and again.dropped == 2
 
@@ -100,11 +101,18 @@ def test_parse_reads_every_op_and_dumps_writes_it_back():
         ("# stalloc-trace 1 blocks=4 block_size=4\nfree 0 -4\n", "line 2"),
         ("# stalloc-trace 1 blocks=4 block_size=4\nfree 0 -\n", "line 2"),
         ("# stalloc-trace 1 blocks=4 block_size=4\nclear 3\n", "line 2"),
+        ("# stalloc-trace 1 blocks=4 block_size=4\ngrow_up_to 0 0 4 8\n", "line 2"),
     ],
 )
 def test_parse_names_the_bad_line(text, where):
     with pytest.raises(ValueError, match=where):
         T.parse(text)
+
+
+def test_parse_rejects_the_first_draft_without_offsets_and_says_so():
+    for line in ("shrink_in_place 0 64 32", "grow_in_place 0 32 48 0", "grow_up_to 0 4 8 8"):
+        with pytest.raises(ValueError, match=r"line 2: .* needs .* OFFSET; record it again"):
+            T.parse("# stalloc-trace 1 blocks=4 block_size=4\n%s\n" % line)
 
 
 # -- replay ----------------------------------------------------------------------------------
@@ -119,6 +127,7 @@ ACTION = st.one_of(
     st.tuples(st.just("grow"), st.integers(0, 99), st.integers(1, 3)),
     st.tuples(st.just("grow_up_to"), st.integers(0, 99), st.integers(1, 4)),
     st.tuples(st.just("part"), st.integers(0, 99)),
+    st.tuples(st.just("head"), st.integers(0, 99)),
 )
 
 
@@ -158,6 +167,12 @@ def _run(actions):
                         rec.deallocate_blocks(b[0], 1)
                     else:
                         rec.deallocate_blocks(b[0], b[1])
+                elif act[0] == "head" and blocks:
+                    b = blocks[act[1] % len(blocks)]
+                    if b[1] > 1:  # free its first block: the rest is shrunk, grown, freed
+                        rec.deallocate_blocks(b[0], 1)  # at an offset from then on
+                        b[0] += 1
+                        b[1] -= 1
             except AllocError:
                 pass
 
@@ -205,6 +220,50 @@ def test_record_from_and_replay_series_count_what_happened():
     assert s.map == "######.."
 
 
+def test_a_new_allocation_in_a_freed_head_keeps_both_ids_apart():
+    def program(rec):
+        assert rec.allocate_blocks(4) == 0  # id 0
+        rec.deallocate_blocks(0, 2)
+        assert rec.allocate_blocks(2) == 0  # id 1, in id 0's freed head
+        rec.deallocate_blocks(2, 2)  # the rest of id 0
+        rec.deallocate_blocks(0, 2)  # id 1
+        assert rec.is_empty()
+
+    trace = T.record_from(program, 8, 4)
+    assert [op.text() for op in trace.ops][3:] == [
+        "deallocate_blocks 0 8 8",
+        "deallocate_blocks 1 0 8",
+    ]
+    s = T.replay(trace, 8, 4, check=True)
+    assert s.skipped == 0 and s.used == [4, 2, 4, 2, 0] and s.map == "........"
+
+
+def test_shrink_and_grow_after_a_freed_head_replay_at_their_offset():
+    def program(rec):
+        i = rec.allocate_blocks(4)  # 0..3
+        rec.deallocate_blocks(i, 2)  # 2..3 left
+        rec.shrink_in_place(i + 2, 2, 1)  # 2
+        rec.grow_in_place(i + 2, 1, 3)  # 2..4
+        assert rec.grow_up_to(i + 2, 3, 4) == 4  # 2..5
+        rec.deallocate_blocks(i + 2, 4)
+
+    trace = T.record_from(program, 8, 8)
+    assert [op.text() for op in trace.ops][2:] == [
+        "shrink_in_place 0 16 16 8",
+        "grow_in_place 0 16 8 24 2",
+        "grow_up_to 0 16 24 32 32",
+        "deallocate_blocks 0 16 32",
+    ]
+    s = T.replay(trace, 8, 8, check=True)
+    assert s.skipped == 0 and not s.failed_ops
+    assert s.used == [4, 2, 1, 3, 4, 0]
+    assert s.placed[3] == 2
+    s = T.replay(trace, 16, 4, check=True)  # a smaller block size: the same, in halves
+    assert s.skipped == 0 and s.used == [8, 4, 2, 6, 8, 0] and s.placed[3] == 4
+    s = T.replay(trace, 4, 16, check=True)  # a bigger one: rounded outward, never skipped
+    assert s.skipped == 0 and s.used[-1] == 0
+
+
 def test_a_replay_on_a_smaller_heap_skips_what_it_never_had_and_probes_recorded_failures():
     trace = _trace(
         16,
@@ -225,9 +284,9 @@ def test_a_bigger_block_size_rounds_integer_sizes_up():
     trace = _trace(
         16,
         "allocate_blocks 0 48 16 0",  # 3 blocks of 16 = 2 blocks of 32
-        "grow_in_place 0 48 64 0",  # 4 of 16 = 2 of 32: nothing to do
-        "grow_in_place 0 64 96 0",  # 6 of 16 = 3 of 32
-        "shrink_in_place 0 96 16",  # 1 block
+        "grow_in_place 0 0 48 64 0",  # 4 of 16 = 2 of 32: nothing to do
+        "grow_in_place 0 0 64 96 0",  # 6 of 16 = 3 of 32
+        "shrink_in_place 0 0 96 16",  # 1 block
         "deallocate_blocks 0 0 16",
     )
     s = T.replay(trace, 8, 32, check=True)
