@@ -310,6 +310,28 @@ def print_tables(console, results):
 # -- plots -------------------------------------------------------------------------------------
 
 
+def _grouped_bars(ax, runs, name, colors, height):
+    """Bars of workload `name` on a log scale: one group per contender, one bar per runtime
+    in it, height(row) each. Returns the contenders' names (the x ticks) and, per runtime
+    drawn, (x positions, its rows, its colour)."""
+    width = 0.8 / max(1, len(runs))
+    contenders, drawn = [], []
+    for r, run in enumerate(runs):
+        w = workload(run, name)
+        if w is None:
+            continue
+        rows = w["contenders"]
+        if not contenders:
+            contenders = [row["contender"] for row in rows]
+        xs = [c + (r - (len(runs) - 1) / 2) * width for c in range(len(rows))]
+        color = colors[r % len(colors)]
+        ax.bar(xs, [height(row) for row in rows], width, label=run["label"], color=color)
+        drawn.append((xs, rows, color))
+    ax.set_yscale("log")
+    ax.set_xticks(range(len(contenders)))
+    return contenders, drawn
+
+
 def plots(results, folder):
     """Write the PNGs; return their paths."""
     import matplotlib
@@ -327,26 +349,15 @@ def plots(results, folder):
     # 1. mean (bar) and worst case (marker) per contender, per runtime, one row per workload
     fig, axes = plt.subplots(len(names), 1, figsize=(12, 4.2 * len(names)), squeeze=False)
     for ax, name in zip(axes[:, 0], names, strict=True):
-        contenders = None
-        width = 0.8 / max(1, len(runs))
-        for r, run in enumerate(runs):
-            w = workload(run, name)
-            if w is None:
-                continue
-            rows = w["contenders"]
-            if contenders is None:
-                contenders = [row["contender"] for row in rows]
-            xs = [c + (r - (len(runs) - 1) / 2) * width for c in range(len(rows))]
-            means = [row.get("mean_ns", 0) / 1e3 for row in rows]
+        contenders, drawn = _grouped_bars(
+            ax, runs, name, colors, lambda row: row.get("mean_ns", 0) / 1e3
+        )
+        for xs, rows, color in drawn:
             worst = [row.get("worst_ns", 0) / 1e3 for row in rows]
-            color = colors[r % len(colors)]
-            ax.bar(xs, means, width, label=run["label"], color=color)
             ax.scatter(xs, worst, marker="v", color=color, edgecolor="black", zorder=3)
-        ax.set_yscale("log")
         ax.set_ylabel("us per operation")
         ax.set_title("%s: mean (bar) and worst case (triangle)" % name)
-        ax.set_xticks(range(len(contenders or [])))
-        ax.set_xticklabels(contenders or [], rotation=15, ha="right", fontsize=8)
+        ax.set_xticklabels(contenders, rotation=15, ha="right", fontsize=8)
         ax.grid(axis="y", alpha=0.3)
         ax.legend(fontsize=8)
     fig.suptitle("stalloc benchmarks, %s" % stamp, fontsize=9)
@@ -356,23 +367,12 @@ def plots(results, folder):
     # 2. peak memory per contender, per runtime
     fig, axes = plt.subplots(1, len(names), figsize=(5 * len(names), 4.5), squeeze=False)
     for ax, name in zip(axes[0], names, strict=True):
-        contenders = None
-        width = 0.8 / max(1, len(runs))
-        for r, run in enumerate(runs):
-            w = workload(run, name)
-            if w is None:
-                continue
-            rows = w["contenders"]
-            if contenders is None:
-                contenders = [row["contender"] for row in rows]
-            xs = [c + (r - (len(runs) - 1) / 2) * width for c in range(len(rows))]
-            peaks = [max(row.get("peak_bytes", 0), 1) / 1024 for row in rows]
-            ax.bar(xs, peaks, width, label=run["label"], color=colors[r % len(colors)])
-        ax.set_yscale("log")
+        contenders, _ = _grouped_bars(
+            ax, runs, name, colors, lambda row: max(row.get("peak_bytes", 0), 1) / 1024
+        )
         ax.set_ylabel("peak KiB (setup included)")
         ax.set_title(name)
-        ax.set_xticks(range(len(contenders or [])))
-        ax.set_xticklabels(contenders or [], rotation=30, ha="right", fontsize=7)
+        ax.set_xticklabels(contenders, rotation=30, ha="right", fontsize=7)
         ax.grid(axis="y", alpha=0.3)
     axes[0][0].legend(fontsize=7)
     fig.suptitle("peak memory, %s" % stamp, fontsize=9)
