@@ -3,7 +3,6 @@
 # pure), then the JSON's shape. No timing is asserted: timings are the benchmark's
 # business, not the tests'. The virtual board is left out (it costs a board start and a
 # copy); `tools/bench.py --quick --runtimes vboard` runs it by hand. About 6 s.
-import importlib.util
 import json
 import os
 import subprocess
@@ -11,18 +10,14 @@ import sys
 
 import pytest
 
+import _bench_child as child
+import _bench_report as report
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TOOLS = os.path.join(ROOT, "tools")
 RUNTIMES = ("cpython", "mpy", "mpy-pure")
 WORKLOADS = ("scratch", "pool", "arena")
 KINDS = {"stalloc", "today", "floor"}
-
-
-def _load(name):
-    spec = importlib.util.spec_from_file_location(name, os.path.join(TOOLS, name + ".py"))
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +38,6 @@ def test_every_runtime_workload_and_contender_is_there(run):
     assert results["quick"] is True
     assert "tools/bench.py --quick" in results["command"]
     assert "--json" not in results["command"]  # output paths stay out of the README
-    child = _load("_bench_child")
     expected = {w[0]: [c[0] for c in w[3]] for w in child.WORKLOADS}
     assert list(expected) == list(WORKLOADS)
     for r in results["runs"]:
@@ -100,7 +94,7 @@ def test_terminal_tables_and_plots(run):
 
 def test_readme_section_replaces_only_what_is_between_the_markers(run, tmp_path):
     results, _, _ = run
-    report = _load("_bench_report")
+
     section = report.readme_section(results)
     for w in WORKLOADS:
         assert "**%s**" % w in section
@@ -121,7 +115,6 @@ def test_readme_section_replaces_only_what_is_between_the_markers(run, tmp_path)
 def test_the_project_readme_has_the_markers_once():
     with open(os.path.join(ROOT, "README.md"), encoding="utf-8") as f:
         text = f.read()
-    report = _load("_bench_report")
     assert text.count(report.BEGIN) == 1 and text.count(report.END) == 1
     perf = text.index("## Performance")
     assert perf < text.index(report.BEGIN) < text.index(report.END)
@@ -129,11 +122,6 @@ def test_the_project_readme_has_the_markers_once():
 
 def test_failures_are_counted_and_the_loop_goes_on():
     # The harness itself, in this process: a step that fails every other operation.
-    sys.path.insert(0, os.path.join(ROOT, "lib"))
-    try:
-        child = _load("_bench_child")
-    finally:
-        sys.path.remove(os.path.join(ROOT, "lib"))
     from stalloc import AllocError
 
     done = []

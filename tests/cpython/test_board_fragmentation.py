@@ -69,24 +69,16 @@ every run; the GC scans the C stack conservatively, so (a) could move a little.
 Time: about 2 s per board (start, copy the .mpy files, run); ~9 s for the module.
 """
 
-import importlib.util
 import os
 import re
 import sys
 
 import pytest
 
+import demo  # tools/demo.py (tests/conftest.py puts tools/ on sys.path)
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-
-def _load(name, path):
-    spec = importlib.util.spec_from_file_location(name, path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-demo = _load("stalloc_tools_demo", os.path.join(ROOT, "tools", "demo.py"))
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="uses ptys")
 

@@ -19,7 +19,6 @@ does not turn this into a memory test (boards/unix/board.json keeps the import f
 """
 
 import hashlib
-import importlib.util
 import json
 import os
 import re
@@ -29,10 +28,9 @@ import pytest
 
 from stalloc import AllocError, Stalloc
 
+import vboard  # tools/vboard.py (tests/conftest.py puts tools/ on sys.path)
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-_spec = importlib.util.spec_from_file_location("vboard", os.path.join(ROOT, "tools", "vboard.py"))
-vboard = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(vboard)
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="uses ptys")
 

@@ -1,7 +1,6 @@
 # Board metadata, packaging and the .mpy build (tools/build.py), checked on CPython; the
 # built .mpy files are run on the MicroPython unix port from a temporary directory.
 import glob
-import importlib.util
 import json
 import os
 import re
@@ -10,6 +9,8 @@ import subprocess
 import sys
 
 import pytest
+
+import build as build_tool  # tools/build.py (tests/conftest.py puts tools/ on sys.path)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BIN = os.path.dirname(sys.executable)
@@ -49,16 +50,6 @@ with stack.frame(256) as scratch:
 print("ACCELERATED", stalloc.heap.ACCELERATED)
 print("OK", stalloc.__version__)
 """
-
-
-def _load_build():
-    spec = importlib.util.spec_from_file_location("stalloc_tools_build", BUILD_PY)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-build_tool = _load_build()
 
 
 def _board(name):

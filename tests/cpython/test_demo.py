@@ -3,7 +3,6 @@ virtual boards with bytearrays and with a Stalloc, the side-by-side table, the h
 replay of the board's requests and the pictures. Run here with fewer iterations; the
 fragmentation test (test_board_fragmentation.py) asserts on the full runs."""
 
-import importlib.util
 import json
 import os
 import subprocess
@@ -11,17 +10,12 @@ import sys
 
 import pytest
 
+import demo  # tools/demo.py (tests/conftest.py puts tools/ on sys.path)
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DEMO = os.path.join(ROOT, "tools", "demo.py")
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="uses ptys")
-
-
-def _demo_module():
-    spec = importlib.util.spec_from_file_location("stalloc_tools_demo_t", DEMO)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
 
 
 def test_demo_runs_compares_and_draws(tmp_path):
@@ -57,7 +51,6 @@ def test_demo_runs_compares_and_draws(tmp_path):
     trace = (out / "stalloc-trace.txt").read_text()
     assert trace.startswith("# stalloc-trace 1 blocks=448 block_size=32")
     # the host's copy of the request sequence is the board's: its checksum over them
-    demo = _demo_module()
     for run in runs.values():
         made = run["iters"] + (1 if run["fail"] >= 0 else 0)
         reqs = demo.requests(made, *demo.workload(5000)[1:])
@@ -65,7 +58,6 @@ def test_demo_runs_compares_and_draws(tmp_path):
 
 
 def test_requests_follow_the_workload_and_the_checksum_sees_their_order():
-    demo = _demo_module()
     reqs = list(demo.requests(200, *demo.workload(200)[1:]))
     assert len(reqs) == 200
     assert all(0 <= j < 16 and 16 <= size <= 512 for j, size, _ in reqs)
@@ -80,7 +72,6 @@ def test_requests_follow_the_workload_and_the_checksum_sees_their_order():
 
 
 def test_gc_layout_reads_mem_info_1():
-    demo = _demo_module()
     text = (
         "GC: total: 16128, used: 4832, free: 11296\n"
         " No. of 1-blocks: 39, 2-blocks: 3, max blk sz: 9, max free sz: 351\n"

@@ -1,7 +1,6 @@
 # tools/heapviz.py, the picture writers, on CPython: the files they write, their sizes in
 # pixels, and the colour at the place of known blocks, frames and lines (PNG read back
 # with matplotlib, SVG parsed as XML).
-import importlib.util
 import os
 import subprocess
 import sys
@@ -13,20 +12,10 @@ import pytest
 
 from stalloc import Stack, Stalloc
 
+import heaptrace as T  # tools/heaptrace.py (tests/conftest.py puts tools/ on sys.path)
+import heapviz as V  # tools/heapviz.py (tests/conftest.py puts tools/ on sys.path)
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-
-def _load(name, file):
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, os.path.join(ROOT, "tools", file))
-        mod = importlib.util.module_from_spec(spec)
-        sys.modules[name] = mod
-        spec.loader.exec_module(mod)
-    return sys.modules[name]
-
-
-T = _load("heaptrace", "heaptrace.py")  # the name heapviz and plan import
-V = _load("stalloc_tools_heapviz", "heapviz.py")
 
 
 def _rgb(hex_color):

@@ -1,7 +1,6 @@
 # tools/heaptrace.py (parse, dumps, replay, record_from) and tools/plan.py (the smallest heap
 # for a trace, the Robson-style bounds), on CPython. The planner is checked on traces whose
 # answer is known by construction and against a brute force over every heap size.
-import importlib.util
 import json
 import os
 import random
@@ -14,20 +13,10 @@ from hypothesis import strategies as st
 
 from stalloc import AllocError
 
+import heaptrace as T  # tools/heaptrace.py (tests/conftest.py puts tools/ on sys.path)
+import plan as P  # tools/plan.py (tests/conftest.py puts tools/ on sys.path)
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-
-def _load(name, file):
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, os.path.join(ROOT, "tools", file))
-        mod = importlib.util.module_from_spec(spec)
-        sys.modules[name] = mod
-        spec.loader.exec_module(mod)
-    return sys.modules[name]
-
-
-T = _load("heaptrace", "heaptrace.py")  # the name heapviz and plan import
-P = _load("stalloc_tools_plan", "plan.py")
 
 
 def _trace(B, *lines):

@@ -1,6 +1,5 @@
 # The virtual board (tools/vboard.py): the MicroPython unix port behind a pty, driven by
 # `mpremote connect PORT resume ...` exactly as a USB board would be. CPython only.
-import importlib.util
 import os
 import signal
 import subprocess
@@ -11,10 +10,9 @@ import uuid
 
 import pytest
 
+import vboard  # tools/vboard.py (tests/conftest.py puts tools/ on sys.path)
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-_spec = importlib.util.spec_from_file_location("vboard", os.path.join(ROOT, "tools", "vboard.py"))
-vboard = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(vboard)
 VirtualBoard = vboard.VirtualBoard
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="uses /proc")
