@@ -337,11 +337,12 @@ def main(argv=None):
     ap.add_argument("--iterations", type=int, default=ITERATIONS, help="loop iterations")
     args = ap.parse_args(argv)
 
-    import heaptrace
-    import heapviz
     from rich.console import Console
     from rich.progress import Progress
     from rich.table import Table
+
+    import heaptrace
+    import heapviz
 
     console = Console()
     if not console.is_terminal:  # piped or captured: wide enough for the table

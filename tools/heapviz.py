@@ -360,9 +360,9 @@ def write_trace_plot(series, path, title=None):
 
 def _demo(out):
     # A small program on a fresh heap and stack: every picture from real library state.
-    import heaptrace as T  # tools/heaptrace.py (TOOLS is on sys.path)
-
     from stalloc import Stack, Stalloc
+
+    import heaptrace as T  # tools/heaptrace.py (TOOLS is on sys.path)
 
     def program(r):
         keep = []
