@@ -13,6 +13,24 @@ except ImportError:
         pass
 
 
+def threads():
+    """The `_thread` module, or SkipTest on a port built without threads (the WebAssembly
+    port, ESP8266): the tests that start threads call this first."""
+    try:
+        import _thread
+    except ImportError:
+        raise SkipTest("this port has no _thread") from None
+    return _thread
+
+
+def gc_measures():
+    """SkipTest where gc.collect() cannot show what code keeps: the WebAssembly port frees
+    nothing inside a running call (tools/footprint.py measures it step by step, each step
+    its own call)."""
+    if IS_MPY and sys.platform == "webassembly":
+        raise SkipTest("this port's gc.collect() frees nothing inside a running call")
+
+
 def room_for(nbytes):
     """True when this runtime can spare nbytes in one piece: always on CPython; on
     MicroPython when the GC heap has 3 times that free (a small board, tools/deploy.py).

@@ -18,7 +18,7 @@ from stalloc import (
     with_stack_vec,
 )
 
-from _util import IS_MPY, fill, raises, room_for, verify
+from _util import IS_MPY, fill, gc_measures, raises, room_for, verify
 
 
 def repeat(value, n):
@@ -219,6 +219,7 @@ def test_saturated_stack_stops_taking_memory():
     for _ in range(5):
         _workload(stack)
     if IS_MPY:
+        gc_measures()
         gc.collect()
         before = gc.mem_free()
         for _ in range(200):

@@ -3,12 +3,11 @@
 # every object slot released exactly when its scope ends. And one default stack per
 # thread. Portable; the same seeds on both runtimes.
 
-import _thread
 import time
 
 from stalloc import AllocError, Stack, default_stack, set_default_stack
 
-from _util import Rng, fill, room_for, verify
+from _util import Rng, fill, room_for, threads, verify
 
 TYPECODES = ("B", "h", "i", "f", "d")
 
@@ -108,6 +107,7 @@ def test_soak_with_a_ceiling_fails_cleanly():
 
 
 def test_each_thread_has_its_own_default_stack():
+    _thread = threads()
     # three stacks grow at once in one GC heap: shallower on a small board
     depth = 6 if room_for(96 * 1024) else 3
     results = {}

@@ -2,12 +2,11 @@
 # MicroPython unix port, which runs threads without a GIL), the batching lock, and
 # stalloc's S6 (a lock left held after an exception).
 
-import _thread
 import time
 
 from stalloc import AllocError, Stalloc, SyncStalloc
 
-from _util import IS_MPY, Rng, SkipTest, fill, raises, verify
+from _util import IS_MPY, Rng, SkipTest, fill, raises, threads, verify
 
 
 def _lock_is_free(sh):
@@ -18,6 +17,7 @@ def _lock_is_free(sh):
 
 
 def _run_threads(n, target):
+    _thread = threads()
     # Start n threads running target(k); wait for all; return the errors they raised.
     state = {"done": 0, "errors": []}
     guard = _thread.allocate_lock()
@@ -104,6 +104,7 @@ def test_acquire_locked_batches_and_detects_reentry():
 
 
 def test_acquire_locked_blocks_other_threads():
+    _thread = threads()
     sh = SyncStalloc(8, 8)
     order = []
 
@@ -187,6 +188,7 @@ def test_sync_heap_has_the_full_api():
 
 
 def test_scheduled_callbacks_reentering_a_sync_heap_never_deadlock():
+    _thread = threads()
     # What a soft (hard=False) pin or timer IRQ does on a board: micropython.schedule.
     if not IS_MPY:
         raise SkipTest("micropython.schedule exists only on MicroPython")

@@ -22,3 +22,17 @@ if [ ! -x "$VENV/bin/python" ] || [ "$(cat "$_stamp" 2>/dev/null)" != "$_want" ]
     "$VENV/bin/python" -m pip install -q --disable-pip-version-check -e ".[dev]"
     echo "$_want" > "$_stamp"
 fi
+
+# The 32-bit MicroPython (the WebAssembly port, run with node): tools/wasm, pinned by its
+# package-lock.json, installed when missing or when the lock changed.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+    echo "error: node and npm are needed for the 32-bit MicroPython (tools/wasm)" >&2
+    exit 1
+fi
+_wstamp="tools/wasm/node_modules/.lock.sha256"
+_wwant="$(python3 -c 'import hashlib; print(hashlib.sha256(open("tools/wasm/package-lock.json","rb").read()).hexdigest())')"
+if [ "$(cat "$_wstamp" 2>/dev/null)" != "$_wwant" ]; then
+    echo "installing the WebAssembly MicroPython into tools/wasm (npm ci)..." >&2
+    npm ci --prefix tools/wasm --no-audit --no-fund --loglevel=error >&2
+    echo "$_wwant" > "$_wstamp"
+fi

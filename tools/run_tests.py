@@ -5,8 +5,10 @@ Stages, in order (each must pass):
   cpython       pytest over tests/ (the portable files and the CPython-only suites)
   micropython   the portable files under the MicroPython unix port, viper accelerated
   mpy-pure      the same files with STALLOC_PURE=1: the pure-Python reference path
+  wasm32        the same files on a 32-bit MicroPython: the WebAssembly port under node
+                (no _thread, no native emitter: the pure path), tools/wasm/upy.mjs
 
-A missing `micropython` command is a failure, not a skip. Run through tools/test.sh,
+A missing `micropython` or `node` command is a failure, not a skip. Run through tools/test.sh,
 which sets up the virtual environment first. `-k TEXT` selects tests by name.
 """
 
@@ -29,7 +31,9 @@ def tool(name):
         return path
     found = shutil.which(name)
     if not found:
-        sys.exit("run_tests: `%s` not found; run tools/test.sh to set up .venv" % name)
+        sys.exit(
+            "run_tests: `%s` not found; run tools/test.sh to set up .venv and tools/wasm" % name
+        )
     return found
 
 
@@ -104,6 +108,12 @@ def main():
     env.pop("STALLOC_PURE", None)
     stage("micropython", upy_cmd, env=env, pattern=UPYTEST_LINE)
     stage("mpy-pure", upy_cmd, env=dict(env, STALLOC_PURE="1"), pattern=UPYTEST_LINE)
+
+    wasm_cmd = [tool("node"), "tools/wasm/upy.mjs", "--path", "lib"]
+    for tree in ("lib", "tests", "ports", "pyproject.toml", "manifest.py", "package.json"):
+        wasm_cmd += ["--copy", tree]
+    wasm_cmd += upy_cmd[1:]
+    stage("wasm32", wasm_cmd, pattern=UPYTEST_LINE)
 
     print()
     if failed_stages:
