@@ -1,4 +1,4 @@
-# The stackalloc family (alloca.py): the crate's semantics on the thread's second stack,
+# The stackalloc family (_alloca.py): the crate's semantics on the thread's second stack,
 # with values dropped at scope end also on exceptions (where the crate leaked, SA4).
 
 from stalloc import (

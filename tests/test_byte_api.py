@@ -303,3 +303,14 @@ def test_stale_slice_writes_are_caught_not_followed():
         raises(RuntimeError, h.check)
         raises(RuntimeError, str, h)
         assert bytes(h._mem) == before, "a refused call changed the heap"
+
+
+def test_realloc_to_a_size_no_heap_holds_is_an_alloc_error():
+    # Also where such a size is not a small int (2**31 on a 32-bit board): the size is
+    # checked before anything is sliced.
+    h = Stalloc(16, 16)
+    v = h.alloc(20)
+    for size in (2**64 + 3, 2**31, 2**31 - 1, 16 * 16 + 1):
+        fails_cleanly(h, h.realloc, v, size)
+        assert h.owns(v) and len(v) == 20
+    h.check()

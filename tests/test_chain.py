@@ -168,3 +168,20 @@ def test_system_turns_runtime_refusals_into_allocerror():
     raises(AllocError, s.alloc, 1 << 62)  # OverflowError from bytearray() on both runtimes
     raises(AllocError, s.alloc, 1 << 40)  # MemoryError from the runtime
     assert s.failed == 2 and s.used == 0
+
+
+def test_chain_realloc_to_a_huge_size_falls_back_and_fails_cleanly():
+    h = Stalloc(16, 16)
+    chain = h.chain(System(limit=4096))
+    v = chain.alloc(20)
+    raises(AllocError, chain.realloc, v, 2**64 + 3)
+    assert h.owns(v)
+    w = chain.realloc(v, 1000)  # past the heap: System takes it
+    assert chain.fallback.owns(w) and len(w) == 1000
+
+
+def test_system_limit_takes_bools_as_ints_on_both_runtimes():
+    s = System(limit=True)
+    assert s.alloc(1) is not None
+    raises(AllocError, s.alloc, 1)
+    assert System(limit=False).limit == 0

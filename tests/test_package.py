@@ -68,3 +68,47 @@ def test_unknown_names_are_attribute_errors():
     # imported) is a plain missing attribute for getattr/hasattr
     assert hasattr(stalloc, "_viper") in (True, False)
     assert not hasattr(stalloc, "_no_such_module")
+
+
+def _submodule_names():
+    # The modules of the package as installed here: every stalloc/*.py or *.mpy.
+    import os
+
+    f = stalloc.__file__
+    here = f[: max(f.rfind("/"), f.rfind("\\"))]
+    return [n.split(".")[0] for n in os.listdir(here) if n.endswith((".py", ".mpy"))]
+
+
+def test_no_public_name_is_also_a_submodule():
+    # Importing a submodule sets the package attribute of the same name: a public function
+    # named like a module would turn into that module once the module is loaded.
+    for name in _submodule_names():
+        assert name not in stalloc._WHERE, "public name %r is also a module" % name
+
+
+def test_every_alloca_name_stays_callable_whatever_is_used_first():
+    # The reported case: stackalloc first (it loads the family's module), then alloca.
+    # Only that module is loaded anew, so that a small board has room for the test.
+    module = "stalloc." + stalloc._WHERE["alloca"]
+    family = [n for n in stalloc._WHERE if stalloc._WHERE[n] == stalloc._WHERE["alloca"]]
+    saved = sys.modules.pop(module, None)
+    cached = {n: stalloc.__dict__.pop(n) for n in family if n in stalloc.__dict__}
+    try:
+        assert stalloc.stackalloc(2, 0, len) == 2
+        assert stalloc.alloca(33, len) == 33
+        assert stalloc.alloca_zeroed(3, bytes) == bytes(3)
+    finally:
+        for n in family:
+            stalloc.__dict__.pop(n, None)
+        stalloc.__dict__.update(cached)
+        if saved is not None:
+            sys.modules[module] = saved
+
+
+def test_dir_and_hasattr_work_on_every_build():
+    # dir() (tab completion at the REPL) and hasattr() must not raise, also where a module
+    # cannot load on this build (the native twins where there is no native emitter).
+    names = dir(stalloc)
+    assert "Stalloc" in names and "__version__" in names
+    for name in _submodule_names() + ["_no_such_module"]:
+        assert hasattr(stalloc, name) in (True, False)

@@ -1,7 +1,6 @@
 # Regression tests for defects found in review of the second stack and the arena, one per
 # defect, named after what must hold. Portable.
 
-import _thread
 import gc
 import time
 
@@ -10,13 +9,14 @@ from stalloc import (
     MemoryArena,
     Stack,
     Stalloc,
+    System,
     default_stack,
     set_default_stack,
     stackalloc_with_iter,
 )
 from stalloc._compat import addressof
 
-from _util import IS_MPY, raises, room_for
+from _util import IS_MPY, raises, room_for, threads
 
 
 def test_buffer_refuses_an_iterable_that_keeps_a_frame_open_and_unwinds():
@@ -99,16 +99,31 @@ def test_arena_typed_views_die_with_their_scope():
 
 
 def test_ceiling_counts_what_is_needed_not_a_doubled_guess():
-    stack = Stack(64, max_capacity=1024)
-    with stack.frame(600):  # replaces the 64-byte chunk
-        pass
-    with stack.vec("B") as v:
-        for k in range(1000):  # up to the ceiling, not half of it
-            v.push(k & 0xFF)
+    stack = Stack(64, max_capacity=300)
+    with stack.frame(200):  # replaces the empty 64-byte chunk
+        with stack.frame(90):  # a doubling (400) is capped to the 100 bytes of room left
+            assert stack.held == 300
     stack2 = Stack(64, max_capacity=128)
     with stack2.frame(60):
         with stack2.frame(64):  # exactly the 64 bytes of room left
             pass
+
+
+def test_the_ceiling_holds_while_a_vec_is_copied():
+    # A vec that outgrows its chunk is copied into a bigger one: both are held during the
+    # copy, and max_capacity counts both (it is never passed, not even for a moment).
+    stack = Stack(64, max_capacity=1024, allocator=System(limit=1024))
+    with stack.vec("B") as v:
+        pushed = 0
+        try:
+            for k in range(1000):
+                v.push(k & 0xFF)
+                pushed += 1
+                assert stack.held <= 1024
+        except AllocError:
+            pass
+        assert pushed == 512 and len(v) == 512  # 512 + a 513-byte copy > 1024
+        assert v[511] == 511 & 0xFF
 
 
 def test_chunks_and_blocks_are_8_aligned_even_from_4_byte_blocks():
@@ -138,6 +153,7 @@ def test_arena_new_blocks_are_not_padded():
 
 
 def test_default_stacks_stay_per_thread_under_contention():
+    _thread = threads()
     # MicroPython's unix port runs threads without a GIL: the per-thread dict is locked.
     # Each round leaves a 1 KiB chunk of garbage per thread. On a small board four threads
     # allocating at once sometimes got MemoryError with the heap mostly garbage (seen at
@@ -181,3 +197,84 @@ def test_runtime_difference_out_of_range_numbers():
             assert t[0] == 300 & 0xFF
         else:
             raises(ValueError, t.__setitem__, 0, 300)
+
+
+def test_default_stack_functions_work_without_threads():
+    # Ports without _thread (the WebAssembly port, ESP8266) keep the default stacks with a
+    # stand-in lock: every module function of the stack and the alloca family runs there.
+    from stalloc import (
+        alloca,
+        alloca_zeroed,
+        buffer,
+        frame,
+        stackalloc,
+        stackalloc_uninit,
+        stackalloc_with,
+        uninit,
+        uninit_slice,
+        with_stack_vec,
+    )
+
+    assert buffer(range(5), len) == 5
+    assert uninit(16, len) == 16
+    assert uninit_slice(4, len, "h") == 4
+    with frame(8) as f:
+        f[0] = 1
+    assert with_stack_vec(lambda v: v.extend((1, 2)) or len(v)) == 2
+    assert alloca(3, len) == 3 and alloca_zeroed(2, bytes) == bytes(2)
+    assert stackalloc(2, "x", lambda s: s[:]) == ["x", "x"]
+    assert stackalloc_uninit(2, len) == 2 and stackalloc_with(2, list, len) == 2
+    assert default_stack().depth == 0
+
+
+def test_an_empty_chunk_is_given_back_before_a_bigger_one_is_taken():
+    # The memory of the empty current chunk counts as room for the next one, for the
+    # ceiling and for the allocator alike: the stack never holds both.
+    stack = Stack(64, max_capacity=256, allocator=System(limit=256))
+    assert stack.uninit(200, len) == 200
+    assert stack.held <= 256
+    heap = Stalloc(256, 64)
+    stack = Stack(1024, max_capacity=16384, allocator=heap)
+    assert stack.uninit(9000, len) == 9000
+    assert stack.uninit(9500, len) == 9500  # no trim() needed in between
+    assert stack.held == stack.capacity
+    heap.check()
+
+
+def test_growth_settles_for_what_the_frame_needs():
+    # Doubling is preferred; when the allocator cannot give double, the frame's own size
+    # is asked for before giving up.
+    heap = Stalloc(100, 64)
+    stack = Stack(1024, allocator=heap)
+    with stack.frame(800), stack.frame(1000):  # a 1024-byte chunk, then a 2048-byte one
+        # 3328 contiguous bytes are free: not the 4096 of a doubling, enough for 1500
+        with stack.frame(1500) as big:
+            assert len(big) == 1500
+    heap.check()
+
+
+def test_a_failed_object_frame_leaves_the_stack_as_it_was():
+    stack = Stack(64, max_capacity=4096)
+    before = stack.held
+    raises(AllocError, stack.uninit_slice, 10000, len, "O")
+    assert stack.held == before and stack.depth == 0
+    assert stack.uninit(1024, len) == 1024  # what fit before still fits
+    # Without a ceiling, a request no machine can hold fails at once, nothing grown.
+    free = Stack(64)
+    before = free.held
+    raises(AllocError, free.uninit_slice, 2**64 + 3, len, "O")
+    set_default_stack(free)
+    try:
+        from stalloc import stackalloc, stackalloc_uninit, stackalloc_with
+
+        raises(AllocError, stackalloc_uninit, 2**64 + 3, len)
+        raises(AllocError, stackalloc, 2**64 + 3, None, len)
+        raises(AllocError, stackalloc_with, 2**64 + 3, list, len)
+    finally:
+        set_default_stack(None)
+    assert free.held == before and free.depth == 0
+    # buffer() past the ceiling: the slots it took are given back.
+    capped = Stack(64, max_capacity=256)
+    before = capped.held
+    raises(AllocError, capped.buffer, range(1000), len)
+    assert capped.held == before and capped.depth == 0

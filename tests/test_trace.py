@@ -484,7 +484,8 @@ def test_recording_from_threads_logs_every_call_in_the_heap_order():
     # the log's order is the heap's (a replay places every allocation where it was).
     # CPython's GIL interleaves threads less often: three rounds there.
     steps = 4000  # 512 KB of log on a host; a small board records less, as it has room for
-    while steps > 25 and not room_for(4 * 2 * steps * 16):
+    # (twice the log: the replay's dump lines and dicts need room of their own)
+    while steps > 25 and not room_for(2 * 4 * 2 * steps * 16):
         steps //= 4
     for seed in (70, 80, 90) if not IS_MPY else (70,):
         _record_from_threads(steps, seed)

@@ -2,7 +2,7 @@
 
 - heap.py, chain.py: a block heap with a fallback chain (after the Rust crate stalloc);
 - stack.py: a per-thread second stack of scoped frames (second-stack, second_stack2);
-- alloca.py: alloca-style scoped buffers on that stack (stackalloc);
+- _alloca.py: alloca-style scoped buffers on that stack (stackalloc);
 - arena.py: an arena reset at the end of each scope (light_arena);
 - trace.py: a heap that logs its calls, to replay and plot them on the host.
 
@@ -43,12 +43,12 @@ _WHERE = {
     "uninit": "stack",
     "uninit_slice": "stack",
     "with_stack_vec": "stack",
-    "alloca": "alloca",
-    "alloca_zeroed": "alloca",
-    "stackalloc": "alloca",
-    "stackalloc_uninit": "alloca",
-    "stackalloc_with": "alloca",
-    "stackalloc_with_iter": "alloca",
+    "alloca": "_alloca",
+    "alloca_zeroed": "_alloca",
+    "stackalloc": "_alloca",
+    "stackalloc_uninit": "_alloca",
+    "stackalloc_with": "_alloca",
+    "stackalloc_with_iter": "_alloca",
     "MemoryArena": "arena",
     "TraceRecorder": "trace",
 }
@@ -60,11 +60,11 @@ __all__ = sorted(_WHERE)
 # sys.modules only, so a miss (hasattr, MicroPython's dir() probing every name it knows)
 # never touches the filesystem
 _SUBMODULES = (
+    "_alloca",
     "_allocator",
     "_compat",
     "_kernel",
     "_viper",
-    "alloca",
     "arena",
     "chain",
     "heap",
@@ -85,9 +85,11 @@ def __getattr__(name):
     if name in _SUBMODULES and full not in _modules:
         try:
             __import__(full)
-        except ImportError:
-            # A module this runtime or build lacks (_viper on CPython): to getattr and
-            # hasattr a missing name. `import stalloc._viper` still raises ImportError.
+        except (ImportError, SyntaxError, ValueError):
+            # A module this runtime or build cannot load: _viper on CPython (ImportError),
+            # on a port without the native emitter (SyntaxError) or built for another
+            # arch (ValueError). To getattr, hasattr and dir() it is a missing name;
+            # `import stalloc._viper` still raises.
             pass
     module = _modules.get(full)  # or one imported by its full name, like a port's
     if module is None:

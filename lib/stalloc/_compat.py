@@ -37,6 +37,14 @@ except ImportError:  # a MicroPython build without threads
         def release(self):
             self._held = False
 
+        # `with lock:` as with a _thread lock (the per-thread state of the stack uses it)
+        def __enter__(self):
+            self.acquire()
+            return True
+
+        def __exit__(self, exc_type, exc, tb):
+            self._held = False
+
     def _allocate_lock():
         return _NoLock()
 
@@ -152,9 +160,10 @@ def accelerator():
     if IS_MPY and not _pure_requested():
         try:
             return _submodule("_viper")
-        except (ImportError, SyntaxError):
-            # A port built without the native emitter rejects @micropython.viper; a
-            # build for such a board leaves _viper out.
+        except (ImportError, SyntaxError, ValueError):
+            # A port built without the native emitter rejects @micropython.viper
+            # (SyntaxError), a build for such a board leaves _viper out (ImportError), and
+            # an .mpy built for another arch is refused (ValueError): the pure code runs.
             pass
     return None
 

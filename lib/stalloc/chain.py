@@ -9,7 +9,7 @@ optional hard ceiling in bytes, so even the last allocator of a chain has a limi
 """
 
 from ._allocator import Allocator, AllocError, check_align, check_count, move
-from ._compat import addressof, release
+from ._compat import addressof, is_int, release
 
 # Alignment every bytearray payload already has on both runtimes (CPython's allocators
 # and MicroPython's GC blocks give at least this); larger alignments are padded.
@@ -27,7 +27,7 @@ class System(Allocator):
 
     def __init__(self, limit=None):
         if limit is not None:
-            if not isinstance(limit, int):
+            if not is_int(limit):
                 raise TypeError("limit must be an int or None, not %s" % type(limit).__name__)
             if limit < 0:
                 raise ValueError("limit must be >= 0, got %d" % limit)

@@ -438,9 +438,11 @@ class Stalloc(Allocator):
         for start, n in self.free_runs():
             if start < i + old and i < start + n:
                 raise ValueError("the view's blocks were already freed with deallocate_blocks")
-        new = min((nbytes + self._bmask) >> shift, self._nblocks + 1)
+        new = (nbytes + self._bmask) >> shift
         ablocks = min((align + self._bmask) >> shift, 65536)
-        if i % ablocks == 0:
+        # Larger than the heap: no slicing (a size past a small int raises OverflowError
+        # on MicroPython); alloc() in move() fails and counts it.
+        if nbytes <= self._top and i % ablocks == 0:
             # Try in place. Make the new view first: if the GC heap cannot hold it,
             # nothing has changed yet.
             off = i << shift

@@ -53,6 +53,7 @@ from .chain import System
 
 DEFAULT_CAPACITY = 1024
 _WORD = 8 if sys.maxsize > 1 << 32 else 4  # bytes an object slot costs
+_MAX_SLOTS = sys.maxsize // _WORD  # more slots than any machine could address
 _OBJECTS = "O"  # typecode of object-slot frames
 
 # A frame's state is a record (a list) on its stack's record stack, not attributes of
@@ -421,12 +422,7 @@ class Stack:
         """
         if self._frames:
             raise RuntimeError("trim() with %d frames open" % len(self._frames))
-        if self._chunk is not None:
-            self._allocator.free(self._chunk)
-            self._held -= self._size
-        self._chunk = None
-        self._size = 0
-        self._top = 0
+        self._drop_current()
         self._slots = []
 
     def __repr__(self):
@@ -493,15 +489,35 @@ class Stack:
         return view
 
     def _make_room(self, need):
-        # A new current chunk for a frame that does not fit the current one.
-        self._install(self._new_chunk(need, self._top == 0), self._top)
+        # A new current chunk for a frame that does not fit the current one. An empty
+        # current chunk is given back first, so that its memory is room for the new one:
+        # the stack never holds both (if the new one cannot be had, the stack is left
+        # as trim() leaves it).
+        size = self._grown(need)
+        if not self._top:
+            self._drop_current()
+        self._install(self._new_chunk(need, size), self._top)
         return 0
+
+    def _grown(self, need):
+        # The size a new chunk for `need` bytes would prefer: double the current one.
+        return max(2 * self._size, need, self._first)
+
+    def _drop_current(self):
+        # Give the current chunk back (no frame lives in it).
+        if self._chunk is not None:
+            self._allocator.free(self._chunk)
+            self._held -= self._size
+        self._chunk = None
+        self._size = 0
+        self._top = 0
 
     def _open_filled(self, f, items, tc):
         # buffered(): open an empty frame and drain `items` into it. The iterable may
         # raise, or use this stack itself (its frames end before next() returns).
         if tc is None:
             tc = _OBJECTS
+        nslots = len(self._slots)
         rec = self._open(f, 0, 1)
         try:
             if tc == _OBJECTS:
@@ -524,6 +540,7 @@ class Stack:
             if close is not None:
                 close()
             self._close(f)
+            del self._slots[nslots:]  # a failed request keeps no slot it took
             raise
         rec[_VIEW] = view
         return view
@@ -616,15 +633,18 @@ class Stack:
         start = rec[_START]
         if chunk is self._chunk:
             # On top of the current chunk: move to a new, bigger chunk; the frames
-            # below keep the old chunk up to where this frame began.
-            new = self._new_chunk(need, rec[_SAVED] == 0)  # it doubles when it can
+            # below keep the old chunk up to where this frame began. Both chunks are
+            # held while the items are copied, and the ceiling counts both.
+            new = self._new_chunk(need, self._grown(need))
             new[0:used] = chunk[start : start + used]
             self._install(new, rec[_SAVED])
         else:
             # In an older chunk while the current one is empty (the frames that grew
             # it have ended): move into the current chunk, or a bigger one.
             if need > self._size:
-                self._install(self._new_chunk(need, True), 0)
+                size = self._grown(need)
+                self._drop_current()
+                self._install(self._new_chunk(need, size), 0)
             self._chunk[0:used] = chunk[start : start + used]
             self._retire(chunk, rec[_SAVED])
         rec[_CHUNK] = self._chunk
@@ -633,22 +653,26 @@ class Stack:
         rec[_NBYTES] = need
         self._top = need
 
-    def _new_chunk(self, need, current_goes):
-        # A chunk of at least `need` bytes, not installed yet. `current_goes`: the current
-        # chunk is given back when this one is installed, so its bytes count as room.
-        # AllocError (nothing changed) past max_capacity or if the allocator refuses.
-        size = max(2 * self._size, need, self._first)
+    def _new_chunk(self, need, size):
+        # A chunk of at least `need` bytes, `size` if the ceiling and the allocator allow
+        # (growth doubles), not installed yet. The ceiling counts everything held at this
+        # moment: max_capacity is never passed, not even while a frame is copied. If the
+        # allocator cannot give `size`, `need` is asked for before giving up. AllocError
+        # (nothing changed) past max_capacity or if the allocator refuses.
         if self._max is not None:
             room = self._max - self.held
-            if current_goes and self._chunk is not None:
-                room += self._size
             if need > room:
                 raise AllocError(
                     "second stack: %d more bytes would pass max_capacity %d (holding %d)"
                     % (need, self._max, self.held)
                 )
             size = min(size, room)
-        chunk = self._allocator.alloc(size, 8)  # 8-aligned even from a 4-byte-block heap
+        try:
+            chunk = self._allocator.alloc(size, 8)  # 8-aligned even from 4-byte blocks
+        except AllocError:
+            if size == need:
+                raise
+            chunk = self._allocator.alloc(need, 8)
         self._chunk_allocs += 1
         return chunk
 
@@ -667,8 +691,22 @@ class Stack:
         self._top = 0
 
     def _reserve_slots(self, rec, n):
-        for _ in range(n):
-            self._push_slot(rec, None)
+        # n object slots (None) for the frame on top, taken at once: the request is
+        # checked against the ceiling and the machine first, so a refused one grows
+        # nothing. Slots past _nslots are always None (cleared when their frame ended).
+        k = self._nslots
+        missing = k + n - len(self._slots)
+        if missing > 0:
+            if missing > _MAX_SLOTS or (
+                self._max is not None and self.held + missing * _WORD > self._max
+            ):
+                raise AllocError("second stack: no room for %d object slots" % n)
+            try:
+                self._slots.extend([None] * missing)
+            except (MemoryError, OverflowError):
+                raise AllocError("second stack: no room for %d object slots" % n)
+        self._nslots = k + n
+        rec[_COUNT] += n
 
     def _push_slot(self, rec, item):
         k = self._nslots
