@@ -71,7 +71,7 @@ def data_and_free_list(heap):
     # changes that counter and nothing else.
     inner = getattr(heap, "_heap", heap)
     m = bytes(inner._mem)
-    t = inner._top
+    t = len(m) - 12  # the trailer starts 12 bytes from the end
     return m[: t + 8]
 
 

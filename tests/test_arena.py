@@ -2,7 +2,7 @@
 # the one-allocator-at-a-time rule. Portable.
 
 from stalloc import AllocError, MemoryArena, Stalloc
-from stalloc._compat import addressof
+from stalloc._base import addressof
 
 from _util import IS_MPY, raises
 

@@ -2,7 +2,7 @@
 # stalloc's realloc defects S4, S5 and S7. Portable: pytest and tools/upytest.py.
 
 from stalloc import AllocError, Stalloc
-from stalloc._compat import addressof
+from stalloc._base import addressof
 
 from _util import IS_MPY, fails_cleanly, fill, raises, rejects, verify
 

@@ -1,7 +1,7 @@
 # System (the GC heap with a ceiling) and AllocChain. Portable.
 
 from stalloc import AllocChain, AllocError, Stalloc, SyncStalloc, System
-from stalloc._compat import addressof
+from stalloc._base import addressof
 
 from _util import fill, raises, verify
 

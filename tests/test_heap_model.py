@@ -3,7 +3,7 @@
 # the hypothesis state machines in tests/cpython/.)
 
 from stalloc import AllocError, Stalloc
-from stalloc._compat import addressof
+from stalloc._base import addressof
 
 from _model import BlockModel, assert_agrees
 from _util import Rng, fill, rejects, verify

@@ -6,7 +6,7 @@ import sys
 
 import stalloc
 
-from _util import raises
+from _util import IS_MPY, raises
 
 
 def _fresh_import(statement):
@@ -25,11 +25,17 @@ def _fresh_import(statement):
         sys.modules.update(saved)
 
 
+def _where():
+    # public name -> the submodule defining it, from the package's own table
+    return {name: words[0] for words in stalloc._lines() for name in words[1:]}
+
+
 def test_every_public_name_resolves_to_its_module():
-    assert len(stalloc.__all__) == len(stalloc._WHERE)
+    where = _where()
+    assert sorted(stalloc.__all__) == sorted(where) and len(where) > 20
     for name in stalloc.__all__:
         value = getattr(stalloc, name)
-        module = sys.modules["stalloc." + stalloc._WHERE[name]]
+        module = sys.modules["stalloc." + where[name]]
         assert getattr(module, name) is value, name
         assert name in dir(stalloc), name
     assert isinstance(stalloc.__version__, str)
@@ -46,16 +52,16 @@ def test_a_name_loads_only_what_it_needs():
     stack = _fresh_import("from stalloc import buffer")
     assert "stalloc.stack" in stack
     assert "stalloc.heap" not in stack and "stalloc.arena" not in stack
-    assert "stalloc._kernel" not in stack  # the stack needs no heap kernels of its own
+    assert "stalloc.heap_native" not in stack  # the stack needs no heap kernels
 
 
 def test_submodules_are_reachable_through_the_package():
     from stalloc import heap
 
     assert heap.Stalloc is stalloc.Stalloc
-    from stalloc import _kernel
+    from stalloc import _slow
 
-    assert _kernel is sys.modules["stalloc._kernel"]
+    assert _slow is sys.modules["stalloc._slow"]
 
 
 def test_unknown_names_are_attribute_errors():
@@ -64,9 +70,9 @@ def test_unknown_names_are_attribute_errors():
     assert not hasattr(stalloc, "__no_such_dunder__")
     # private names are module imports: a missing one is an ImportError, as for any import
     raises(ImportError, lambda: __import__("stalloc._no_such_module"))
-    # a module this runtime lacks (_viper off MicroPython, or with STALLOC_PURE=1 and not
+    # a module this runtime lacks (heap_native off MicroPython, or with STALLOC_PURE=1 and not
     # imported) is a plain missing attribute for getattr/hasattr
-    assert hasattr(stalloc, "_viper") in (True, False)
+    assert hasattr(stalloc, "heap_native") in (True, False)
     assert not hasattr(stalloc, "_no_such_module")
 
 
@@ -83,14 +89,15 @@ def test_no_public_name_is_also_a_submodule():
     # Importing a submodule sets the package attribute of the same name: a public function
     # named like a module would turn into that module once the module is loaded.
     for name in _submodule_names():
-        assert name not in stalloc._WHERE, "public name %r is also a module" % name
+        assert name not in _where(), "public name %r is also a module" % name
 
 
 def test_every_alloca_name_stays_callable_whatever_is_used_first():
     # The reported case: stackalloc first (it loads the family's module), then alloca.
     # Only that module is loaded anew, so that a small board has room for the test.
-    module = "stalloc." + stalloc._WHERE["alloca"]
-    family = [n for n in stalloc._WHERE if stalloc._WHERE[n] == stalloc._WHERE["alloca"]]
+    where = _where()
+    module = "stalloc." + where["alloca"]
+    family = [n for n in where if where[n] == where["alloca"]]
     saved = sys.modules.pop(module, None)
     cached = {n: stalloc.__dict__.pop(n) for n in family if n in stalloc.__dict__}
     try:
@@ -112,3 +119,14 @@ def test_dir_and_hasattr_work_on_every_build():
     assert "Stalloc" in names and "__version__" in names
     for name in _submodule_names() + ["_no_such_module"]:
         assert hasattr(stalloc, name) in (True, False)
+    assert not hasattr(stalloc, "_no_such_module")
+    # Every module this runtime can load is reachable as a package attribute (the
+    # package's table names them all): the native twins need MicroPython's native
+    # emitter, _cpython needs CPython.
+    for name in _submodule_names():
+        if (
+            name != "__init__"
+            and not name.endswith("_native")
+            and name != ("_cpython" if IS_MPY else "")
+        ):
+            assert hasattr(stalloc, name), name

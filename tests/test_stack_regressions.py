@@ -14,7 +14,7 @@ from stalloc import (
     set_default_stack,
     stackalloc_with_iter,
 )
-from stalloc._compat import addressof
+from stalloc._base import addressof
 
 from _util import IS_MPY, raises, room_for, threads
 

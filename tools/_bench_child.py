@@ -83,6 +83,20 @@ else:
         return 0
 
 
+def _pure_requested():
+    # STALLOC_PURE=1 (tools/bench.py's mpy-pure runtime): the pure-Python kernels.
+    try:
+        from os import getenv
+    except ImportError:  # a board: no environment
+        return False
+    return getenv("STALLOC_PURE") not in (None, "", "0")
+
+
+if _pure_requested():
+    import stalloc._base
+
+    stalloc._base.PURE = True  # before the heap or the stack is imported
+
 from stalloc import MemoryArena, Stack, Stalloc, SyncStalloc  # noqa: E402
 
 SCHEMA = 1

@@ -34,8 +34,9 @@ import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SRC = os.path.join(ROOT, "lib", "stalloc")
+PORT_SRC = os.path.join(ROOT, "ports", "micropython", "stalloc")
 BOARDS = os.path.join(ROOT, "boards")
-NATIVE_ONLY = ("_viper",)  # modules that need the native emitter
+NATIVE_ONLY = ("heap_native", "stack_native", "sync_native")  # need the native emitter
 
 
 class BuildError(Exception):
@@ -70,8 +71,19 @@ def find_mpy_cross():
 
 
 def modules():
-    """Module names of the package, sorted: every lib/stalloc/*.py."""
-    return sorted(os.path.splitext(os.path.basename(p))[0] for p in glob.glob(SRC + "/*.py"))
+    """Module names of the package, sorted: every lib/stalloc/*.py, and the MicroPython
+    port's modules (ports/micropython/stalloc/*.py: stalloc.irq)."""
+    return sorted(name for name, _ in _sources())
+
+
+def _sources():
+    # (module name, source path relative to ROOT) for every module a board gets.
+    found = []
+    for where in (SRC, PORT_SRC):
+        for path in glob.glob(where + "/*.py"):
+            name = os.path.splitext(os.path.basename(path))[0]
+            found.append((name, os.path.relpath(path, ROOT)))
+    return sorted(found)
 
 
 def _show(path):
@@ -79,7 +91,7 @@ def _show(path):
     return path if rel.startswith("..") else rel
 
 
-def build(board, out, opt=0, py=False, mpy_cross=None, log=print):
+def build(board, out, opt=3, py=False, mpy_cross=None, log=print):
     """Write the package for board (a board.json dict) under out/lib/stalloc.
 
     Returns the list of files written. Raises BuildError listing every module that
@@ -97,8 +109,7 @@ def build(board, out, opt=0, py=False, mpy_cross=None, log=print):
         if mpy_cross is None:
             raise BuildError("mpy-cross not found next to %s or on PATH" % sys.executable)
     written, failed = [], []
-    for name in modules():
-        src = os.path.join("lib", "stalloc", name + ".py")
+    for name, src in _sources():
         if py:
             target = os.path.join(dest, name + ".py")
             shutil.copyfile(os.path.join(ROOT, src), target)
@@ -108,7 +119,7 @@ def build(board, out, opt=0, py=False, mpy_cross=None, log=print):
             continue
         else:
             target = os.path.join(dest, name + ".mpy")
-            cmd = [mpy_cross, "-march=" + arch, "-O%d" % opt]
+            cmd = [mpy_cross, "-O%d" % opt] + (["-march=" + arch] if arch else [])
             cmd += ["-s", "stalloc/%s.py" % name, "-o", target, src]
             proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
             if proc.returncode != 0:
@@ -118,7 +129,7 @@ def build(board, out, opt=0, py=False, mpy_cross=None, log=print):
                 continue
         written.append(target)
         log("wrote %s (%d bytes)" % (_show(target), os.path.getsize(target)))
-    how = "copied .py" if py else "mpy-cross -march=%s -O%d" % (arch, opt)
+    how = "copied .py" if py else "mpy-cross -march=%s -O%d" % (arch or "(none)", opt)
     total = sum(os.path.getsize(p) for p in written)
     log(
         "%s: %d files, %d bytes (%s) in %s"
@@ -134,7 +145,7 @@ def main(argv=None):
     which = ap.add_mutually_exclusive_group(required=True)
     which.add_argument("--board", help="a directory name under boards/")
     which.add_argument("--all", action="store_true", help="every board, each in OUT/<board>")
-    ap.add_argument("--opt", type=int, choices=(0, 1, 2, 3), default=0, help="mpy-cross -O")
+    ap.add_argument("--opt", type=int, choices=(0, 1, 2, 3), default=3, help="mpy-cross -O (default 3)")
     ap.add_argument("--out", help="output directory (default build/<board>, or build/ with --all)")
     ap.add_argument("--py", action="store_true", help="copy the .py files, compile nothing")
     ap.add_argument("--mpy-cross", help="the mpy-cross program to use")

@@ -4,6 +4,8 @@
 # "upytest: N passed, N failed, N skipped". Exits 1 when anything failed or nothing ran.
 # A test skips itself by raising an exception class named SkipTest (tests/_util.py).
 # Options: -k SUBSTRING runs only tests whose name contains it; -v names every test.
+# STALLOC_PURE=1 in the environment makes stalloc run its pure-Python code where native
+# twins could run (stalloc._base.PURE), the reference path.
 # Module search path: the directories of the given files, plus MICROPYPATH as usual.
 # Files may be .py or .mpy (tools/deploy.py compiles them for a board).
 #
@@ -29,14 +31,27 @@ def _modname(path):
     return name
 
 
+def _pure_requested():
+    # STALLOC_PURE=1 runs the pure-Python reference code where native twins could run.
+    try:
+        from os import getenv
+    except ImportError:  # a board or port without an environment
+        return False
+    return getenv("STALLOC_PURE") not in (None, "", "0")
+
+
 def run(files, pattern=None, verbose=False):
     passed = failed = skipped = 0
+    pure = _pure_requested()
     before = set(sys.modules)
     for path in files:
         mod = fn = None  # the previous file's module and test: nothing may keep them
         for loaded in [k for k in sys.modules if k not in before]:
             del sys.modules[loaded]
         gc.collect()
+        if pure:  # before the file imports anything of stalloc's
+            __import__("stalloc._base")
+            sys.modules["stalloc._base"].PURE = True
         if verbose and hasattr(gc, "mem_free"):
             print("---- %s (%d bytes free)" % (path, gc.mem_free()))
         d = _dirname(path)

@@ -21,8 +21,9 @@ memoryview: a view kept past its scope sees whatever the next scope writes there
 
 import struct
 
-from ._allocator import AllocError, check_align, check_count
-from ._compat import IS_MPY, itemsize, release, typed_view
+from ._base import IS_MPY, AllocError, release
+from ._check import check_align, check_count
+from ._views import itemsize, typed_view
 from .chain import System
 
 

@@ -2,14 +2,29 @@
 
 `primary.chain(fallback)` or `AllocChain(primary, fallback)`. Either side may itself be
 a chain, so chains have any length (stalloc's 3-allocator chain could be built but not
-used, S8). Every member follows the protocol in _allocator.py: alloc, free, realloc, owns.
+used, S8). Every member follows the protocol in _base.py: alloc, free, realloc, owns.
 
 `System(limit=None)` is the runtime's own heap (a fresh bytearray per allocation) with an
 optional hard ceiling in bytes, so even the last allocator of a chain has a limit.
 """
 
-from ._allocator import Allocator, AllocError, check_align, check_count, move
-from ._compat import addressof, is_int, release
+from ._base import Allocator, AllocError, addressof, release
+from ._check import check_align, check_count, is_int
+
+
+def move(view, target, nbytes, align, owner):
+    """realloc by moving: a new view from `target`, min(old, new) bytes copied, the old
+    view freed by `owner`. An AllocError from `target` leaves everything as it was."""
+    moved = target.alloc(nbytes, align)
+    keep = min(len(view), nbytes)
+    try:
+        moved[:keep] = view if keep == len(view) else view[:keep]
+    except MemoryError:  # MicroPython could not allocate the slice of `view`
+        target.free(moved)
+        raise
+    owner.free(view)
+    return moved
+
 
 # Alignment every bytearray payload already has on both runtimes (CPython's allocators
 # and MicroPython's GC blocks give at least this); larger alignments are padded.

@@ -1,129 +1,75 @@
 """The block heap: L blocks of B bytes in one bytearray, first fit, free list in-band.
 
-A Python port of the Rust crate stalloc, with its defects S1-S8 fixed.
+A Python port of the Rust crate stalloc, with its defects S1-S8 fixed. Layout of the
+backing bytearray, L * B + 12 bytes, fixed at construction (u16 fields in the machine's
+byte order, as in the crate):
 
-Layout of the backing bytearray (L * B + 12 bytes, fixed at construction)::
+    offset        what
+    0             L blocks of B bytes; block i starts at i * B. Allocated blocks carry
+                  no header. The first block of each maximal free run holds
+                  u16 next (index of the next run, 0 = end), u16 length (blocks)
+    L * B + 0     u16 first   index of the first run (0 while OOM)
+          + 2     u16 oom     0xFFFF when no block is free, else 0
+          + 4     u16 used    blocks allocated
+          + 6     u16 peak    highest `used` ever
+          + 8     u32 failed  failed requests, two u16 halves, low first, saturating
 
-    offset 0            L blocks of B bytes: the data region. Block i starts at i * B.
-                        Allocated blocks carry no header at all. The first block of
-                        every maximal free run (a "run") holds a 4-byte header:
-                            u16 next     index of the next run, 0 = end of list
-                            u16 length   blocks in this run
-    offset L * B        trailer (stalloc's 4-byte base header, then diagnostics):
-                        +0  u16 first    index of the first run (0 while OOM)
-                        +2  u16 oom      0xFFFF when no block is free, else 0
-                        +4  u16 used     blocks allocated
-                        +6  u16 peak     highest `used` ever
-                        +8  u32 failed   failed requests, as two u16 halves, low first
+Runs are sorted by index and fully coalesced (no two touch), so index 0 can only be the
+first run and `next == 0` can mean "end". The data region starts the bytearray, so block
+k * n is aligned to k * n * B bytes from the heap's start, itself at least 8-aligned.
 
-Fields are in the machine's native byte order, as in the crate (little-endian on every
-MicroPython target and on x86 and ARM hosts). Runs are sorted by index and fully
-coalesced: no two runs touch. Index 0 can only be the first run, which is why
-`next == 0` can mean "end". Because the data region starts at offset 0 of a bytearray,
-a block index that is a multiple of k is aligned to k * B bytes from the heap's start;
-the start itself is aligned to at least 8 bytes on both runtimes.
+Two APIs over the same blocks: the integer API (allocate_blocks and friends) works in
+block indexes, keeps nothing outside the bytearray and allocates nothing on the
+MicroPython GC heap, so it runs with the heap locked (hard interrupt handlers); the byte
+API (alloc, free, realloc, scoped) hands out memoryviews and keeps one dict entry per
+live view (bounded by L). Costs, with F the number of free runs (F <= (L + 1) // 2):
+allocating, freeing, shrinking and growing walk the free list, O(F); is_oom, is_empty
+and clear are O(1). What most programs never need loads on first use: the diagnostics
+(check, stats, str, map, ...: diag.py) and the slow paths (arguments the fast paths do
+not take, and refusals other than "no room": _slow.py).
 
-Two APIs over the same blocks:
-
-- the integer API (allocate_blocks and friends) works in block indexes and counts, keeps
-  nothing outside the bytearray and allocates nothing on the MicroPython GC heap, so it
-  can run with the heap locked (hard interrupt handlers);
-- the byte API (alloc, free, realloc, scoped) hands out memoryviews. It keeps one dict
-  entry per live view (block index -> view), bounded by L and dropped on free, so that
-  a view can be checked and freed exactly; each view is one small GC object.
-
-Costs, with F the number of free runs (F <= (L + 1) // 2): allocating, freeing,
-shrinking and growing walk the free list, O(F); is_oom, is_empty and clear are O(1);
-stats and check are O(F), check also O(live views).
-
-On MicroPython with the native emitter the kernels and the four hottest methods run as
-viper/native twins from _viper.py; elsewhere everything runs as written here.
+Native twins: on MicroPython with the native emitter, heap_native.py replaces the kernel
+methods (_k_alloc, _k_resize, _k_reset) and the hot methods named in the table at the
+end of this file.
 """
 
-from ._allocator import Allocator, AllocError, check_align, check_count, move
-from ._compat import (
+from ._base import (
     IS_MPY,
-    LOCK_KNOWS_OWNER,
+    Allocator,
+    AllocError,
     addressof,
-    get_ident,
-    heap_kernels,
-    is_int,
-    new_lock,
+    const,
+    native,
     release,
     u16_view,
     view_address,
 )
-from ._kernel import (
-    CORRUPT,
-    FREED,
-    GROW_EXACT,
-    GROW_PROBE,
-    GROW_UP_TO,
-    OOM,
-    RANGE,
-    T_FAILED,
-    T_FIRST,
-    T_OOM,
-    T_PEAK,
-    T_USED,
-    TRAILER,
-)
 
-_kernels = heap_kernels()
-_allocate = _kernels.allocate
-_release = _kernels.release
-_grow = _kernels.grow
-_reset = _kernels.reset
+_OOM = const(-1)  # kernel results: no fit (allocate) or no room behind (exact grow)
+_FREED = const(-2)  # the range overlaps a free run: double free, or never allocated
+_RANGE = const(-3)  # an argument is out of range (the caller finds out which)
+_CORRUPT = const(-4)  # a run header breaks the invariants (a stale view wrote into it)
+_UP_TO = const(0)  # kernel modes for growing: take what is free behind
+_EXACT = const(1)  # all or nothing; a miss counts as a failed request
+_SHRINK = const(-1)  # ... and this file's own, for shrinking and freeing
+_FREE = const(-2)
+_NOT_LIVE = const(-5)  # free() of something that is not a live view
+_TRAILER = const(12)  # trailer bytes; its u16 fields from tr:
+_T_FIRST = const(0)
+_T_OOM = const(1)
 
-ACCELERATED = _kernels.TAKES_BYTEARRAY  # True when the viper kernels are in use
+_native = native("heap_native")
+_int = int  # `type(x) is _int` on the fast paths: a bool or float takes the slow one
+ACCELERATED = _native is not None  # the native twins are in use
 
 
-class HeapStats:
-    """A snapshot of a heap's diagnostics (o1heap's, plus the shape of free space).
-
-    Counts are in blocks unless the name says bytes. `peak_used` and `failed` survive
-    clear(); `failed` counts every AllocError the heap raised (saturating at 2**32 - 1).
-    `footprint` is the bytes of backing storage; `live_views` the byte-API views out.
-    """
-
-    def __init__(
-        self, blocks, block_size, used, free_runs, largest, peak, failed, footprint, views
-    ):
-        self.blocks = blocks
-        self.block_size = block_size
-        self.used = used
-        self.free = blocks - used
-        self.free_runs = free_runs
-        self.largest_free_run = largest
-        self.peak_used = peak
-        self.failed = failed
-        self.footprint = footprint
-        self.live_views = views
-
-    def __repr__(self):
-        return (
-            "HeapStats(blocks=%d, block_size=%d, used=%d, free=%d, free_runs=%d, "
-            "largest_free_run=%d, peak_used=%d, failed=%d, footprint=%d, live_views=%d)"
-            % (
-                self.blocks,
-                self.block_size,
-                self.used,
-                self.free,
-                self.free_runs,
-                self.largest_free_run,
-                self.peak_used,
-                self.failed,
-                self.footprint,
-                self.live_views,
-            )
-        )
-
-
-def _corrupt():
-    raise RuntimeError(
-        "heap corrupted: a free run's header breaks the free-list invariants; most likely "
-        "a view was written to after free() (check() names the fault)"
-    )
+def _fail(w, tr):
+    lo = w[tr + 4] + 1
+    if lo <= 0xFFFF:
+        w[tr + 4] = lo
+    elif w[tr + 5] != 0xFFFF:
+        w[tr + 4] = 0
+        w[tr + 5] = w[tr + 5] + 1
 
 
 class Stalloc(Allocator):
@@ -131,775 +77,431 @@ class Stalloc(Allocator):
 
     1 <= L <= 65535; B a power of two, 4 <= B <= 2**29 (as in the crate). The whole heap
     is one bytearray of L * B + 12 bytes, allocated here and never resized. Not
-    thread-safe: see SyncStalloc. Raises TypeError / ValueError for bad L or B,
-    MemoryError if the runtime cannot provide the bytearray.
+    thread-safe: see SyncStalloc. TypeError / ValueError for bad L or B, MemoryError if
+    the runtime cannot provide the bytearray.
+
+    Read-only attributes: `blocks` (L), `block_size` (B), `footprint` (bytes of the
+    backing bytearray, L * B + 12, fixed), `memory` (the data region as one writable
+    memoryview of L * B bytes, made once: block i is memory[i * B : (i + 1) * B]; with
+    the integer API this is how data is read and written without a view per allocation,
+    also in interrupt handlers; writing into free blocks corrupts the free list).
     """
 
     def __init__(self, L, B):
-        check_count(L, "L (number of blocks)")
-        if L > 65535:
-            raise ValueError("L (number of blocks) must be <= 65535, got %d" % L)
-        check_count(B, "B (block size)")
-        if B < 4 or B & (B - 1) or B > 1 << 29:
-            raise ValueError("B (block size) must be a power of two, 4..2**29, got %d" % B)
+        if not (
+            type(L) is _int
+            and type(B) is _int
+            and 0 < L < 65536
+            and 3 < B <= 1 << 29
+            and not B & (B - 1)
+        ):
+            from . import _slow
+
+            L, B = _slow.geometry(L, B)  # raises, or takes bools as ints
         shift = 2
         while 1 << shift < B:
             shift += 1
-        self._nblocks = L
-        self._block = B
+        top = L << shift  # bytes of the data region = offset of the trailer
+        self._mem = mem = bytearray(top + _TRAILER)
+        self.memory = memoryview(mem)[:top]  # views are slices of it
+        self.blocks = L
+        self.block_size = B
+        self.footprint = top + _TRAILER
+        self._w = u16_view(mem)  # the trailer and run headers as u16 items
+        self._tr = top >> 1  # the trailer's u16 index
+        self._s1 = shift - 1  # block i's header is at u16 index i << s1
         self._shift = shift
-        self._bmask = B - 1
-        self._top = L << shift  # bytes in the data region = byte offset of the trailer
-        self._tr = self._top >> 1  # the same in u16 items
-        self._s1 = shift - 1  # block index -> u16 index of its header
-        self._mem = bytearray(self._top + TRAILER)
-        self._mv = memoryview(self._mem)
-        self._data = self._mv[: self._top]  # the blocks, for the integer API's users
-        self._w = u16_view(self._mem)  # for the diagnostics below
-        self._k = self._mem if ACCELERATED else self._w  # what the kernels take
-        self._base = addressof(self._mem)
-        self._live = {}  # byte API: block index -> the view handed out for it
-        # Everything the native fast paths (_viper.py) need, loaded with one lookup.
-        self._hot = (
-            self._k,
-            self._tr,
-            self._s1,
-            shift,
-            self._bmask,
-            self._top,
-            self._mv,
-            self._live,
-            self._base,
-        )
-        _reset(self._k, self._tr, self._s1)
+        self._base = addressof(mem)
+        self._live = {}  # byte API: first block -> the view handed out there
+        self._k_reset()
 
-    # -- geometry ----------------------------------------------------------------------
+    # -- the kernels: the free list, in place ---------------------------------------------
+    # Each checks its arguments and what it can see of the heap, changes nothing when it
+    # refuses, and returns a negative code instead of raising (viper cannot build a
+    # message without allocating); the methods above and below turn codes into
+    # exceptions. Nothing here allocates, so the integer API runs with the heap locked.
+    # w is the memory as u16 items, tr the trailer's u16 index, s1 = log2(B) - 1: the
+    # run at block i has its header at w[i << s1] (next) and w[(i << s1) + 1] (length).
+    #
+    # Headers live in free blocks, where a view kept after free() can still write. So
+    # every header a walk reads is checked before it is used: the run lies inside the
+    # heap, is not empty, and the next run starts after its end (sorted, coalesced).
+    # That keeps every index in 0..L (no write outside the heap, even in viper) and
+    # makes every walk end; a header that fails gives _CORRUPT, with nothing changed.
 
-    @property
-    def blocks(self):
-        """L, the number of blocks."""
-        return self._nblocks
+    def _k_alloc(self, size, align):
+        # First fit: the lowest index that is a multiple of `align` with `size` free blocks.
+        # Returns the index, _OOM (counted as failed), or _RANGE if size < 1 or align is not
+        # a power of two. Twin: heap_native.allocate.
+        w = self._w
+        tr = self._tr
+        s1 = self._s1
+        if size < 1 or align < 1 or align & (align - 1):
+            return _RANGE
+        if w[tr + 1]:
+            _fail(w, tr)
+            return _OOM
+        L = tr >> s1
+        prev = -1
+        cur = w[tr]
+        if cur >= L:
+            return _CORRUPT
+        mask = align - 1
+        while True:
+            h = cur << s1
+            nxt = w[h]
+            end = cur + w[h + 1]
+            if end > L or end <= cur or (nxt and (nxt <= end or nxt >= L)):
+                return _CORRUPT
+            start = (cur + mask) & ~mask
+            if start + size <= end:
+                back = start + size
+                if back < end:
+                    # Blocks left behind the allocation become a run of their own.
+                    b = back << s1
+                    w[b] = nxt
+                    w[b + 1] = end - back
+                    nxt = back
+                if start > cur:
+                    # Blocks skipped in front for alignment stay a run, still linked from
+                    # prev. (stalloc S2 unlinked them here and left a stale header.)
+                    w[h] = nxt
+                    w[h + 1] = start - cur
+                elif prev >= 0:
+                    w[prev << s1] = nxt
+                elif nxt:
+                    w[tr] = nxt
+                else:
+                    # The base points at nothing only when no run is left at all.
+                    # (stalloc S1 set this whenever the *last* run was consumed.)
+                    w[tr] = 0
+                    w[tr + 1] = 0xFFFF
+                u = w[tr + 2] + size
+                w[tr + 2] = u
+                if u > w[tr + 3]:
+                    w[tr + 3] = u
+                return start
+            if not nxt:
+                _fail(w, tr)
+                return _OOM
+            prev = cur
+            cur = nxt
 
-    @property
-    def block_size(self):
-        """B, the block size in bytes."""
-        return self._block
+    def _k_resize(self, idx, old, new, mode):
+        # Resize the allocated range [idx, idx + old) to `new` blocks without moving it.
+        # new < old gives the tail back (new == 0: all of it, a free), merged with the free
+        # runs around it; new > old takes the blocks from the free run right behind: all of
+        # them or none (mode _EXACT: a miss counts as failed; _PROBE: not counted), or as
+        # many as there are (_UP_TO). Returns the size reached, _OOM, _FREED if
+        # [idx, idx + old) overlaps a free run (a double free, or blocks never allocated), or
+        # _RANGE. Twin: heap_native.resize.
+        w = self._w
+        tr = self._tr
+        s1 = self._s1
+        L = tr >> s1
+        if idx < 0 or old < 1 or new < 0 or new == old or idx + old > L:
+            return _RANGE
+        # One walk for both directions: prev is the last run before idx (ending at pend),
+        # cur the first run at or after idx (followed by cnext). Inline on purpose: a helper
+        # returning four values would allocate a tuple, and kernels must not allocate.
+        prev = -1
+        pend = 0
+        cur = -1
+        cnext = 0
+        if not w[tr + 1]:
+            cur = w[tr]
+            if cur >= L:
+                return _CORRUPT
+            while True:
+                h = cur << s1
+                cnext = w[h]
+                end = cur + w[h + 1]
+                if end > L or end <= cur or (cnext and (cnext <= end or cnext >= L)):
+                    return _CORRUPT
+                if cur >= idx:
+                    break
+                prev = cur
+                pend = end
+                if not cnext:
+                    cur = -1
+                    break
+                cur = cnext
+        if (prev >= 0 and pend > idx) or (cur >= 0 and cur < idx + old):
+            return _FREED
+        if new < old:
+            lo = idx + new  # the tail [lo, idx + old) becomes free
+            size = old - new
+            w[tr + 2] = w[tr + 2] - size
+            if cur == idx + old:
+                # Absorb the run that starts right behind.
+                size += w[(cur << s1) + 1]
+                cur = cnext
+            elif cur < 0:
+                cur = 0
+            if prev >= 0 and pend == lo:
+                # Extend the run right in front (only a free can touch it), up to cur.
+                h = prev << s1
+                w[h] = cur
+                w[h + 1] = pend - prev + size
+                return 0
+            h = lo << s1
+            w[h] = cur
+            w[h + 1] = size
+            if prev >= 0:
+                w[prev << s1] = lo
+            else:
+                w[tr] = lo
+                w[tr + 1] = 0
+            return new
+        avail = 0
+        if cur == idx + old:
+            avail = w[(cur << s1) + 1]
+        take = new - old
+        if take > avail:
+            if mode:
+                if mode == _EXACT:
+                    _fail(w, tr)
+                return _OOM
+            take = avail
+        if take <= 0:
+            return old
+        nxt = cnext
+        if take < avail:
+            # The rest of the run behind stays a run, further back.
+            b = (cur + take) << s1
+            w[b] = nxt
+            w[b + 1] = avail - take
+            nxt = cur + take
+        if prev >= 0:
+            w[prev << s1] = nxt
+        elif nxt:
+            w[tr] = nxt
+        else:
+            w[tr] = 0
+            w[tr + 1] = 0xFFFF
+        u = w[tr + 2] + take
+        w[tr + 2] = u
+        if u > w[tr + 3]:
+            w[tr + 3] = u
+        return old + take
 
-    @property
-    def footprint(self):
-        """Bytes of backing storage: L * B + 12, fixed for the heap's lifetime."""
-        return len(self._mem)
+    def _k_reset(self):
+        # One free run over the whole heap; the peak and failed counters are kept. Twin:
+        # heap_native.reset.
+        w = self._w
+        tr = self._tr
+        s1 = self._s1
+        w[0] = 0
+        w[1] = tr >> s1
+        w[tr] = 0
+        w[tr + 1] = 0
+        w[tr + 2] = 0
 
-    @property
-    def memory(self):
-        """The data region as one writable memoryview of L * B bytes, made once.
-
-        Block i is memory[i * B : (i + 1) * B]. With the integer API this is how data is
-        read and written without creating a view per allocation (zero GC allocation, also
-        in interrupt handlers). Writing into free blocks corrupts the free list.
-        """
-        return self._data
-
-    # -- integer API -------------------------------------------------------------------
+    # -- integer API: block indexes and counts; nothing allocated ------------------------
 
     def allocate_blocks(self, size, align=1):
-        """Allocate `size` blocks; return the index of the first.
+        """Allocate `size` blocks; return the index of the first. Twin: heap_native.
 
-        First fit: the lowest index that is a multiple of `align` (in blocks, a power of
-        two) where `size` consecutive blocks are free. O(F), allocates nothing.
-        Raises AllocError if there is no such run (heap unchanged but the failed
-        counter), TypeError / ValueError for a non-int, size < 1 or a bad alignment.
+        First fit: the lowest index that is a multiple of `align` (blocks, a power of
+        two) where `size` consecutive blocks are free. O(F). AllocError if there is no
+        such run (heap unchanged but the failed counter); TypeError / ValueError for a
+        non-int, size < 1 or a bad alignment.
         """
-        i = RANGE
-        # Both in 0..65535 (`|` raises TypeError for non-ints); others take the slow path.
-        if not (size | align) >> 16:
-            i = _allocate(self._k, self._tr, self._s1, size, align)
-            if i >= 0:
-                return i
-        return self._allocate_blocks_slow(i, size, align)
-
-    def _allocate_blocks_slow(self, code, size, align):
-        # The fast path refused (code) or did not apply (RANGE): name the bad argument,
-        # or retry with values clamped into the kernels' range.
-        check_count(size, "size")
-        check_align(align)
-        if code == RANGE:
-            code = _allocate(
-                self._k, self._tr, self._s1, min(size, self._nblocks + 1), min(align, 65536)
-            )
+        code = 0
+        if type(size) is _int and type(align) is _int and not (size | align) >> 16:
+            code = self._k_alloc(size, align)
             if code >= 0:
                 return code
-        if code == CORRUPT:
-            _corrupt()
-        raise AllocError("no run of %d free blocks at alignment %d" % (size, align))
+        return self._refused(size, align, code, 0)
 
     def deallocate_blocks(self, index, size):
-        """Free `size` blocks starting at `index`, merging with neighbouring free runs.
+        """Free `size` blocks at `index`, merged with the free runs around. Twin: heap_native.
 
-        O(F), allocates nothing. Raises ValueError, with the heap unchanged, if the range
-        leaves the heap or overlaps a free run (a double free, or blocks never
-        allocated). Like stalloc, the heap keeps no per-allocation sizes: freeing a
-        different size than was allocated is only caught where it reaches free blocks.
-        """
-        r = RANGE
-        if not (index | size) >> 16:  # both in 0..65535, as in allocate_blocks
-            r = _release(self._k, self._tr, self._s1, index, index, size)
-            if not r:
-                return
-        self._refuse(r, index, size)
-
-    def shrink_in_place(self, index, old_size, new_size):
-        """Give back the tail of an allocation: keep `new_size` of its `old_size` blocks.
-
-        0 < new_size < old_size. O(F), allocates nothing, never fails for a valid
-        allocation. ValueError (heap unchanged) for bad sizes or a range that overlaps
+        O(F). ValueError (heap unchanged) if the range leaves the heap or overlaps a
+        free run (a double free, or blocks never allocated). Like stalloc, the heap keeps
+        no sizes: freeing another size than allocated is caught only where it reaches
         free blocks.
         """
-        self._check_range(index, old_size)
-        check_count(new_size, "new_size")
-        if new_size >= old_size:
-            raise ValueError("shrink needs new_size < old_size (%d >= %d)" % (new_size, old_size))
-        r = _release(self._k, self._tr, self._s1, index, index + new_size, old_size - new_size)
-        if r:
-            self._refuse(r, index, old_size)
+        self._resize(index, size, 0, _FREE)
+
+    def shrink_in_place(self, index, old_size, new_size):
+        """Keep `new_size` of an allocation's `old_size` blocks; 0 < new_size < old_size.
+
+        O(F), never fails for a valid allocation. ValueError (heap unchanged) for bad
+        sizes or a range that overlaps free blocks.
+        """
+        self._resize(index, old_size, new_size, _SHRINK)
 
     def grow_in_place(self, index, old_size, new_size):
         """Extend an allocation to `new_size` blocks without moving it, or fail.
 
-        Succeeds only if the free run right behind the allocation holds the extra
-        new_size - old_size blocks. O(F), allocates nothing. AllocError (heap unchanged
-        but the failed counter) if it does not; ValueError for bad sizes or ranges.
+        Only if the free run right behind holds the new_size - old_size blocks. O(F).
+        AllocError (heap unchanged but the failed counter) if not; ValueError for bad
+        sizes or ranges.
         """
-        new_size = self._check_growth(index, old_size, new_size)
-        r = _grow(self._k, self._tr, self._s1, index, old_size, new_size, GROW_EXACT)
-        if r == OOM:
-            raise AllocError(
-                "cannot grow %d blocks at %d to %d in place" % (old_size, index, new_size)
-            )
-        if r < 0:
-            self._refuse(r, index, old_size)
+        self._resize(index, old_size, new_size, _EXACT)
 
     def grow_up_to(self, index, old_size, new_size):
-        """Extend an allocation in place by as much as is free behind it, up to new_size.
+        """Extend an allocation in place by what is free behind it, up to `new_size`.
 
-        Returns the size reached, old_size..new_size (old_size when nothing is free
-        right behind). O(F), allocates nothing. ValueError for bad sizes or ranges.
+        Returns the size reached, old_size..new_size. O(F). ValueError for bad sizes or
+        ranges.
         """
-        want = self._check_growth(index, old_size, new_size)
-        r = _grow(self._k, self._tr, self._s1, index, old_size, want, GROW_UP_TO)
-        if r < 0:
-            self._refuse(r, index, old_size)
-        return r
+        return self._resize(index, old_size, new_size, _UP_TO)
+
+    def _resize(self, index, old, new, mode):
+        # deallocate (mode _FREE, new 0), shrink (_SHRINK) and grow (_EXACT, _UP_TO): the
+        # fast path for small ints that ask for the right direction, else the slow path.
+        if (
+            type(index) is _int
+            and type(old) is _int
+            and type(new) is _int
+            and not (index | old | new) >> 16
+            and (new < old if mode < 0 else new > old)
+            and (new or mode == _FREE)
+        ):
+            code = self._k_resize(index, old, new, mode if mode > 0 else 0)
+            if code >= 0:
+                return code
+            if code == _OOM:
+                raise AllocError("can't grow %d blocks at %d to %d" % (old, index, new))
+        from . import _slow
+
+        return _slow.resize(self, index, old, new, mode)
 
     def is_oom(self):
-        """True iff no block is free. O(1).
-
-        When False, allocate_blocks(1) succeeds (stalloc promised this and broke it, S1).
-        """
-        return self._w[self._tr + T_OOM] != 0
+        """True iff no block is free, O(1). When False, allocate_blocks(1) succeeds (S1)."""
+        return self._w[self._tr + _T_OOM] != 0
 
     def is_empty(self):
-        """True iff every block is free, so allocate_blocks(L) succeeds. O(1).
-
-        stalloc only looked at where the first run starts (S3); this checks its length.
-        """
+        """True iff every block is free, so allocate_blocks(L) succeeds. O(1) (S3)."""
         w = self._w
-        return not w[self._tr + T_OOM] and not w[self._tr + T_FIRST] and w[1] == self._nblocks
+        tr = self._tr
+        return not (w[tr + _T_OOM] or w[tr + _T_FIRST]) and w[1] == self.blocks
 
     def clear(self):
-        """Free everything at once. O(1), plus O(live views) when the byte API has views
-        out (they are retired); allocates nothing.
-
-        Every outstanding index and view becomes invalid; on CPython the views are
-        released, so using one raises ValueError. peak_used and failed are kept.
+        """Free everything at once. O(1), plus O(live views) to retire the byte API's
+        views (CPython releases them: using one raises ValueError). Every outstanding
+        index and view becomes invalid; peak and failed are kept.
         """
-        _reset(self._k, self._tr, self._s1)
+        self._k_reset()
         live = self._live
         if live:
-            if not IS_MPY:
+            if not IS_MPY:  # (MicroPython cannot release views; values() would allocate)
                 for view in live.values():
                     release(view)
             live.clear()
 
-    # -- byte API ----------------------------------------------------------------------
+    # -- byte API: memoryviews -------------------------------------------------------------
 
     def alloc(self, nbytes, align=1):
         """A writable memoryview of exactly `nbytes` bytes, in ceil(nbytes / B) blocks.
 
-        `align` (bytes, a power of two) is honoured relative to the heap's start, which
-        is itself aligned to at least 8 bytes: up to that the address is aligned too.
-        Contents are not zeroed. O(F); allocates the view (one small GC object) and a
-        dict entry. AllocError if no run fits (heap unchanged but the failed counter);
-        TypeError / ValueError for a non-int, nbytes < 1 or a bad alignment. If the GC
-        heap cannot hold the view, MemoryError, with the blocks given back (peak_used
-        may keep the attempt).
+        `align` (bytes, a power of two) is honoured relative to the heap's start, itself
+        at least 8-aligned. Not zeroed. O(F); allocates the view and a dict entry.
+        AllocError if no run fits (heap unchanged but the failed counter); TypeError /
+        ValueError for a non-int, nbytes < 1 or a bad alignment. Twin: heap_native.
         """
-        i = RANGE
-        # Floats, None and strings raise TypeError in the comparisons or the shifts.
-        if 0 < nbytes <= self._top and 0 < align < 65536 and not align & (align - 1):
-            i = _allocate(
-                self._k,
-                self._tr,
-                self._s1,
-                (nbytes + self._bmask) >> self._shift,
-                (align + self._bmask) >> self._shift,
-            )
-            if i >= 0:
-                return self._hand_out(i, nbytes)
-        return self._alloc_slow(i, nbytes, align)
-
-    def _alloc_slow(self, code, nbytes, align):
-        check_count(nbytes, "nbytes")
-        check_align(align)
-        if code == RANGE:
-            code = _allocate(
-                self._k,
-                self._tr,
-                self._s1,
-                min((nbytes + self._bmask) >> self._shift, self._nblocks + 1),
-                min((align + self._bmask) >> self._shift, 65536),
-            )
+        s = self._shift
+        code = 0
+        if (
+            type(nbytes) is _int
+            and type(align) is _int
+            and nbytes > 0
+            and 0 < align < 65536
+            and not align & (align - 1)
+        ):
+            # Past the heap's size: 65536 blocks, which never fit (and count as failed).
+            n = (nbytes - 1 >> s) + 1 if nbytes <= self._tr << 1 else 65536
+            code = self._k_alloc(n, (align - 1 >> s) + 1)
             if code >= 0:
                 return self._hand_out(code, nbytes)
-        if code == CORRUPT:
-            _corrupt()
-        raise AllocError("no room for %d bytes at alignment %d" % (nbytes, align))
+        return self._refused(nbytes, align, code, s)
+
+    def _refused(self, n, align, code, s):
+        # allocate_blocks() (s = 0: n and align in blocks) or alloc() (s = log2(B): in
+        # bytes) refused: AllocError for no room; anything else is the slow path's, as
+        # are the refusals of free() (n: the block, code: the kernel's or _NOT_LIVE).
+        if code == _OOM:
+            raise AllocError("no room for %d %s" % (n, "bytes" if s else "blocks"))
+        from . import _slow
+
+        return _slow.allocate(self, n, align, code, s)
 
     def _hand_out(self, i, nbytes):
         # Blocks from i on are allocated: make the view and remember it. If the GC heap
-        # cannot hold the view or the dict entry, give the blocks back before raising.
+        # cannot hold them, give the blocks back before raising.
+        off = i << self._shift
         try:
-            off = i << self._shift
-            view = self._mv[off : off + nbytes]
+            view = self.memory[off : off + nbytes]
             self._live[i] = view
-            return view
         except MemoryError:
             self._live.pop(i, None)
-            _release(self._k, self._tr, self._s1, i, i, (nbytes + self._bmask) >> self._shift)
+            self._k_resize(i, (nbytes - 1 >> self._shift) + 1, 0, 0)
             raise
+        return view
 
     def free(self, view):
-        """Free a view returned by this heap's alloc() or realloc(). O(F).
+        """Free a view returned by this heap's alloc() or realloc(). O(F). Twin: heap_native.
 
-        ValueError (heap unchanged) for anything that is not one of this heap's live
-        views: a copy or re-slice, a view already freed, another allocator's view, a
-        non-buffer. On CPython the view is released: using it afterwards raises
-        ValueError (views made from it, such as slices, are not released).
+        ValueError (heap unchanged) for anything but one of this heap's live views: a
+        copy or re-slice, a view already freed, another allocator's view, a non-buffer.
+        On CPython the view is released: using it afterwards raises ValueError.
         """
-        i = (view_address(view) - self._base) >> self._shift
-        if view is not None and self._live.get(i) is view:  # get() answers None if absent
-            r = _release(
-                self._k, self._tr, self._s1, i, i, (len(view) + self._bmask) >> self._shift
-            )
-            if not r:
+        s = self._shift
+        i = (view_address(view) - self._base) >> s
+        code = 0
+        if view is not None and self._live.get(i) is view:
+            code = self._k_resize(i, (len(view) - 1 >> s) + 1, 0, 0)
+            if not code:
                 del self._live[i]
                 release(view)
                 return
-            self._free_refused(r)
-        self._free_refused(0)
-
-    def _index_of(self, view):
-        # The block a view starts in; a negative number for anything without an address.
-        return (view_address(view) - self._base) >> self._shift
-
-    def _free_refused(self, code):
-        if code == CORRUPT:
-            _corrupt()
-        if code:
-            # The view is registered but its blocks are (partly) free: they were freed
-            # through the integer API behind the byte API's back.
-            raise ValueError("the view's blocks were already freed with deallocate_blocks")
-        raise ValueError(
-            "not a live view of this heap (double free, a view of another allocator, "
-            "a copy/re-slice of the view, or not a view at all)"
-        )
+        self._refused(i, 0, code or _NOT_LIVE, 0)
 
     def owns(self, view):
-        """True iff `view` is a live view handed out by this heap. O(1)."""
-        return view is not None and self._live.get(self._index_of(view)) is view
+        """True iff `view` is a live view handed out by this heap. O(1). Twin: heap_native."""
+        i = (view_address(view) - self._base) >> self._shift
+        return view is not None and self._live.get(i) is view
 
-    def realloc(self, view, nbytes, align=1):
-        """Resize a live view to `nbytes`; returns the new view (the old one is dead).
+    # -- loaded on first use: realloc() (_slow.py); check(), stats(), free_runs(), map(),
+    # map_into() (diag.py). Each module adds its methods to this class when it loads.
 
-        Stays in place when the block count is unchanged, when shrinking, or when the
-        free run behind it has room, provided the current position meets `align` (S7);
-        otherwise moves within this heap and copies min(old, new) bytes (S5). The block
-        count is ceil(nbytes / B) (S4). O(F). AllocError leaves the old view valid and
-        the heap unchanged but the failed counter; ValueError for a view that is not
-        live here.
-        """
-        if not self.owns(view):
-            raise ValueError("not a live view of this heap")
-        check_count(nbytes, "nbytes")
-        check_align(align)
-        shift = self._shift
-        i = self._index_of(view)
-        old = (len(view) + self._bmask) >> shift
-        for start, n in self.free_runs():
-            if start < i + old and i < start + n:
-                raise ValueError("the view's blocks were already freed with deallocate_blocks")
-        new = (nbytes + self._bmask) >> shift
-        ablocks = min((align + self._bmask) >> shift, 65536)
-        # Larger than the heap: no slicing (a size past a small int raises OverflowError
-        # on MicroPython); alloc() in move() fails and counts it.
-        if nbytes <= self._top and i % ablocks == 0:
-            # Try in place. Make the new view first: if the GC heap cannot hold it,
-            # nothing has changed yet.
-            off = i << shift
-            resized = self._mv[off : off + nbytes]
-            if new < old:
-                r = _release(self._k, self._tr, self._s1, i, i + new, old - new)
-            elif new > old:
-                r = _grow(self._k, self._tr, self._s1, i, old, new, GROW_PROBE)
-                r = 0 if r == new else r
-            else:
-                r = 0
-            if r == 0:
-                self._live[i] = resized  # an existing key: the dict does not grow
-                release(view)
-                return resized
-            if r != OOM:
-                self._refuse(r, i, old)
-        return move(view, self, nbytes, align, self)
-
-    # -- diagnostics -------------------------------------------------------------------
-
-    def free_runs(self):
-        """The free runs as a list of (index, length) in address order. O(F)."""
-        w = self._w
-        tr = self._tr
-        s1 = self._s1
-        L = self._nblocks
-        runs = []
-        if not w[tr + T_OOM]:
-            cur = w[tr + T_FIRST]
-            end = -1
-            while True:
-                # The kernels' header checks: a corrupt list must not loop or leave L.
-                if cur >= L or cur <= end:
-                    _corrupt()
-                h = cur << s1
-                n = w[h + 1]
-                if n < 1 or cur + n > L:
-                    _corrupt()
-                runs.append((cur, n))
-                end = cur + n
-                cur = w[h]
-                if not cur:
-                    break
-        return runs
-
-    def map(self, width=64):
-        """The heap as one line of text: '#' used, '.' free, one character per block.
-
-        With more than `width` blocks, each character stands for a group of
-        ceil(L / width) consecutive blocks (the last group may be shorter) and ':' marks
-        a group that is partly used. O(L); allocates the string.
-        """
-        check_count(width, "width")
-        L = self._nblocks
-        group = (L + width - 1) // width
-        free = bytearray(L)
-        for i, n in self.free_runs():
-            for k in range(i, i + n):
-                free[k] = 1
-        chars = []
-        for g in range(0, L, group):
-            nfree = sum(free[g : g + group])
-            chars.append("." if nfree == min(group, L - g) else "#" if nfree == 0 else ":")
-        return "".join(chars)
-
-    def map_into(self, buf):
-        """Write the heap's map into `buf`, one byte per block: ord('#') used, ord('.') free.
-
-        The allocation-free map(width=L), for boards and interrupt handlers: `buf` is a
-        writable bytearray or memoryview of at least L items, made once by the caller;
-        bytes past the first L are left alone. Returns L, the bytes written. O(L),
-        allocates nothing on the GC heap (also with the heap locked). TypeError for
-        anything but a bytearray or memoryview, or a read-only one; ValueError if it is
-        shorter than L; RuntimeError if the free list is corrupt. The heap is never
-        changed, and `buf` not touched when an error is raised before writing; after
-        a RuntimeError it may hold part of a map.
-        """
-        L = self._nblocks
-        if not (isinstance(buf, bytearray) or isinstance(buf, memoryview)):
-            raise TypeError("map_into needs a bytearray or memoryview")
-        if len(buf) < L:
-            raise ValueError("map_into needs %d bytes, got %d" % (L, len(buf)))
-        buf[0] = buf[0]  # TypeError here, before any change, if buf is read-only
-        for k in range(L):
-            buf[k] = 35  # '#'
-        w = self._w
-        if w[self._tr + T_OOM]:
-            return L
-        s1 = self._s1
-        cur = w[self._tr + T_FIRST]
-        end = -1
-        while True:
-            # The kernels' header checks: a corrupt list must not loop or leave L.
-            if cur >= L or cur <= end:
-                _corrupt()
-            n = w[(cur << s1) + 1]
-            if n < 1 or cur + n > L:
-                _corrupt()
-            end = cur + n
-            for k in range(cur, end):
-                buf[k] = 46  # '.'
-            cur = w[cur << s1]
-            if not cur:
-                return L
-
-    def stats(self):
-        """A HeapStats snapshot. O(F); allocates the result."""
-        w = self._w
-        tr = self._tr
-        runs = self.free_runs()
-        largest = 0
-        for _, n in runs:
-            if n > largest:
-                largest = n
-        return HeapStats(
-            self._nblocks,
-            self._block,
-            w[tr + T_USED],
-            len(runs),
-            largest,
-            w[tr + T_PEAK],
-            w[tr + T_FAILED] | (w[tr + T_FAILED + 1] << 16),
-            len(self._mem),
-            len(self._live),
-        )
-
-    def check(self):
-        """Recompute every invariant; raise RuntimeError naming the first that fails.
-
-        Checks the trailer, that runs are in bounds, non-empty, sorted and coalesced
-        (never touching), that the list ends, that free + used == L and peak >= used,
-        and that live views sit where they claim, do not overlap and are not free.
-        O(F + live views). Cheap enough to call after every operation in tests.
-        """
-        w = self._w
-        tr = self._tr
-        L = self._nblocks
-        oom = w[tr + T_OOM]
-        used = w[tr + T_USED]
-        peak = w[tr + T_PEAK]
-        if oom not in (0, 0xFFFF):
-            raise RuntimeError("heap check: OOM marker is 0x%04x" % oom)
-        if used > L or peak < used or peak > L:
-            raise RuntimeError("heap check: used=%d peak=%d for %d blocks" % (used, peak, L))
-        runs = []
-        free = 0
-        if oom:
-            if w[tr + T_FIRST]:
-                raise RuntimeError("heap check: OOM with a first-run index set")
+    def __getattr__(self, name):
+        # Only for names the class lacks (until the module that adds them is loaded).
+        if name == "realloc":
+            from . import _slow  # noqa: F401  (it adds realloc to Stalloc)
+        elif name in ("check", "stats", "free_runs", "map", "map_into"):
+            from . import diag  # noqa: F401  (it adds the diagnostics to Stalloc)
         else:
-            cur = w[tr + T_FIRST]
-            end = -1  # where the previous run ends; the next must start after it
-            while True:
-                if cur >= L:
-                    raise RuntimeError("heap check: run index %d out of range" % cur)
-                if cur <= end:
-                    raise RuntimeError(
-                        "heap check: run %d does not start after the previous run's end "
-                        "%d (unsorted, overlapping or not coalesced)" % (cur, end)
-                    )
-                h = cur << self._s1
-                n = w[h + 1]
-                if n < 1 or cur + n > L:
-                    raise RuntimeError("heap check: run %d has length %d" % (cur, n))
-                runs.append((cur, n))
-                free += n
-                end = cur + n
-                cur = w[h]
-                if not cur:
-                    break
-        if free + used != L:
-            raise RuntimeError("heap check: %d free + %d used != %d blocks" % (free, used, L))
-        self._check_views(runs)
-
-    def _check_views(self, runs):
-        spans = []
-        for i, view in self._live.items():
-            if len(view) < 1 or addressof(view) != self._base + (i << self._shift):
-                raise RuntimeError("heap check: live view at block %d moved" % i)
-            spans.append((i, i + ((len(view) + self._bmask) >> self._shift)))
-        spans.sort()
-        r = 0
-        for k in range(len(spans)):
-            lo, hi = spans[k]
-            if k and lo < spans[k - 1][1]:
-                raise RuntimeError("heap check: live views overlap at block %d" % lo)
-            while r < len(runs) and runs[r][0] + runs[r][1] <= lo:
-                r += 1
-            if r < len(runs) and runs[r][0] < hi:
-                raise RuntimeError(
-                    "heap check: live view at block %d overlaps free run %d" % (lo, runs[r][0])
-                )
+            raise AttributeError(name)
+        return getattr(self, name)
 
     def __str__(self):
-        # stalloc's Debug output, byte for byte.
-        parts = ["Stallocator with %d blocks of %d bytes each" % (self._nblocks, self._block)]
-        runs = self.free_runs()
-        if not runs:
-            parts.append("\n\tNo free blocks (OOM)")
-        for i, n in runs:
-            parts.append("\n\tindex %d: %d free block%s" % (i, n, "" if n == 1 else "s"))
-        return "".join(parts)
+        from . import diag
+
+        return diag.debug_text(self)
 
     def __repr__(self):
-        s = self.stats()
-        return "<%s %d x %d B: %d used, %d free in %d runs>" % (
-            type(self).__name__,
-            s.blocks,
-            s.block_size,
-            s.used,
-            s.free,
-            s.free_runs,
-        )
-
-    # -- argument errors -----------------------------------------------------------------
-
-    def _check_range(self, index, size):
-        # TypeError / ValueError unless blocks [index, index + size) lie in the heap.
-        if not is_int(index):
-            raise TypeError("index must be an int, not %s" % type(index).__name__)
-        check_count(size, "size")
-        if index < 0 or index + size > self._nblocks:
-            raise ValueError(
-                "blocks %d..%d are outside the heap (0..%d)" % (index, index + size, self._nblocks)
-            )
-
-    def _check_growth(self, index, old_size, new_size):
-        self._check_range(index, old_size)
-        check_count(new_size, "new_size")
-        if new_size <= old_size:
-            raise ValueError("grow needs new_size > old_size (%d <= %d)" % (new_size, old_size))
-        # Past the heap's end cannot fit anyway; keep kernel arguments in range.
-        return min(new_size, self._nblocks + 1)
-
-    def _refuse(self, code, index, size):
-        # Raise the error a refused (index, size) call deserves; `code` from a kernel.
-        self._check_range(index, size)
-        if code == CORRUPT:
-            _corrupt()
-        if code == FREED:
-            raise ValueError(
-                "blocks %d..%d overlap free blocks (double free, or never allocated)"
-                % (index, index + size)
-            )
-        raise ValueError("bad block range %d..%d" % (index, index + size))
+        return "<Stalloc %d x %d B>" % (self.blocks, self.block_size)
 
 
-if ACCELERATED:
-    # Native twins of the hot methods: same behaviour, no bytecode dispatch and no frame
-    # on the GC heap (_viper.py).
-    Stalloc.allocate_blocks = _kernels.allocate_blocks
-    Stalloc.deallocate_blocks = _kernels.deallocate_blocks
-    Stalloc.alloc = _kernels.alloc
-    Stalloc.free = _kernels.free
-    Stalloc.owns = _kernels.owns
+UnsafeStalloc = Stalloc  # the crate's name for a heap shared without a lock: see sync.py
 
-
-class UnsafeStalloc(Stalloc):
-    """Stalloc under the crate's name for a heap shared without a lock.
-
-    The crate needed a separate type to mark a heap shareable; in Python nothing stops
-    sharing, so the name is the warning. Use it only where one thread (and no interrupt)
-    touches the heap at a time. Concurrent calls corrupt the free list (check() tells).
-    """
-
-
-# -- locked calls for SyncStalloc ------------------------------------------------------
-# One helper per arity instead of *args, which would allocate a tuple per call. On
-# MicroPython they are replaced by native twins: a bytecode function with `try` gets its
-# frame from the GC heap on every call.
-
-
-def _locked0(sync, fn):
-    sync._acquire()
-    try:
-        return fn(sync._heap)
-    finally:
-        sync._release()
-
-
-def _locked1(sync, fn, a):
-    sync._acquire()
-    try:
-        return fn(sync._heap, a)
-    finally:
-        sync._release()
-
-
-def _locked2(sync, fn, a, b):
-    sync._acquire()
-    try:
-        return fn(sync._heap, a, b)
-    finally:
-        sync._release()
-
-
-def _locked3(sync, fn, a, b, c):
-    sync._acquire()
-    try:
-        return fn(sync._heap, a, b, c)
-    finally:
-        sync._release()
-
-
-if ACCELERATED:
-    _locked0 = _kernels.locked0
-    _locked1 = _kernels.locked1
-    _locked2 = _kernels.locked2
-    _locked3 = _kernels.locked3
-
-
-def _reentered():
-    raise RuntimeError(
-        "this thread already holds the heap's lock (inside acquire_locked(), or re-entered "
-        "from a signal handler or scheduled callback): use the heap acquire_locked() returned"
-    )
-
-
-class _Locked:
-    # Context manager returned by SyncStalloc.acquire_locked().
-    def __init__(self, sync):
-        self._sync = sync
-
-    def __enter__(self):
-        self._sync._acquire()
-        return self._sync._heap
-
-    def __exit__(self, exc_type, exc, tb):
-        # Runs on exceptions too: the lock is never left held (stalloc's S6).
-        self._sync._release()
-
-
-class _Guarded(Allocator):
-    # Base of SyncStalloc (and ports/micropython's IrqStalloc): a Stalloc in self._heap
-    # whose every call runs through the guard helpers the subclass names, _guard0 to
-    # _guard3 (one per arity: *args would allocate a tuple per call).
-
-    @property
-    def blocks(self):
-        return self._heap.blocks
-
-    @property
-    def block_size(self):
-        return self._heap.block_size
-
-    @property
-    def footprint(self):
-        return self._heap.footprint
-
-    @property
-    def memory(self):
-        # Never changes: reading it needs no guard. Item access allocates nothing.
-        return self._heap.memory
-
-    def allocate_blocks(self, size, align=1):
-        return self._guard2(self, Stalloc.allocate_blocks, size, align)
-
-    def deallocate_blocks(self, index, size):
-        return self._guard2(self, Stalloc.deallocate_blocks, index, size)
-
-    def shrink_in_place(self, index, old_size, new_size):
-        return self._guard3(self, Stalloc.shrink_in_place, index, old_size, new_size)
-
-    def grow_in_place(self, index, old_size, new_size):
-        return self._guard3(self, Stalloc.grow_in_place, index, old_size, new_size)
-
-    def grow_up_to(self, index, old_size, new_size):
-        return self._guard3(self, Stalloc.grow_up_to, index, old_size, new_size)
-
-    def is_oom(self):
-        return self._guard0(self, Stalloc.is_oom)
-
-    def is_empty(self):
-        return self._guard0(self, Stalloc.is_empty)
-
-    def clear(self):
-        return self._guard0(self, Stalloc.clear)
-
-    def alloc(self, nbytes, align=1):
-        return self._guard2(self, Stalloc.alloc, nbytes, align)
-
-    def free(self, view):
-        return self._guard1(self, Stalloc.free, view)
-
-    def realloc(self, view, nbytes, align=1):
-        return self._guard3(self, Stalloc.realloc, view, nbytes, align)
-
-    def owns(self, view):
-        return self._guard1(self, Stalloc.owns, view)
-
-    def free_runs(self):
-        return self._guard0(self, Stalloc.free_runs)
-
-    def map(self, width=64):
-        return self._guard1(self, Stalloc.map, width)
-
-    def map_into(self, buf):
-        return self._guard1(self, Stalloc.map_into, buf)
-
-    def stats(self):
-        return self._guard0(self, Stalloc.stats)
-
-    def check(self):
-        return self._guard0(self, Stalloc.check)
-
-    def __str__(self):
-        return self._guard0(self, Stalloc.__str__)
-
-
-class SyncStalloc(_Guarded):
-    """A Stalloc behind a lock, safe to share between threads.
-
-    Every call takes the lock (CPython `threading`, MicroPython `_thread`) and releases
-    it also when the call raises. To batch calls under one acquisition use
-    `with heap.acquire_locked() as h:` and call h; calling this object's own methods
-    inside that block raises RuntimeError instead of deadlocking. Not for interrupt
-    handlers: a lock cannot be waited for there.
-    """
-
-    _guard0 = staticmethod(_locked0)
-    _guard1 = staticmethod(_locked1)
-    _guard2 = staticmethod(_locked2)
-    _guard3 = staticmethod(_locked3)
-
-    def __init__(self, L, B):
-        self._heap = UnsafeStalloc(L, B)
-        self._lock = new_lock()
-        self._holder = None  # thread inside acquire_locked(), if any
-
-    def _acquire(self):
-        # Take the lock, or raise if this thread holds it already: waiting would never
-        # end (a call inside acquire_locked(), or a signal handler or scheduled callback
-        # that interrupted a call on this heap).
-        lock = self._lock
-        if LOCK_KNOWS_OWNER:
-            if lock._is_owned():
-                _reentered()
-            lock.acquire()
-        else:
-            me = get_ident()
-            if not lock.acquire(0):
-                if self._holder == me:
-                    _reentered()
-                lock.acquire()
-            self._holder = me
-
-    def _release(self):
-        self._holder = None
-        self._lock.release()
-
-    def acquire_locked(self):
-        """`with heap.acquire_locked() as h:` holds the lock for the whole block.
-
-        h is the underlying UnsafeStalloc; it must not be used after the block.
-        """
-        return _Locked(self)
-
-    def __repr__(self):
-        return "<SyncStalloc %d x %d B>" % (self._heap.blocks, self._heap.block_size)
+# Native twins: where heap_native loaded (MicroPython with the native emitter), its
+# functions replace these methods, name for name. The pure methods stay reachable in
+# PURE (then) for the tests that compare the twins byte for byte.
+if _native:
+    PURE = {}
+    for _name in (
+        "_k_alloc",
+        "_k_resize",
+        "_k_reset",
+        "allocate_blocks",
+        "deallocate_blocks",
+        "alloc",
+        "free",
+        "owns",
+    ):
+        PURE[_name] = getattr(Stalloc, _name)
+        setattr(Stalloc, _name, getattr(_native, _name))

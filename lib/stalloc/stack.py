@@ -38,17 +38,9 @@ DEFAULT_CAPACITY bytes; set_default_stack() replaces it.
 import struct
 import sys
 
-from ._allocator import AllocError, check_count
-from ._compat import (
-    IS_MPY,
-    ItemView,
-    accelerator,
-    const,
-    itemsize,
-    per_thread,
-    release,
-    typed_view,
-)
+from ._base import IS_MPY, AllocError, const, native, release
+from ._check import check_count
+from ._views import ItemView, itemsize, per_thread, typed_view
 from .chain import System
 
 DEFAULT_CAPACITY = 1024
@@ -95,8 +87,7 @@ def _end_view(view):
 
 def _run(scope, fn):
     # The closure forms: fn(view) inside a frame that ends when fn returns or raises.
-    # On MicroPython a native twin replaces this: in bytecode the try would put the
-    # frame on the GC heap every call.
+    # Twin: stack_native (in bytecode the `try` puts this frame on the GC heap).
     view = scope.__enter__()
     try:
         return fn(view)
@@ -105,22 +96,13 @@ def _run(scope, fn):
 
 
 def _run_bytes(stack, n, fn):
-    # uninit(): no frame object at all; fn itself owns the record.
+    # uninit(): no frame object at all; fn itself owns the record. Twin: stack_native.
     view = stack._open_bytes(fn, n)
     try:
         return fn(view)
     finally:
         stack._close(fn)
 
-
-# The native twins live in _viper with the heap's viper kernels. Asked for directly, not
-# through heap.py: a stack-only program loads neither heap.py nor, on the pure path, the
-# pure kernels.
-_native = accelerator()
-ACCELERATED = _native is not None
-if ACCELERATED:
-    _run_bytes = _native.run_bytes
-    _run = _native.run_in_scope
 
 RELEASES_VIEWS = not IS_MPY  # MicroPython memoryviews cannot be released
 
@@ -462,7 +444,7 @@ class Stack:
 
     def _open_bytes(self, owner, n):
         # A byte frame of n bytes, 8-aligned: push its record, return its view. The hot
-        # path of frame() and uninit(); _viper.stack_open_bytes is its native twin.
+        # path of frame() and uninit(). Twin: stack_native.
         top = self._top
         start = (top + 7) & -8
         chunk = None  # a zero-byte frame lives in no chunk: it must not keep one
@@ -574,7 +556,7 @@ class Stack:
 
     def _close(self, owner):
         # Few locals on purpose: a bigger frame would come from the GC heap every call
-        # on MicroPython.
+        # on MicroPython. Twin: stack_native.
         if not self._frames or self._frames[-1][_OWNER] is not owner:
             raise RuntimeError("frames must end in LIFO order, innermost first")
         rec = self._frames.pop()
@@ -780,6 +762,12 @@ def with_stack_vec(fn, typecode=None):
     return default_stack().with_stack_vec(fn, typecode)
 
 
+# Native twins: where stack_native loads (MicroPython with the native emitter), its
+# functions replace the pure ones of the same name. The heap's kernels are not needed.
+_native = native("stack_native")
+ACCELERATED = _native is not None
 if ACCELERATED:
-    Stack._open_bytes = _native.stack_open_bytes
-    Stack._close = _native.stack_close
+    _run = _native._run
+    _run_bytes = _native._run_bytes
+    Stack._open_bytes = _native._open_bytes
+    Stack._close = _native._close

@@ -65,8 +65,8 @@ still gets an id, which nothing refers to afterwards. Sizes saturate at 2**30 - 
 failed request for more).
 """
 
-from ._allocator import Allocator, check_count
-from ._compat import const, view_address
+from ._base import Allocator, const, view_address
+from ._check import check_count
 
 _REC = const(16)  # bytes per record
 _SAT = const(0x3FFFFFFF)  # sizes saturate here: a small int on every port

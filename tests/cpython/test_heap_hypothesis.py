@@ -18,7 +18,7 @@ from hypothesis.stateful import (
 )
 
 from stalloc import Stalloc, System
-from stalloc._compat import addressof
+from stalloc._base import addressof
 
 from _model import BlockModel, assert_agrees
 from _util import fails_cleanly, rejects, snapshot

@@ -58,8 +58,7 @@ On the unix port (viper kernels) an allocate_blocks + deallocate_blocks pair tak
 See _critical0 below for where the helper's frame lives.
 """
 
-from stalloc import UnsafeStalloc
-from stalloc.heap import _Guarded  # the call table shared with SyncStalloc
+from stalloc.sync import _Guarded  # the call table shared with SyncStalloc
 
 # -- critical calls --------------------------------------------------------------------
 # One helper per arity instead of *args (a tuple per call), like heap.py's _locked0..3.
@@ -169,7 +168,7 @@ class IrqStalloc(_Guarded):
 
     def __init__(self, L, B, critical=None):
         self._disable, self._enable = _critical_pair(critical)
-        self._heap = UnsafeStalloc(L, B)
+        self._guard(L, B)
 
     def acquire_locked(self):
         """`with heap.acquire_locked() as h:` masks interrupts for the whole block.

@@ -1,179 +1,10 @@
-# Everything that differs between CPython and MicroPython, and nothing else.
-#
-# The rest of the package imports these names and never tests the runtime itself.
+# The second stack's and the arena's runtime differences: typed views (CPython's
+# memoryview.cast, MicroPython's uctypes), the views this library builds itself (object
+# slots), and one value per thread. The block heap never loads this module.
 
 import array  # at the top, not in itemsize(): see the note on imports in stack.py
-import sys
 
-IS_MPY = sys.implementation.name == "micropython"
-
-try:
-    from micropython import const
-except ImportError:  # CPython
-
-    def const(x):
-        return x
-
-
-try:
-    from _thread import allocate_lock as _allocate_lock
-    from _thread import get_ident
-except ImportError:  # a MicroPython build without threads
-
-    class _NoLock:
-        # Nothing can race, but a scheduled callback can still re-enter: keep the state
-        # so that SyncStalloc notices instead of working on a half-updated heap.
-        def __init__(self):
-            self._held = False
-
-        def acquire(self, blocking=True, timeout=-1):
-            if self._held:
-                if blocking:
-                    raise RuntimeError("lock already held: waiting would never end")
-                return False
-            self._held = True
-            return True
-
-        def release(self):
-            self._held = False
-
-        # `with lock:` as with a _thread lock (the per-thread state of the stack uses it)
-        def __enter__(self):
-            self.acquire()
-            return True
-
-        def __exit__(self, exc_type, exc, tb):
-            self._held = False
-
-    def _allocate_lock():
-        return _NoLock()
-
-    def get_ident():
-        return 0
-
-
-if isinstance(True, int):
-
-    def is_int(x):
-        return isinstance(x, int)
-
-else:  # MicroPython: bool is not an int subclass there, but behaves as 0 and 1
-
-    def is_int(x):
-        return isinstance(x, int) or x is True or x is False
-
-
-if IS_MPY:
-    # SyncStalloc records the holding thread itself, in native code where no scheduled
-    # callback can run between taking the lock and recording it (see _viper.locked*).
-    LOCK_KNOWS_OWNER = False
-
-    def new_lock():
-        """A plain lock from `_thread` (a stand-in on builds without threads)."""
-        return _allocate_lock()
-
-else:
-    from _thread import RLock as _RLock
-
-    # An RLock records its owner atomically as it is taken, so a signal handler that
-    # interrupts a call can tell that its own thread holds the lock. SyncStalloc never
-    # takes it twice: it asks _is_owned() first and refuses.
-    LOCK_KNOWS_OWNER = True
-
-    def new_lock():
-        """An RLock, used as a plain lock that can say whether this thread holds it."""
-        return _RLock()
-
-
-if IS_MPY:
-    import uctypes
-
-    addressof = uctypes.addressof
-
-    def view_address(view):
-        """Address of a memoryview's first byte, or -1 for anything else. Never raises."""
-        # No try: in bytecode it would put the caller's frame on the GC heap.
-        return addressof(view) if type(view) is memoryview else -1
-
-    def u16_view(buf):
-        """buf's bytes as u16 items (native byte order), sharing its memory."""
-        # A uctypes view holds a raw address: the caller must keep buf alive.
-        layout = {"w": (uctypes.ARRAY | 0, uctypes.UINT16 | (len(buf) // 2))}
-        return uctypes.struct(uctypes.addressof(buf), layout, uctypes.NATIVE).w
-
-    def release(view):
-        # MicroPython memoryviews cannot be released; a stale view stays usable.
-        pass
-
-else:
-    import ctypes
-
-    _from_buffer = ctypes.c_char.from_buffer
-    _addressof = ctypes.addressof
-
-    def addressof(buf):
-        """Address of the first byte of a writable buffer of at least one byte."""
-        return _addressof(_from_buffer(buf))
-
-    def view_address(view):
-        """Address of a memoryview's first byte, or -1 for anything else. Never raises."""
-        try:
-            return _addressof(_from_buffer(view)) if type(view) is memoryview else -1
-        except (TypeError, ValueError):  # read-only, empty or released
-            return -1
-
-    def u16_view(buf):
-        """buf's bytes as u16 items (native byte order), sharing its memory."""
-        return memoryview(buf).cast("H")
-
-    def release(view):
-        # Released views raise ValueError on any use, so a view kept past free()
-        # cannot silently read or write memory that now belongs to someone else.
-        try:
-            view.release()
-        except BufferError:
-            # Something still exports the view (a memoryview of it, a ctypes object):
-            # it cannot be released, and stays as usable as on MicroPython.
-            pass
-
-
-def _pure_requested():
-    # STALLOC_PURE=1 selects the pure-Python kernels where an accelerator exists,
-    # so the test suite can run the reference path on MicroPython too.
-    try:
-        from os import getenv
-    except ImportError:  # boards: no environment
-        return False
-    return getenv("STALLOC_PURE") not in (None, "", "0")
-
-
-def _submodule(name):
-    # By full name, not `from . import name`: on MicroPython that asks the package's
-    # __getattr__ first, and the package turns a missing module into AttributeError.
-    __import__("stalloc." + name)
-    return sys.modules["stalloc." + name]
-
-
-def accelerator():
-    """The viper/native module on MicroPython when the native emitter is there and
-    STALLOC_PURE is not set; None otherwise (CPython, pure requested, no emitter)."""
-    if IS_MPY and not _pure_requested():
-        try:
-            return _submodule("_viper")
-        except (ImportError, SyntaxError, ValueError):
-            # A port built without the native emitter rejects @micropython.viper
-            # (SyntaxError), a build for such a board leaves _viper out (ImportError), and
-            # an .mpy built for another arch is refused (ValueError): the pure code runs.
-            pass
-    return None
-
-
-def heap_kernels():
-    """The free-list kernels: viper on MicroPython when the native emitter is there."""
-    return accelerator() or _submodule("_kernel")
-
-
-# -- typed views and per-thread state (the second stack, the arena) --------------------
+from ._base import IS_MPY
 
 _ITEMSIZE = {}
 
@@ -252,6 +83,11 @@ class ItemView:
 
 
 if IS_MPY:
+    import uctypes
+
+    from ._base import addressof
+    from ._lock import get_ident, new_lock
+
     _UCTYPE = {
         "b": uctypes.INT8,
         "B": uctypes.UINT8,

@@ -1,0 +1,35 @@
+# The CPython side of _base.py, in a module of its own so that a board never loads its
+# code. Views are located and released through ctypes.
+
+from ctypes import addressof as _addressof
+from ctypes import c_char
+
+_from_buffer = c_char.from_buffer
+
+
+def addressof(buf):
+    """Address of the first byte of a writable buffer of at least one byte."""
+    return _addressof(_from_buffer(buf))
+
+
+def view_address(view):
+    """Address of a memoryview's first byte, or -1 for anything else. Never raises."""
+    try:
+        return _addressof(_from_buffer(view)) if type(view) is memoryview else -1
+    except (TypeError, ValueError):  # read-only, empty or released
+        return -1
+
+
+def u16_view(buf):
+    """buf's bytes as u16 items (native byte order), sharing its memory."""
+    return memoryview(buf).cast("H")
+
+
+def release(view):
+    # A released view raises ValueError on any use: a view kept past free() cannot
+    # reach memory that now belongs to someone else. One still exported (a slice or
+    # cast of it is alive) cannot be released, and stays usable as on MicroPython.
+    try:
+        view.release()
+    except BufferError:
+        pass

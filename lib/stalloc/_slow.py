@@ -1,0 +1,121 @@
+"""The block heap's slow paths, loaded on first use by heap.py: realloc(); arguments the
+fast paths do not take (bools, values past 65535, wrong types), checked, and retried when
+they are valid; refusals other than "no room", raised as the exceptions they deserve. A
+program that passes small ints, never reallocates and never errs never loads it.
+"""
+
+from ._base import AllocError, const, release, view_address
+from ._check import check_align, check_count, is_int
+from .heap import Stalloc
+
+_OOM = const(-1)  # kernel results (as in heap.py)
+_FREED = const(-2)
+_CORRUPT = const(-4)
+_NOT_LIVE = const(-5)  # heap.py's: free() of something that is not a live view
+_PROBE = const(2)  # kernel mode: grow all or nothing, a miss not counted
+_SHRINK = const(-1)  # heap.py's modes
+_FREE = const(-2)
+
+
+def geometry(L, B):
+    # Stalloc(L, B) refused: raise, or return bools as the ints they stand for.
+    check_count(L, "L")
+    check_count(B, "B")
+    if L > 65535 or B < 4 or B & (B - 1) or B > 1 << 29:
+        raise ValueError("need L <= 65535, B a power of 2 in 4..2**29")
+    return int(L), int(B)
+
+
+def allocate(h, n, align, code, s):
+    # allocate_blocks() (s = 0: n, align in blocks) or alloc() (s = log2(B): in bytes)
+    # refused with `code` (0: not tried). Values past the kernel's range are clamped to
+    # ones that cannot fit either, so the failure is counted as the request's. Also
+    # free()'s refusals (code _FREED, _CORRUPT or _NOT_LIVE; n: the view's block).
+    if code in (_FREED, _NOT_LIVE):
+        refuse(n, code)
+    if code != _CORRUPT:
+        check_count(n, "nbytes" if s else "size")
+        check_align(align)
+        blocks = min((n - 1 >> s) + 1, 65536)
+        code = h._k_alloc(blocks, min((align - 1 >> s) + 1, 65536))
+        if code >= 0:
+            return h._hand_out(code, int(n)) if s else code
+        if code == _OOM:
+            h._refused(n, align, code, s)  # raises AllocError
+    refuse(0, code)
+
+
+def resize(h, index, old, new, mode):
+    # deallocate (mode _FREE), shrink (_SHRINK) or grow (1: exact, 0: up to) refused by
+    # the fast path: check the arguments, call the kernel once more, raise its refusal.
+    if not is_int(index):
+        raise TypeError("index must be an int, not %s" % type(index).__name__)
+    check_count(old, "size")
+    if mode != _FREE:
+        check_count(new, "new_size")
+        if new == old or (new < old) != (mode == _SHRINK):
+            raise ValueError("need new_size %s old size" % "<>"[mode != _SHRINK])
+    if index < 0 or index + old > h.blocks:
+        raise ValueError("blocks %d..%d not in heap" % (index, index + old))
+    code = h._k_resize(int(index), int(old), min(int(new), 65536), max(mode, 0))
+    if code >= 0:
+        return code
+    if code == _OOM:
+        raise AllocError("can't grow %d blocks at %d to %d" % (old, index, new))
+    refuse(index, code)
+
+
+def refuse(i, code):
+    # A refusal of the blocks at i: the kernel found them free or the list corrupt, or
+    # the view is not a live view of this heap at all (_NOT_LIVE, or 0).
+    if code == _CORRUPT:
+        raise RuntimeError("heap corrupt: view used after free?")
+    if code == _FREED:
+        raise ValueError("blocks at %d are free: double free?" % i)
+    raise ValueError("not a live view of this heap")
+
+
+def realloc(h, view, nbytes, align=1):
+    """Resize a live view to `nbytes`; returns the new view (the old one is dead).
+
+    In place when the block count is unchanged, when shrinking, or when the run behind
+    has room, provided the position meets `align` (S7); otherwise moves within this heap
+    and copies min(old, new) bytes (S5). Blocks: ceil(nbytes / B) (S4). O(F).
+    AllocError leaves the old view valid and the heap unchanged but the failed counter;
+    ValueError for a view that is not live here.
+    """
+    s = h._shift
+    tr = h._tr
+    i = (view_address(view) - h._base) >> s
+    if not h.owns(view):
+        refuse(i, 0)
+    nbytes = int(check_count(nbytes, "nbytes"))
+    align = int(check_align(align))
+    old = (len(view) - 1 >> s) + 1
+    new = (nbytes - 1 >> s) + 1
+    # Its blocks must still be allocated (the integer API may have freed them behind
+    # its back): an impossible growth probes that, changing nothing.
+    code = h._k_resize(i, old, old + 65536, _PROBE)
+    if code != _OOM:
+        refuse(i, code)
+    # Larger than the heap: nothing to try in place, and no slicing (a size past a
+    # small int raises OverflowError on MicroPython); alloc() below counts it.
+    if nbytes <= tr << 1 and not i & ((align - 1) >> s):
+        if new == old or h._k_resize(i, old, new, _PROBE) >= 0:
+            off = i << s
+            resized = h.memory[off : off + nbytes]
+            h._live[i] = resized  # an existing key: the dict does not grow
+            release(view)
+            return resized
+    # Move: a new view (AllocError leaves everything as it was), then copy and free.
+    moved = h.alloc(nbytes, align)
+    try:
+        moved[: len(view)] = view if nbytes >= len(view) else view[:nbytes]
+    except MemoryError:  # MicroPython could not allocate the slice of `view`
+        h.free(moved)
+        raise
+    h.free(view)
+    return moved
+
+
+Stalloc.realloc = realloc

@@ -1,0 +1,182 @@
+"""Diagnostics of a Stalloc: check(), stats(), free_runs(), map(), map_into(), str() and
+repr(). heap.py loads this module on the first use of one of them and it adds them to the
+class, so a program that never asks pays nothing for them.
+
+Everything here reads the heap (the layout is drawn in heap.py) and changes nothing. A
+corrupt free list (a view written after free() lands in a run header) raises
+RuntimeError instead of looping or reading outside the heap.
+"""
+
+from ._base import view_address
+from ._check import check_count
+from .heap import Stalloc
+
+
+class HeapStats:
+    """A snapshot of a heap's diagnostics (o1heap's, plus the shape of free space).
+
+    Counts are in blocks unless the name says bytes. `peak_used` and `failed` survive
+    clear(); `failed` counts every AllocError the heap raised (saturating at 2**32 - 1).
+    `footprint` is the bytes of backing storage; `live_views` the byte-API views out.
+    """
+
+    def __init__(self, h, runs):
+        w = h._w
+        tr = h._tr
+        self.blocks = tr >> h._s1
+        self.block_size = 1 << h._shift
+        self.used = w[tr + 2]
+        self.free = self.blocks - self.used
+        self.free_runs = len(runs)
+        self.largest_free_run = max([n for _, n in runs] or [0])
+        self.peak_used = w[tr + 3]
+        self.failed = w[tr + 4] | w[tr + 5] << 16
+        self.footprint = len(h._mem)
+        self.live_views = len(h._live)
+
+    def __repr__(self):
+        return "HeapStats(%s)" % ", ".join(
+            "%s=%d" % (k, getattr(self, k))
+            for k in (
+                "blocks",
+                "block_size",
+                "used",
+                "free",
+                "free_runs",
+                "largest_free_run",
+                "peak_used",
+                "failed",
+                "footprint",
+                "live_views",
+            )
+        )
+
+
+def _runs(h, strict):
+    # The free runs [(index, length)] in address order. strict (check()): name the fault;
+    # otherwise a corrupt list is the one short RuntimeError the heap's calls raise.
+    w = h._w
+    tr = h._tr
+    L = tr >> h._s1
+    runs = []
+    if w[tr + 1]:
+        if strict and w[tr]:
+            raise RuntimeError("heap check: OOM with a first-run index set")
+        return runs
+    cur = w[tr]
+    end = -1  # where the previous run ends: the next must start after it
+    while True:
+        n = w[(cur << h._s1) + 1] if cur < L else 0
+        if cur >= L or cur <= end or n < 1 or cur + n > L:
+            if not strict:
+                raise RuntimeError("heap corrupted: a view was written after free()")
+            raise RuntimeError(
+                "heap check: run at %d (length %d) is out of range, empty, or does not "
+                "start after the previous run's end %d" % (cur, n, end)
+            )
+        runs.append((cur, n))
+        end = cur + n
+        cur = w[cur << h._s1]
+        if not cur:
+            return runs
+
+
+def free_runs(h):
+    return _runs(h, False)
+
+
+def stats(h):
+    return HeapStats(h, _runs(h, False))
+
+
+def check(h):
+    # The trailer, the runs (in bounds, non-empty, sorted, coalesced, ending), the counts,
+    # and the live views (where they claim, not overlapping, not free). O(F + views).
+    w = h._w
+    tr = h._tr
+    L = tr >> h._s1
+    oom, used, peak = w[tr + 1], w[tr + 2], w[tr + 3]
+    if oom not in (0, 0xFFFF):
+        raise RuntimeError("heap check: OOM marker is 0x%04x" % oom)
+    if used > L or peak < used or peak > L:
+        raise RuntimeError("heap check: used=%d peak=%d for %d blocks" % (used, peak, L))
+    runs = _runs(h, True)
+    free = sum([n for _, n in runs])
+    if free + used != L:
+        raise RuntimeError("heap check: %d free + %d used != %d blocks" % (free, used, L))
+    spans = []
+    for i, view in h._live.items():
+        if len(view) < 1 or h._base + (i << h._shift) != view_address(view):
+            raise RuntimeError("heap check: live view at block %d moved" % i)
+        spans.append((i, i + ((len(view) - 1) >> h._shift) + 1))
+    spans.sort()
+    r = 0
+    for k in range(len(spans)):
+        lo, hi = spans[k]
+        if k and lo < spans[k - 1][1]:
+            raise RuntimeError("heap check: live views overlap at block %d" % lo)
+        while r < len(runs) and runs[r][0] + runs[r][1] <= lo:
+            r += 1
+        if r < len(runs) and runs[r][0] < hi:
+            raise RuntimeError("heap check: live view at %d overlaps a free run" % lo)
+
+
+def heap_map(h, width=64):
+    check_count(width, "width")
+    L = h._tr >> h._s1
+    group = (L + width - 1) // width
+    free = bytearray(L)
+    for i, n in _runs(h, False):
+        free[i : i + n] = b"\x01" * n
+    chars = []
+    for g in range(0, L, group):
+        nfree = sum(free[g : g + group])
+        chars.append("." if nfree == min(group, L - g) else "#" if nfree == 0 else ":")
+    return "".join(chars)
+
+
+def map_into(h, buf):
+    # Allocation-free on purpose (boards, interrupt handlers): no list of runs, a walk
+    # with the same header checks as the kernels. `buf` untouched when an argument is bad.
+    L = h._tr >> h._s1
+    if not (isinstance(buf, bytearray) or isinstance(buf, memoryview)):
+        raise TypeError("map_into needs a bytearray or memoryview")
+    if len(buf) < L:
+        raise ValueError("map_into needs %d bytes, got %d" % (L, len(buf)))
+    buf[0] = buf[0]  # TypeError here, before any change, if buf is read-only
+    for k in range(L):
+        buf[k] = 35  # '#'
+    w = h._w
+    s1 = h._s1
+    if w[h._tr + 1]:
+        return L
+    cur = w[h._tr]
+    end = -1
+    while True:
+        n = w[(cur << s1) + 1] if cur < L else 0
+        if cur >= L or cur <= end or n < 1 or cur + n > L:
+            raise RuntimeError("heap corrupted: a view was written after free()")
+        end = cur + n
+        for k in range(cur, end):
+            buf[k] = 46  # '.'
+        cur = w[cur << s1]
+        if not cur:
+            return L
+
+
+def debug_text(h):
+    # stalloc's Debug output, byte for byte.
+    parts = ["Stallocator with %d blocks of %d bytes each" % (h._tr >> h._s1, 1 << h._shift)]
+    runs = _runs(h, False)
+    if not runs:
+        parts.append("\n\tNo free blocks (OOM)")
+    for i, n in runs:
+        parts.append("\n\tindex %d: %d free block%s" % (i, n, "" if n == 1 else "s"))
+    return "".join(parts)
+
+
+Stalloc.free_runs = free_runs
+Stalloc.stats = stats
+Stalloc.check = check
+Stalloc.map = heap_map
+Stalloc.map_into = map_into

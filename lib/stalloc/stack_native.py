@@ -1,0 +1,80 @@
+# Native twins of stack.py's hot path: MicroPython with the native emitter only.
+#
+# stack.py loads this module through _base.native() and installs it from one table
+# (at the end of stack.py): each function replaces the pure function or method of the
+# same name. Where there is no native emitter the compiler rejects this file and the
+# pure code runs. Why: in bytecode, the `try` of the closure forms puts their frame on
+# the GC heap on every call; native code keeps it on the C stack. The heap's kernels are
+# not here: a program that uses only the stack never loads them.
+
+import micropython
+
+
+@micropython.native
+def _run(scope, fn):
+    view = scope.__enter__()
+    try:
+        return fn(view)
+    finally:
+        scope.__exit__(None, None, None)
+
+
+@micropython.native
+def _run_bytes(stack, n, fn):
+    view = stack._open_bytes(fn, n)
+    try:
+        return fn(view)
+    finally:
+        stack._close(fn)
+
+
+# Record fields by index, as stack.py's _OWNER.._VIEW: owner 0, chunk 1, saved 2,
+# start 3, nbytes 4, slots 5, count 6, view 7 (8 fields).
+
+
+@micropython.native
+def _open_bytes(self, owner, n):
+    top = self._top
+    start = (top + 7) & -8
+    chunk = None
+    if n:
+        if start + n > self._size:
+            start = self._make_room(n)
+            top = 0
+        chunk = self._chunk
+        view = chunk[start : start + n]
+    else:
+        start = top
+        view = memoryview(bytearray(0))
+    rec = self._spare.pop() if self._spare else [None] * 8
+    rec[0] = owner
+    rec[1] = chunk
+    rec[2] = top
+    rec[3] = start
+    rec[4] = n
+    rec[5] = self._nslots
+    rec[6] = 0
+    rec[7] = view
+    self._top = start + n
+    self._frames.append(rec)
+    return view
+
+
+@micropython.native
+def _close(self, owner):
+    if not self._frames or self._frames[-1][0] is not owner:
+        raise RuntimeError("frames must end in LIFO order, innermost first")
+    rec = self._frames.pop()
+    view = rec[7]
+    if view is not None and type(view) is not memoryview:
+        view.release()  # memoryviews cannot be released on MicroPython
+    if self._nslots > rec[5]:
+        self._clear_slots(rec[5])
+    if rec[1] is self._chunk:
+        self._top = rec[2]
+    elif rec[1] is not None:
+        self._retire(rec[1], rec[2])
+    rec[0] = None
+    rec[1] = None
+    rec[7] = None
+    self._spare.append(rec)

@@ -1,0 +1,281 @@
+"""What each entry point of stalloc keeps in RAM on MicroPython, measured.
+
+    python tools/footprint.py                      # the table: every entry point, every runtime
+    python tools/footprint.py --runtime wasm32     # one runtime
+    python tools/footprint.py --check              # against tools/footprint_budget.json
+    python tools/footprint.py --markdown           # the table for the README
+    python tools/footprint.py --json               # the numbers, for other tools
+
+An entry point is what a program imports and does first (`from stalloc import Stalloc`,
+a heap, one call of each API). Each is measured alone in a fresh interpreter: the bytes
+of GC heap in use after a collection, minus the same before the imports. So each row is
+what a program using only that entry point pays, the library's code and objects included.
+
+Runtimes:
+  wasm32    a real 32-bit MicroPython (the WebAssembly port, tools/wasm), bytecode .mpy
+            as a board without the native emitter loads it after a build or mip install
+  unix64    the 64-bit unix port, .mpy for x64 with the native twins (which this port
+            keeps outside the GC heap; most boards allocate native code on the GC heap)
+  romfs64   the 64-bit unix port executing the same .mpy in place from a ROMFS image
+            (`mpremote romfs build`, mounted with vfs.VfsRom), as a board does after
+            `mpremote romfs deploy`: bytecode stays in flash, objects are still made in RAM
+
+Memory is deterministic, so --check is a test: exit status 1 when an entry point keeps
+more than its budget on a runtime, 2 for usage errors or a runtime that failed to run.
+The WebAssembly port's gc.collect() frees nothing inside a running call, so every step
+runs as its own top-level execution there (tools/wasm/upy.mjs --steps).
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+TOOLS = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(TOOLS)
+sys.path.insert(0, TOOLS)
+
+import build  # noqa: E402  (tools/build.py)
+
+BUDGET = os.path.join(TOOLS, "footprint_budget.json")
+RUNTIMES = ("wasm32", "unix64", "romfs64")
+BOARD = {"wasm32": "webassembly", "unix64": "unix", "romfs64": "unix"}
+
+# (name, code run as one step). The names a program would keep stay bound.
+ENTRY_POINTS = (
+    ("import stalloc", "import stalloc"),
+    ("Stalloc, imported", "from stalloc import Stalloc"),
+    (
+        "Stalloc, both APIs used",
+        "from stalloc import Stalloc\n"
+        "h = Stalloc(64, 16)\n"
+        "h.deallocate_blocks(h.allocate_blocks(2), 2)\n"
+        "h.free(h.alloc(20))",
+    ),
+    (
+        "diagnostics",
+        "from stalloc import Stalloc\n"
+        "h = Stalloc(64, 16)\n"
+        "h.check()\ns = h.stats()\nt = str(h)\nm = h.map()",
+    ),
+    (
+        "SyncStalloc",
+        "from stalloc import SyncStalloc\nh = SyncStalloc(64, 16)\nh.free(h.alloc(20))",
+    ),
+    (
+        "AllocChain + System",
+        "from stalloc import Stalloc, System\n"
+        "c = Stalloc(64, 16).chain(System(4096))\nc.free(c.alloc(2000))",
+    ),
+    (
+        "second stack",
+        "from stalloc import uninit, buffer\nuninit(256, len)\nbuffer(range(4), len)",
+    ),
+    (
+        "alloca family",
+        "from stalloc import alloca, stackalloc\nalloca(64, len)\nstackalloc(4, 0, len)",
+    ),
+    (
+        "MemoryArena",
+        "from stalloc import MemoryArena\n"
+        "a = MemoryArena(256)\nwith a.allocator() as s:\n    s.alloc(16)",
+    ),
+    (
+        "TraceRecorder",
+        "from stalloc import Stalloc, TraceRecorder\n"
+        "r = TraceRecorder(Stalloc(64, 16), 16)\nr.free(r.alloc(20))",
+    ),
+    (
+        "IrqStalloc",
+        "from stalloc.irq import IrqStalloc\n"
+        "h = IrqStalloc(64, 16, (lambda: 0, lambda s: None))\nh.free(h.alloc(20))",
+    ),
+    ("everything", "from stalloc import *\nimport stalloc.irq"),
+)
+
+# Steps around each entry point. Names are bound before the baseline so that measuring
+# allocates nothing; the recursion clears stale words from the stack before collecting.
+SETUP = "import gc\n_base = _after = 0\ndef _clear(n):\n    return _clear(n - 1) if n else 0\n"
+COLLECT = "_clear(64)\ngc.collect()"
+BASE = "_clear(64)\ngc.collect()\n_base = gc.mem_alloc()"
+AFTER = "_clear(64)\ngc.collect()\n_after = gc.mem_alloc()"
+REPORT = "print('FOOTPRINT', _after - _base)"
+ROMFS_MOUNT = (
+    "import sys, vfs\n"
+    "vfs.mount(vfs.VfsRom(open(%r, 'rb').read()), '/rom')\n"
+    "sys.path.insert(0, '/rom/lib')\n"
+)
+
+
+class Failed(Exception):
+    pass
+
+
+def _steps(code, prelude=""):
+    return [SETUP + prelude, COLLECT, BASE, code, COLLECT, AFTER, REPORT]
+
+
+def _parse(out, err, what):
+    for line in out.splitlines():
+        if line.startswith("FOOTPRINT "):
+            return int(line.split()[1])
+    raise Failed("%s printed no result:\n%s%s" % (what, out, err))
+
+
+def _build(runtime, tmp):
+    # The package as the runtime's board gets it (.mpy; the port modules included).
+    out = os.path.join(tmp, BOARD[runtime])
+    if not os.path.isdir(out):
+        try:
+            build.build(build.load_board(BOARD[runtime]), out, log=lambda *a: None)
+        except build.BuildError as e:
+            raise Failed("build for %s: %s" % (runtime, e)) from None
+    return out
+
+
+def _run_wasm(code, lib_root):
+    node = os.environ.get("NODE", "node")
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+        json.dump(_steps(code), f)
+    try:
+        proc = subprocess.run(
+            [node, os.path.join(TOOLS, "wasm", "upy.mjs"), "--copy", "lib", "--path", "lib"]
+            + ["--steps", f.name],
+            cwd=lib_root,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    finally:
+        os.remove(f.name)
+    return _parse(proc.stdout, proc.stderr, "wasm32")
+
+
+def _run_unix(code, lib_root, romfs=None):
+    micropython = os.path.join(os.path.dirname(sys.executable), "micropython")
+    prelude = ROMFS_MOUNT % romfs if romfs else "import sys\nsys.path.insert(0, 'lib')\n"
+    # One process, each step exec'd in turn in the same globals, as the REPL would.
+    script = "_g = {'__name__': '__main__'}\nfor _s in %r:\n    exec(_s, _g)\n" % (
+        _steps(code, prelude),
+    )
+    env = {k: v for k, v in os.environ.items() if k not in ("MICROPYPATH", "STALLOC_PURE")}
+    env["MICROPYPATH"] = ".frozen"  # no repository lib/ on the path
+    proc = subprocess.run(
+        [micropython, "-X", "heapsize=2m", "-c", script],
+        cwd=lib_root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    return _parse(proc.stdout, proc.stderr, "unix64")
+
+
+def _romfs_image(lib_root, tmp):
+    image = os.path.join(tmp, "stalloc.romfs")
+    if not os.path.exists(image):
+        mpremote = os.path.join(os.path.dirname(sys.executable), "mpremote")
+        tree = os.path.join(tmp, "romfs-tree")
+        os.makedirs(tree, exist_ok=True)
+        link = os.path.join(tree, "lib")
+        if not os.path.exists(link):
+            os.symlink(os.path.join(lib_root, "lib"), link)
+        proc = subprocess.run(
+            [mpremote, "romfs", "--no-mpy", "-o", image, "build", tree],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        if proc.returncode:
+            raise Failed("mpremote romfs build: %s%s" % (proc.stdout, proc.stderr))
+    return image
+
+
+def measure(runtimes=RUNTIMES, entries=ENTRY_POINTS, progress=None):
+    """{runtime: {entry point: bytes kept}}. Raises Failed if a runtime cannot run."""
+    results = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for runtime in runtimes:
+            lib_root = _build(runtime, tmp)
+            row = results[runtime] = {}
+            for name, code in entries:
+                if progress:
+                    progress(runtime, name)
+                if runtime == "wasm32":
+                    row[name] = _run_wasm(code, lib_root)
+                elif runtime == "unix64":
+                    row[name] = _run_unix(code, lib_root)
+                else:
+                    row[name] = _run_unix(code, lib_root, _romfs_image(lib_root, tmp))
+    return results
+
+
+def table(results, markdown=False):
+    runtimes = list(results)
+    names = [n for n, _ in ENTRY_POINTS if n in results[runtimes[0]]]
+    head = ["entry point"] + runtimes
+    rows = [[n] + ["%.1f KB" % (results[r][n] / 1000) for r in runtimes] for n in names]
+    if markdown:
+        lines = ["| " + " | ".join(head) + " |", "|---" + "|---:" * len(runtimes) + "|"]
+        lines += ["| " + " | ".join(row) + " |" for row in rows]
+        return "\n".join(lines)
+    widths = [max(len(r[k]) for r in [head, *rows]) for k in range(len(head))]
+    fmt = "  ".join(
+        "%-" + str(w) + "s" if k == 0 else "%" + str(w) + "s" for k, w in enumerate(widths)
+    )
+    return "\n".join(fmt % tuple(r) for r in [head, *rows])
+
+
+def check(results, budget):
+    """Lines naming every entry point over its budget (empty: all within)."""
+    over = []
+    for runtime, row in results.items():
+        for name, kept in row.items():
+            limit = budget.get(runtime, {}).get(name)
+            if limit is None:
+                over.append("%s: %s has no budget (kept %d bytes)" % (runtime, name, kept))
+            elif kept > limit:
+                over.append("%s: %s keeps %d bytes, budget %d" % (runtime, name, kept, limit))
+    return over
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--runtime", action="append", choices=RUNTIMES, help="default: all")
+    ap.add_argument("--check", action="store_true", help="compare with %s" % BUDGET)
+    ap.add_argument("--markdown", action="store_true", help="print a Markdown table")
+    ap.add_argument("--json", action="store_true", help="print the numbers as JSON")
+    args = ap.parse_args(argv)
+    runtimes = tuple(args.runtime or RUNTIMES)
+
+    def progress(runtime, name):
+        if sys.stderr.isatty():
+            sys.stderr.write("\r\033[K%s: %s" % (runtime, name))
+            sys.stderr.flush()
+
+    try:
+        results = measure(runtimes, progress=progress)
+    except (Failed, OSError, subprocess.TimeoutExpired) as e:
+        print("\nerror: %s" % e, file=sys.stderr)
+        return 2
+    finally:
+        if sys.stderr.isatty():
+            sys.stderr.write("\r\033[K")
+    if args.json:
+        print(json.dumps(results, indent=2))
+    else:
+        print(table(results, markdown=args.markdown))
+    if args.check:
+        with open(BUDGET) as f:
+            budget = json.load(f)
+        over = check(results, budget)
+        for line in over:
+            print("over budget: " + line)
+        return 1 if over else 0
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
