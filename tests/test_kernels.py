@@ -51,9 +51,9 @@ def _run(pure, viper, seed, steps):
             rb = viper.resize(b._mem, tr, s1, *args)
         else:
             args = ()
-            if rng.below(10) == 0:
-                pure["_k_reset"](a)
-                viper.reset(b._mem, tr, s1)
+            if rng.below(10) == 0:  # clear() is pure Python on both (five u16 writes)
+                a.clear()
+                b.clear()
             ra = rb = None
         assert ra == rb, "seed %d step %d op %d %r: pure %r, viper %r" % (
             seed,

@@ -373,5 +373,5 @@ def test_ended_frames_keep_no_chunk_or_view_alive():
     with stack.frame(40):
         with stack.frame(500):  # the first chunk becomes old, then is retired
             stack.buffer(range(10), len)
-    for rec in stack._spare:
+    for rec in stack._recs:  # every record: all their frames have ended
         assert rec[0] is None and rec[1] is None and rec[7] is None

@@ -233,10 +233,10 @@ def test_an_empty_chunk_is_given_back_before_a_bigger_one_is_taken():
     stack = Stack(64, max_capacity=256, allocator=System(limit=256))
     assert stack.uninit(200, len) == 200
     assert stack.held <= 256
-    heap = Stalloc(256, 64)
-    stack = Stack(1024, max_capacity=16384, allocator=heap)
-    assert stack.uninit(9000, len) == 9000
-    assert stack.uninit(9500, len) == 9500  # no trim() needed in between
+    heap = Stalloc(64, 64)  # 4 KiB: a chunk over 2 KiB fits once
+    stack = Stack(256, max_capacity=4096, allocator=heap)
+    assert stack.uninit(2250, len) == 2250
+    assert stack.uninit(2375, len) == 2375  # no trim() needed in between
     assert stack.held == stack.capacity
     heap.check()
 

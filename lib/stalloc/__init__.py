@@ -10,26 +10,37 @@ installed (on MicroPython 1.27, only the names already loaded: import what you u
 
 __version__ = "0.2.0"
 
-# Each submodule and the public names it defines (a line starting with a space goes on
-# with the line above). A string, not a dict: a board interns no name it never asks for.
+# Every submodule, each followed by the public names it defines (a line starting with a
+# space goes on with the one above). A string, not a dict: a board interns no name it
+# never asks for. A module is imported when asked for by name (`from stalloc import
+# heap`: MicroPython asks the package first); any other name is missing at once, so that
+# dir() probing every name it knows (on ports without __dir__ support) never touches
+# the filesystem.
 _NAMES = """
 _base AllocError Allocator
 chain AllocChain System
 diag HeapStats
-heap Stalloc UnsafeStalloc
-sync SyncStalloc
-stack Stack StackVec buffer buffered default_stack frame set_default_stack stack_vec uninit
- uninit_slice with_stack_vec
+heap Stalloc
+sync SyncStalloc UnsafeStalloc
+stack Stack buffer buffered default_stack frame set_default_stack stack_vec uninit uninit_slice
+ with_stack_vec
+_stackx StackVec
 _alloca alloca alloca_zeroed stackalloc stackalloc_uninit stackalloc_with
  stackalloc_with_iter
 arena MemoryArena
 trace TraceRecorder
+_check
+_cpython
+_lock
+_scope
+_slow
+_typed
+_views
+heap_native
+irq
+stack_native
+sync_native
 """
-# The other submodules. These and the first word of each line above are imported when
-# asked for by name (`from stalloc import heap`: MicroPython asks the package first); any
-# other name is missing at once, so that dir() probing every name it knows (on ports
-# without __dir__ support) never touches the filesystem.
-_OTHERS = " _check _cpython _lock _scope _slow _views heap_native irq stack_native sync_native "
 
 
 def _lines():
@@ -37,10 +48,12 @@ def _lines():
 
 
 def __getattr__(name):
-    module = name in _OTHERS.split()
+    module = False
     for words in _lines():
         if name in words[1:]:
-            value = getattr(__import__("stalloc." + words[0], None, None, [name]), name)
+            from ._base import load
+
+            value = getattr(load(words[0]), name)
             globals()[name] = value  # later lookups do not come back here
             return value
         module = module or name == words[0]

@@ -11,7 +11,7 @@ them (SA4). With an `array` typecode ('B', 'h', 'i', 'f', 'd', ...) items are nu
 a typed view. Counts must be ints >= 0 (ValueError, never a wrapped size: SA1).
 """
 
-from .stack import _OBJECTS, _check_n, default_stack
+from .stack import _check_n, default_stack
 
 _ZEROS = bytes(256)  # zeroing in slices of this: no temporary as large as the frame
 
@@ -41,13 +41,13 @@ def alloca_zeroed(n, fn):
 
 def stackalloc_uninit(n, fn, typecode=None):
     """fn(items) on n items: object slots holding None, or uninitialised numbers."""
-    with default_stack().frame(_check_n(n, "n"), typecode or _OBJECTS) as items:
+    with default_stack().frame(_check_n(n, "n"), typecode or "O") as items:
         return fn(items)
 
 
 def stackalloc(n, value, fn, typecode=None):
     """fn(items) on n items, each `value`."""
-    with default_stack().frame(_check_n(n, "n"), typecode or _OBJECTS) as items:
+    with default_stack().frame(_check_n(n, "n"), typecode or "O") as items:
         for k in range(n):
             items[k] = value
         return fn(items)
@@ -55,7 +55,7 @@ def stackalloc(n, value, fn, typecode=None):
 
 def stackalloc_with(n, factory, fn, typecode=None):
     """fn(items) on n items, each made by calling factory()."""
-    with default_stack().frame(_check_n(n, "n"), typecode or _OBJECTS) as items:
+    with default_stack().frame(_check_n(n, "n"), typecode or "O") as items:
         for k in range(n):
             items[k] = factory()
         return fn(items)
@@ -83,3 +83,6 @@ def _take(iterable, limit):
         close = getattr(it, "close", None)
         if close is not None:
             close()
+
+
+_READY = True  # see _base.load()

@@ -35,8 +35,9 @@ if IS_MPY:
         u = uctypes
         return u.struct(addressof(buf), {"w": (u.ARRAY | 0, u.UINT16 | len(buf) // 2)}).w
 
-    def release(view):
-        pass  # MicroPython cannot release a memoryview
+    # MicroPython cannot release a memoryview: release(view) does nothing there. A
+    # builtin that takes one argument and allocates nothing costs no function object.
+    release = len
 
 else:  # CPython: ctypes, in a module a board never loads
     from ._cpython import addressof, release, u16_view, view_address  # noqa: F401
@@ -48,17 +49,47 @@ else:  # CPython: ctypes, in a module a board never loads
 PURE = False
 
 
-def native(name):
-    """The native-twin module stalloc.<name> where it can run (MicroPython with the
-    native emitter, PURE unset), else None: the pure code runs."""
-    if IS_MPY and not PURE:
+_modules = __import__("sys").modules
+try:  # one lazy import at a time: a port's filesystem is not safe to search from two threads
+    from _thread import allocate_lock
+
+    _loading = allocate_lock()
+except ImportError:  # no threads, nothing to serialize
+    _loading = None
+
+
+def load(name, native=False):
+    """The submodule stalloc.<name>, imported on first use. Threads import one at a time
+    (two imports searching the filesystem at once can fail, measured on the unix port),
+    and a module another thread is importing outside load() is in sys.modules half made:
+    wait until it is whole (every module of the package ends with `_READY = True`). So a
+    module body calls load() only for native twins, which import under its own load.
+
+    native=True: a module of native twins, or None where they cannot run (CPython, no
+    native emitter, an .mpy for another arch, or PURE set): the pure code runs then.
+    """
+    full = "stalloc." + name
+    if native:
+        if IS_MPY and not PURE:
+            try:
+                return __import__(full, None, None, [name])
+            except (ImportError, SyntaxError, ValueError):
+                # No native emitter (SyntaxError), left out of a build for such a board
+                # (ImportError), or an .mpy for another arch (ValueError).
+                pass
+        return None
+    m = _modules.get(full)
+    if m is None or not hasattr(m, "_READY"):
+        if _loading:
+            _loading.acquire()
         try:
-            return __import__("stalloc." + name, None, None, [name])
-        except (ImportError, SyntaxError, ValueError):
-            # No native emitter (SyntaxError), left out of a build for such a board
-            # (ImportError), or an .mpy for another arch (ValueError).
-            pass
-    return None
+            m = __import__(full, None, None, [name])
+        finally:
+            if _loading:
+                _loading.release()
+        while not hasattr(m, "_READY"):
+            pass  # the importing thread finishes it (a GIL is released as bytecode runs)
+    return m
 
 
 class AllocError(MemoryError):
@@ -71,21 +102,21 @@ class AllocError(MemoryError):
 
 
 class Allocator:
-    """Base class: what every allocator gets from the protocol above."""
+    """Base class: what every allocator gets from the protocol above. chain() (chain.py)
+    and scoped() (_scope.py) are added to this class by their modules, loaded on first
+    use: `allocator.chain(fallback)` is an AllocChain trying this allocator first, then
+    `fallback`; `with allocator.scoped(nbytes, align=1) as view:` allocates on entry and
+    frees on exit."""
 
-    def chain(self, fallback):
-        """An AllocChain that tries this allocator first, then `fallback`."""
-        from .chain import AllocChain
+    def __getattr__(self, name):
+        # Only for names the class lacks (until the module that adds them is loaded).
+        if name == "chain":
+            load("chain")
+        elif name == "scoped":
+            load("_scope")
+        else:
+            raise AttributeError(name)
+        return getattr(self, name)
 
-        return AllocChain(self, fallback)
 
-    def scoped(self, nbytes, align=1):
-        """`with allocator.scoped(n) as view:` allocates on entry and frees on exit.
-
-        The view is freed when the block ends, also by an exception. Allocation happens
-        on entry, so AllocError is raised by the `with` statement itself. RuntimeError
-        at the end if the block freed or reallocated the view itself.
-        """
-        from ._scope import Scope
-
-        return Scope(self, nbytes, align)
+_READY = True  # see load()

@@ -29,3 +29,6 @@ def check_align(align):
     if align & (align - 1):
         raise ValueError("align must be a power of two, got %d" % align)
     return align
+
+
+_READY = True  # see _base.load()

@@ -31,3 +31,6 @@ except ImportError:  # a MicroPython build without threads (the WebAssembly port
 
     def get_ident():
         return 0
+
+
+_READY = True  # see _base.load()

@@ -1,5 +1,7 @@
-# What Allocator.scoped() returns, loaded on its first use: a program that never scopes
-# a view never pays for the class.
+# Allocator.scoped(), added to the class when this module loads (on first use): a
+# program that never scopes a view never pays for it.
+
+from ._base import Allocator
 
 
 class Scope:
@@ -23,3 +25,18 @@ class Scope:
             self._a.free(view)
         elif exc_type is None:  # never mask the block's own exception
             raise RuntimeError("scoped view was freed or reallocated in its block")
+
+
+def scoped(self, nbytes, align=1):
+    """`with allocator.scoped(n) as view:` allocates on entry and frees on exit.
+
+    The view is freed when the block ends, also by an exception. Allocation happens on
+    entry, so AllocError is raised by the `with` statement itself. RuntimeError at the
+    end if the block freed or reallocated the view itself.
+    """
+    return Scope(self, nbytes, align)
+
+
+Allocator.scoped = scoped
+
+_READY = True  # see _base.load()

@@ -119,3 +119,5 @@ def realloc(h, view, nbytes, align=1):
 
 
 Stalloc.realloc = realloc
+
+_READY = True  # see _base.load()

@@ -23,7 +23,7 @@ import struct
 
 from ._base import IS_MPY, AllocError, release
 from ._check import check_align, check_count
-from ._views import itemsize, typed_view
+from ._typed import itemsize, typed_view
 from .chain import System
 
 
@@ -182,3 +182,6 @@ class MemoryArena:
             self._held,
             self.used,
         )
+
+
+_READY = True  # see _base.load()

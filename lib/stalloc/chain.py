@@ -168,3 +168,13 @@ class AllocChain(Allocator):
 
     def __repr__(self):
         return "<AllocChain %s>" % " -> ".join(repr(m) for m in self.members())
+
+
+def chain(self, fallback):
+    """An AllocChain that tries this allocator first, then `fallback`."""
+    return AllocChain(self, fallback)
+
+
+Allocator.chain = chain
+
+_READY = True  # see _base.load()

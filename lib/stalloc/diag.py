@@ -180,3 +180,5 @@ Stalloc.stats = stats
 Stalloc.check = check
 Stalloc.map = heap_map
 Stalloc.map_into = map_into
+
+_READY = True  # see _base.load()

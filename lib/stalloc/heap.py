@@ -29,8 +29,8 @@ and clear are O(1). What most programs never need loads on first use: the diagno
 not take, and refusals other than "no room": _slow.py).
 
 Native twins: on MicroPython with the native emitter, heap_native.py replaces the kernel
-methods (_k_alloc, _k_resize, _k_reset) and the hot methods named in the table at the
-end of this file.
+methods (_k_alloc, _k_resize) and the hot methods named in the table at the end of this
+file.
 """
 
 from ._base import (
@@ -39,7 +39,7 @@ from ._base import (
     AllocError,
     addressof,
     const,
-    native,
+    load,
     release,
     u16_view,
     view_address,
@@ -58,7 +58,7 @@ _TRAILER = const(12)  # trailer bytes; its u16 fields from tr:
 _T_FIRST = const(0)
 _T_OOM = const(1)
 
-_native = native("heap_native")
+_native = load("heap_native", True)
 _int = int  # `type(x) is _int` on the fast paths: a bool or float takes the slow one
 ACCELERATED = _native is not None  # the native twins are in use
 
@@ -95,9 +95,7 @@ class Stalloc(Allocator):
             and 3 < B <= 1 << 29
             and not B & (B - 1)
         ):
-            from . import _slow
-
-            L, B = _slow.geometry(L, B)  # raises, or takes bools as ints
+            L, B = load("_slow").geometry(L, B)  # raises, or takes bools as ints
         shift = 2
         while 1 << shift < B:
             shift += 1
@@ -113,7 +111,7 @@ class Stalloc(Allocator):
         self._shift = shift
         self._base = addressof(mem)
         self._live = {}  # byte API: first block -> the view handed out there
-        self._k_reset()
+        self.clear()
 
     # -- the kernels: the free list, in place ---------------------------------------------
     # Each checks its arguments and what it can see of the heap, changes nothing when it
@@ -285,20 +283,6 @@ class Stalloc(Allocator):
             w[tr + 3] = u
         return old + take
 
-    def _k_reset(self):
-        # One free run over the whole heap; the peak and failed counters are kept. Twin:
-        # heap_native.reset.
-        w = self._w
-        tr = self._tr
-        s1 = self._s1
-        w[0] = 0
-        w[1] = tr >> s1
-        w[tr] = 0
-        w[tr + 1] = 0
-        w[tr + 2] = 0
-
-    # -- integer API: block indexes and counts; nothing allocated ------------------------
-
     def allocate_blocks(self, size, align=1):
         """Allocate `size` blocks; return the index of the first. Twin: heap_native.
 
@@ -365,9 +349,7 @@ class Stalloc(Allocator):
                 return code
             if code == _OOM:
                 raise AllocError("can't grow %d blocks at %d to %d" % (old, index, new))
-        from . import _slow
-
-        return _slow.resize(self, index, old, new, mode)
+        return load("_slow").resize(self, index, old, new, mode)
 
     def is_oom(self):
         """True iff no block is free, O(1). When False, allocate_blocks(1) succeeds (S1)."""
@@ -384,7 +366,14 @@ class Stalloc(Allocator):
         views (CPython releases them: using one raises ValueError). Every outstanding
         index and view becomes invalid; peak and failed are kept.
         """
-        self._k_reset()
+        # One free run over the whole heap; the peak and failed counters are kept.
+        w = self._w
+        tr = self._tr
+        w[0] = 0
+        w[1] = self.blocks
+        w[tr] = 0
+        w[tr + 1] = 0
+        w[tr + 2] = 0
         live = self._live
         if live:
             if not IS_MPY:  # (MicroPython cannot release views; values() would allocate)
@@ -424,9 +413,7 @@ class Stalloc(Allocator):
         # are the refusals of free() (n: the block, code: the kernel's or _NOT_LIVE).
         if code == _OOM:
             raise AllocError("no room for %d %s" % (n, "bytes" if s else "blocks"))
-        from . import _slow
-
-        return _slow.allocate(self, n, align, code, s)
+        return load("_slow").allocate(self, n, align, code, s)
 
     def _hand_out(self, i, nbytes):
         # Blocks from i on are allocated: make the view and remember it. If the GC heap
@@ -470,23 +457,16 @@ class Stalloc(Allocator):
     def __getattr__(self, name):
         # Only for names the class lacks (until the module that adds them is loaded).
         if name == "realloc":
-            from . import _slow  # noqa: F401  (it adds realloc to Stalloc)
+            load("_slow")
         elif name in ("check", "stats", "free_runs", "map", "map_into"):
-            from . import diag  # noqa: F401  (it adds the diagnostics to Stalloc)
+            load("diag")
         else:
-            raise AttributeError(name)
+            return Allocator.__getattr__(self, name)  # chain(), scoped()
         return getattr(self, name)
 
     def __str__(self):
-        from . import diag
+        return load("diag").debug_text(self)
 
-        return diag.debug_text(self)
-
-    def __repr__(self):
-        return "<Stalloc %d x %d B>" % (self.blocks, self.block_size)
-
-
-UnsafeStalloc = Stalloc  # the crate's name for a heap shared without a lock: see sync.py
 
 # Native twins: where heap_native loaded (MicroPython with the native emitter), its
 # functions replace these methods, name for name. The pure methods stay reachable in
@@ -496,7 +476,6 @@ if _native:
     for _name in (
         "_k_alloc",
         "_k_resize",
-        "_k_reset",
         "allocate_blocks",
         "deallocate_blocks",
         "alloc",
@@ -505,3 +484,5 @@ if _native:
     ):
         PURE[_name] = getattr(Stalloc, _name)
         setattr(Stalloc, _name, getattr(_native, _name))
+
+_READY = True  # see _base.load()

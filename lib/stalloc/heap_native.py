@@ -2,8 +2,8 @@
 #
 # heap.py loads this module through _base.native() and installs it from the table at
 # its end: each method named there is replaced by the function of the same name here.
-# The viper kernels (allocate, resize, reset) are the twins of the kernel methods
-# (_k_alloc, _k_resize, _k_reset), taking the bytearray and the geometry as arguments;
+# The viper kernels (allocate, resize) are the twins of the kernel methods (_k_alloc,
+# _k_resize), taking the bytearray and the geometry as arguments;
 # the native methods call them directly. Where there is no native emitter the compiler
 # rejects this file (SyntaxError) and the pure code runs. The tests run the twins side
 # by side and compare heaps byte for byte (tests/test_kernels.py).
@@ -179,19 +179,6 @@ def resize(mem, tr: int, s1: int, idx: int, old: int, new: int, mode: int) -> in
     return old + take
 
 
-@micropython.viper
-def reset(mem, tr: int, s1: int):
-    w = ptr16(mem)
-    w[0] = 0
-    w[1] = tr >> s1
-    w[tr] = 0
-    w[tr + 1] = 0
-    w[tr + 2] = 0
-
-
-# -- the methods (heap.py's table) -------------------------------------------------------
-
-
 @micropython.native
 def _k_alloc(self, size, align):
     return allocate(self._mem, self._tr, self._s1, size, align)
@@ -200,16 +187,6 @@ def _k_alloc(self, size, align):
 @micropython.native
 def _k_resize(self, idx, old, new, mode):
     return resize(self._mem, self._tr, self._s1, idx, old, new, mode)
-
-
-@micropython.native
-def _k_reset(self):
-    reset(self._mem, self._tr, self._s1)
-
-
-# The guards let only ints in 0..65535 through (viper would silently truncate a bigint);
-# anything else, a bool or float included, takes the pure slow path, which names the bad
-# argument. A `try` costs native code almost nothing.
 
 
 @micropython.native
@@ -277,3 +254,6 @@ def owns(self, view):
     except (TypeError, ValueError):  # not a buffer
         return False
     return view is not None and self._live.get(i) is view
+
+
+_READY = True  # see _base.load()

@@ -38,7 +38,7 @@ def _open_bytes(self, owner, n):
     start = (top + 7) & -8
     chunk = None
     if n:
-        if start + n > self._size:
+        if start + n > self.capacity:
             start = self._make_room(n)
             top = 0
         chunk = self._chunk
@@ -46,25 +46,23 @@ def _open_bytes(self, owner, n):
     else:
         start = top
         view = memoryview(bytearray(0))
-    rec = self._spare.pop() if self._spare else [None] * 8
-    rec[0] = owner
+    rec = self._push(owner)
     rec[1] = chunk
     rec[2] = top
     rec[3] = start
     rec[4] = n
-    rec[5] = self._nslots
-    rec[6] = 0
     rec[7] = view
     self._top = start + n
-    self._frames.append(rec)
     return view
 
 
 @micropython.native
 def _close(self, owner):
-    if not self._frames or self._frames[-1][0] is not owner:
+    d = self.depth - 1
+    if d < 0 or self._recs[d][0] is not owner:
         raise RuntimeError("frames must end in LIFO order, innermost first")
-    rec = self._frames.pop()
+    rec = self._recs[d]
+    self.depth = d
     view = rec[7]
     if view is not None and type(view) is not memoryview:
         view.release()  # memoryviews cannot be released on MicroPython
@@ -77,4 +75,6 @@ def _close(self, owner):
     rec[0] = None
     rec[1] = None
     rec[7] = None
-    self._spare.append(rec)
+
+
+_READY = True  # see _base.load()

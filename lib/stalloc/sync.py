@@ -1,4 +1,5 @@
-"""SyncStalloc: a Stalloc behind a lock, safe to share between threads.
+"""SyncStalloc: a Stalloc behind a lock, safe to share between threads (UnsafeStalloc is
+Stalloc under the crate's name for a heap shared without one).
 
 The call table (_Guarded) is shared with ports/micropython's IrqStalloc, whose guard is
 a critical section instead of a lock. One helper per arity, _locked0 to _locked3: *args
@@ -6,7 +7,7 @@ would allocate a tuple per call. Native twins (sync_native.py) replace the helpe
 the native emitter is there: in bytecode the `try` puts their frame on the GC heap.
 """
 
-from ._base import IS_MPY, Allocator, native
+from ._base import IS_MPY, Allocator, load
 from ._lock import get_ident, new_lock
 from .heap import Stalloc
 
@@ -48,10 +49,7 @@ def _method(name):
     # is there nothing is allocated here (map_into() through the lock, heap locked).
     m = getattr(Stalloc, name, None)
     if m is None:
-        if name == "realloc":
-            from . import _slow  # noqa: F401  (it adds realloc to Stalloc)
-        else:
-            from . import diag  # noqa: F401  (it adds the diagnostics to Stalloc)
+        load("_slow" if name == "realloc" else "diag")
         m = getattr(Stalloc, name)
     return m
 
@@ -202,10 +200,14 @@ else:
     # SyncStalloc never takes it twice.
     from _thread import RLock as _new_lock
 
+UnsafeStalloc = Stalloc  # the crate's name for a heap shared without a lock
+
 # Native twins (sync_native.py), name for name.
-_native = native("sync_native")
+_native = load("sync_native", True)
 if _native:
     SyncStalloc._guard0 = staticmethod(_native._locked0)
     SyncStalloc._guard1 = staticmethod(_native._locked1)
     SyncStalloc._guard2 = staticmethod(_native._locked2)
     SyncStalloc._guard3 = staticmethod(_native._locked3)
+
+_READY = True  # see _base.load()

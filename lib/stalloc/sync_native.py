@@ -63,3 +63,6 @@ def _locked3(sync, fn, a, b, c):
     finally:
         sync._holder = None
         sync._lock.release()
+
+
+_READY = True  # see _base.load()

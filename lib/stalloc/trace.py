@@ -579,3 +579,6 @@ class _Owners:
         if ident < 0:
             ident = self.new(i, max(n, 1))
         return ident
+
+
+_READY = True  # see _base.load()
