@@ -690,36 +690,18 @@ def _read(path):
 
 
 def test_package_json_installs_irq_next_to_the_core():
+    # stalloc-irq is an extension package (tests/cpython/test_build.py checks that its
+    # manifest.py freezes what this installs, after require("stalloc"))
     import json
 
     import stalloc
 
-    pkg = json.loads(_read(PORT + "/package.json"))
-    assert pkg["urls"] == [["stalloc/irq.py", "stalloc/irq.py"]]
+    where = ROOT + "/packages/stalloc-irq"
+    pkg = json.loads(_read(where + "/package.json"))
+    assert pkg["urls"] == [["stalloc/irq.py", "../../ports/micropython/stalloc/irq.py"]]
     assert pkg["version"] == stalloc.__version__
     assert pkg["deps"] == []  # see ports/README.md: the core is installed alongside
-    _read(PORT + "/" + pkg["urls"][0][1])  # the source exists, relative to package.json
-
-
-def test_manifest_includes_the_core_then_adds_irq_to_the_package():
-    calls = []
-
-    def include(path):
-        calls.append(("include", path))
-
-    def package(name, files=None, base_path=".", opt=None):
-        calls.append(("package", name, files, base_path))
-
-    def metadata(**kw):
-        calls.append(("metadata",))
-
-    exec(
-        _read(PORT + "/manifest.py"),
-        {"include": include, "package": package, "metadata": metadata},
-    )
-    # no metadata(): the root manifest, included first, sets it (a second call is an error)
-    assert calls == [("include", "../../manifest.py"), ("package", "stalloc", ["irq.py"], ".")]
-    _read(PORT + "/../../manifest.py")
+    _read(where + "/" + pkg["urls"][0][1])  # the source exists, relative to package.json
 
 
 def test_the_core_never_imports_the_port():

@@ -8,11 +8,11 @@
 
 Three steps, each printed as it runs:
 
-1. Build, into a temporary directory: the package for the board (tools/build.py: .mpy
-   files for the board's mpy-cross arch, or the .py sources with --py), the port's modules
-   (ports/micropython/stalloc/irq.py, as stalloc/irq) and the test files with their
-   helpers and runner (tools/upytest.py). Tests are compiled too: they hold no native
-   code, so their .mpy loads on any arch, and a small board has no room to compile them.
+1. Build, into a temporary directory: every package for the board (tools/build.py: .mpy
+   files for the board's mpy-cross arch, or the .py sources with --py; stalloc.irq
+   included) and the test files with their helpers and runner (tools/upytest.py). Tests
+   are compiled too: they hold no native code, so their .mpy loads on any arch, and a
+   small board has no room to compile them.
 2. Copy: delete lib/stalloc and tests/ on the board, then `mpremote cp -r` the build to
    lib/stalloc and tests/ (paths relative to the board's working directory: / on rp2 and
    esp32, /flash on a pyboard).
@@ -52,7 +52,6 @@ import build  # noqa: E402  (tools/build.py)
 import vboard  # noqa: E402  (tools/vboard.py)
 from _proc import lines_until  # noqa: E402
 
-PORT_MODULES = os.path.join(ROOT, "ports", "micropython", "stalloc")
 TEST_HELPERS = ("_util.py", "_model.py")  # imported by the test files
 CLOSING = re.compile(r"^upytest: (\d+) passed, (\d+) failed, (\d+) skipped", re.M)
 
@@ -116,9 +115,6 @@ def stage(out, board, opt=0, py=False, files=None, log=print):
         build.build(board, out, opt=opt, py=py, mpy_cross=mpy_cross, log=log)
     except build.BuildError as e:
         raise DeployError("build failed: %s" % e) from None
-    package = os.path.join(out, "lib", "stalloc")
-    for src in sorted(glob.glob(os.path.join(PORT_MODULES, "*.py"))):
-        _compile(src, package, "stalloc/", board, opt, py, mpy_cross, log)
 
     tests = os.path.join(out, "tests")
     os.makedirs(tests, exist_ok=True)

@@ -7,9 +7,8 @@
 #
 # First the port's default manifest, so the board keeps its own frozen modules (a board
 # with its own manifest.py, e.g. a WiFi variant, wants "$(BOARD_DIR)/manifest.py" here),
-# then this repository's port manifest
-# (ports/micropython/manifest.py: the core package from the root manifest.py, plus
-# stalloc.irq, the interrupt-safe heap). Frozen code is compiled with the port's
-# mpy-cross -march, which the viper/native code in _viper.py needs.
+# then this repository's root manifest.py: the core package and every extension package
+# (packages/*/manifest.py, stalloc.irq included), -O3. Frozen code is compiled with the
+# port's mpy-cross -march, which the native twins (*_native.py) need.
 include("$(PORT_DIR)/boards/manifest.py")
-include("../../ports/micropython/manifest.py")
+include("../../manifest.py")

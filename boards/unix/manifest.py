@@ -6,10 +6,10 @@
 #
 # The unix port has variants, not boards: this starts like its standard variant
 # (variants/standard/manifest.py: the port's manifest plus asyncio), then adds this
-# repository's port manifest (ports/micropython/manifest.py: the core package from the
-# root manifest.py, plus stalloc.irq, the interrupt-safe heap). Frozen viper/native code
-# needs mpy-cross -march: if the build stops with "invalid arch", add
-# MPY_CROSS_FLAGS=-march=x64 (the host's arch).
+# repository's root manifest.py: the core package and every extension package
+# (packages/*/manifest.py, stalloc.irq included). Frozen native twins need mpy-cross
+# -march: if the build stops with "invalid arch", add MPY_CROSS_FLAGS=-march=x64 (the
+# host's arch).
 include("$(PORT_DIR)/variants/manifest.py")
 include("$(MPY_DIR)/extmod/asyncio")
-include("../../ports/micropython/manifest.py")
+include("../../manifest.py")

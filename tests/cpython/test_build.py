@@ -20,11 +20,11 @@ BOARDS = sorted(
     os.path.basename(os.path.dirname(p))
     for p in glob.glob(os.path.join(ROOT, "boards/*/board.json"))
 )
-MODULES = sorted(
-    os.path.splitext(os.path.basename(p))[0]
-    for p in glob.glob(os.path.join(ROOT, "lib/stalloc/*.py"))
-)
-EXPECTED_BOARDS = ["esp32", "esp32-c3", "pyboard", "rp2-pico", "rp2-pico2", "unix"]
+MODULES = build_tool.modules()  # what a board gets: every package's modules
+NATIVE = [m for m in MODULES if m.endswith("_native")]  # compiled only with -march
+EXPECTED_BOARDS = ["esp32", "esp32-c3", "pyboard", "rp2-pico", "rp2-pico2", "unix", "webassembly"]
+FIRMWARE_BOARDS = EXPECTED_BOARDS[:-1]  # those with a manifest.py to freeze into firmware
+EXTENSIONS = ["stalloc-arena", "stalloc-irq", "stalloc-stack", "stalloc-trace"]
 
 SMOKE = """\
 import sys
@@ -112,7 +112,16 @@ def _smoke(tmp, lib_dir, heap_args):
 def test_the_expected_boards_are_there():
     assert BOARDS == EXPECTED_BOARDS
     for name in BOARDS:
-        assert os.path.isfile(os.path.join(ROOT, "boards", name, "manifest.py"))
+        assert os.path.isfile(os.path.join(ROOT, "boards", name, "manifest.py")) == (
+            name in FIRMWARE_BOARDS
+        ), name
+
+
+def test_webassembly_stands_for_a_32_bit_board_without_native_code():
+    b = _board("webassembly")
+    assert b["mpy_cross_arch"] is None and b["native_emitter"] is False
+    assert b["gc_block_bytes"] == 16  # 4 words of 4 bytes
+    assert b["ram_bytes"] is None and b["gc_heap_bytes"] is None  # it grows on demand
 
 
 def _check_sizes(where, ram, heap, rec):
@@ -136,7 +145,7 @@ def _check_sizes(where, ram, heap, rec):
     assert isinstance(rationale, str) and 20 < len(rationale) and "\n" not in rationale, where
 
 
-@pytest.mark.parametrize("name", EXPECTED_BOARDS)
+@pytest.mark.parametrize("name", FIRMWARE_BOARDS)
 def test_board_json_is_complete_and_sane(name):
     b = _board(name)
     assert b["name"] == name
@@ -176,72 +185,146 @@ def test_unix_board_arch_is_the_local_ports_arch():
 
 
 class _Manifest:
-    """Runs a manifest.py the way tools/manifestfile.py does, recording the calls."""
+    """Runs a manifest.py the way tools/manifestfile.py does, recording the calls;
+    include() and require() run the manifests they name, as the real one does."""
 
     def __init__(self):
         self.calls = []
+        self.libraries = {}
 
     def run(self, path):
+        here = os.path.dirname(path)
+
         def include(p, **kw):
             self.calls.append(("include", p))
             if "$(" not in p:
-                self.run(os.path.normpath(os.path.join(os.path.dirname(path), p)))
+                self.run(os.path.normpath(os.path.join(here, p)))
 
         def metadata(**kw):
-            self.calls.append(("metadata", kw))
+            self.calls.append(("metadata", path, kw))
+
+        def add_library(name, p):
+            self.libraries[name] = os.path.normpath(os.path.join(here, p))
+
+        def require(name, library=None, **kw):
+            self.calls.append(("require", name))
+            self.run(os.path.join(self.libraries[library], name, "manifest.py"))
 
         def package(name, files=None, base_path=".", opt=None):
-            base = os.path.normpath(os.path.join(os.path.dirname(path), base_path))
-            self.calls.append(("package", name, base))
+            base = os.path.normpath(os.path.join(here, base_path))
+            self.calls.append(("package", name, base, tuple(files), opt))
 
         with open(path) as f:
             code = f.read()
-        exec(
-            compile(code, path, "exec"),
-            {"include": include, "metadata": metadata, "package": package},
-        )
+        names = {
+            "include": include,
+            "metadata": metadata,
+            "add_library": add_library,
+            "require": require,
+            "package": package,
+        }
+        exec(compile(code, path, "exec"), names)
         return self.calls
 
 
-def test_root_manifest_freezes_the_package_with_its_version():
+def _packages_frozen(calls):
+    # {package directory's name: files} for every package() call, in call order
+    return [
+        (os.path.relpath(base, ROOT), files, opt)
+        for _, _, base, files, opt in (c for c in calls if c[0] == "package")
+    ]
+
+
+def _package_json(name):
+    path = "package.json" if name == "stalloc" else "packages/%s/package.json" % name
+    with open(os.path.join(ROOT, path)) as f:
+        return os.path.dirname(os.path.join(ROOT, path)), json.load(f)
+
+
+def test_root_manifest_freezes_every_package_with_the_version():
     import stalloc
 
     calls = _Manifest().run(os.path.join(ROOT, "manifest.py"))
     assert calls[0][0] == "metadata"  # metadata() must come first
-    meta = calls[0][1]
+    meta = calls[0][2]
     assert meta["version"] == stalloc.__version__ and meta["license"] == "MIT"
     assert meta["description"]
-    assert calls[1:] == [("package", "stalloc", os.path.join(ROOT, "lib"))]
+    required = [c[1] for c in calls if c[0] == "require"]
+    # the core once for itself, then once more from each extension (a no-op in the real
+    # tool, which freezes each module once)
+    assert required[0] == "stalloc" and sorted(set(required)) == ["stalloc"] + EXTENSIONS
+    for _, path, meta in (c for c in calls if c[0] == "metadata"):
+        assert meta["version"] == stalloc.__version__ and meta["license"] == "MIT", path
+    frozen = [f for _, files, _ in _packages_frozen(calls) for f in files]
+    assert sorted(set(frozen)) == [m + ".py" for m in MODULES]
+    assert all(opt == 3 for _, _, opt in _packages_frozen(calls))  # as micropython-lib
 
 
-@pytest.mark.parametrize("name", EXPECTED_BOARDS)
-def test_board_manifest_includes_the_port_then_the_package(name):
+@pytest.mark.parametrize("name", ["stalloc"] + EXTENSIONS)
+def test_each_package_manifest_freezes_what_its_package_json_installs(name):
+    import stalloc
+
+    where = "packages/%s/manifest.py" % name
+    calls = _Manifest().run(os.path.join(ROOT, where))
+    assert calls[0][0] == "metadata" and calls[0][1].endswith(where), calls[0]
+    if name != "stalloc":  # extensions require() the core first, as aioble's do
+        assert calls[1] == ("require", "stalloc")
+    mine = [c for c in calls if c[0] == "package"][-1]  # after the core's, if required
+    here, pkg = _package_json(name)
+    assert pkg["version"] == stalloc.__version__
+    installed = sorted(
+        (dest, os.path.normpath(os.path.join(here, src))) for dest, src in pkg["urls"]
+    )
+    frozen = sorted(("stalloc/" + f, os.path.join(mine[2], "stalloc", f)) for f in mine[3])
+    assert installed == frozen, "%s: package.json and manifest.py disagree" % name
+    for _, src in installed:
+        assert os.path.isfile(src), src
+
+
+def test_every_module_is_in_exactly_one_package():
+    seen = {}
+    for name, files in build_tool.packages().items():
+        for dest, src in files:
+            assert dest not in seen, "%s in %s and %s" % (dest, seen.get(dest), name)
+            seen[dest] = name
+            assert os.path.isfile(src), src
+    lib = sorted(
+        os.path.splitext(os.path.basename(p))[0]
+        for p in glob.glob(os.path.join(ROOT, "lib/stalloc/*.py"))
+    )
+    # _cpython.py is CPython's alone; irq.py lives in ports/micropython (boards only)
+    want = ["stalloc/%s.py" % m for m in lib if m != "_cpython"] + ["stalloc/irq.py"]
+    assert sorted(seen) == sorted(want)
+    assert seen["stalloc/heap.py"] == "stalloc" and seen["stalloc/stack.py"] == "stalloc-stack"
+
+
+def test_every_lazily_loaded_module_says_when_it_is_whole():
+    # _base.load() waits for `_READY` where another thread may be importing the module;
+    # a module without it would hang the first thread that loads it (the native twins
+    # once did, on the unix port).
+    for path in glob.glob(os.path.join(ROOT, "lib/stalloc/*.py")):
+        name = os.path.basename(path)
+        if name in ("__init__.py", "_cpython.py"):  # imported by plain import statements
+            continue
+        with open(path) as f:
+            last = [line for line in f.read().splitlines() if line.strip()][-1]
+        assert last.startswith("_READY = True"), name
+
+
+@pytest.mark.parametrize("name", FIRMWARE_BOARDS)
+def test_board_manifest_includes_the_port_then_every_package(name):
     path = os.path.join(ROOT, "boards", name, "manifest.py")
     calls = _Manifest().run(path)
     port_manifest = "$(PORT_DIR)/%s/manifest.py" % ("variants" if name == "unix" else "boards")
     assert calls[0] == ("include", port_manifest)
-    # the port manifest, which includes the root one (the core) and adds stalloc.irq
-    assert ("include", "../../ports/micropython/manifest.py") in calls
     assert ("include", "../../manifest.py") in calls
-    packages = [c for c in calls if c[0] == "package"]
-    assert packages == [
-        ("package", "stalloc", os.path.join(ROOT, "lib")),
-        ("package", "stalloc", os.path.join(ROOT, "ports", "micropython")),
-    ]
+    roots = {base for base, _, _ in _packages_frozen(calls)}
+    assert roots == {"lib", os.path.join("ports", "micropython")}
+    frozen = {f for _, files, _ in _packages_frozen(calls) for f in files}
+    assert frozen == {m + ".py" for m in MODULES}
     with open(path) as f:
         text = f.read()
     assert "FROZEN_MANIFEST=$(pwd)/boards/%s/manifest.py" % name in text
-
-
-def test_package_json_lists_exactly_the_package_files():
-    import stalloc
-
-    with open(os.path.join(ROOT, "package.json")) as f:
-        pkg = json.load(f)
-    assert pkg["deps"] == [] and pkg["version"] == stalloc.__version__
-    assert pkg["urls"] == [["stalloc/%s.py" % m, "lib/stalloc/%s.py" % m] for m in MODULES]
-    for _, src in pkg["urls"]:
-        assert os.path.isfile(os.path.join(ROOT, src))
 
 
 # -- tools/build.py ---------------------------------------------------------------------------
@@ -255,16 +338,20 @@ def unix_build(tmp_path_factory):
     return out, proc.stdout
 
 
+def _arches(out):
+    return {m: _mpy_arch(os.path.join(out, "lib", "stalloc", m + ".mpy")) for m in MODULES}
+
+
 def test_unix_build_writes_one_mpy_per_module(unix_build):
     out, log = unix_build
     built = sorted(os.listdir(os.path.join(out, "lib", "stalloc")))
     assert built == sorted(m + ".mpy" for m in MODULES)
     for m in MODULES:
         assert "stalloc/%s.mpy" % m in log
-    assert "unix: %d files" % len(MODULES) in log and "-march=x64 -O0" in log
-    # only the viper/native module carries an arch; the rest is portable bytecode
-    arches = {m: _mpy_arch(os.path.join(out, "lib", "stalloc", m + ".mpy")) for m in MODULES}
-    assert arches.pop("_viper") == ARCHES.index("x64") + 1
+    assert "unix: %d files" % len(MODULES) in log and "-march=x64 -O3" in log  # -O3: default
+    # only the native twins carry an arch; the rest is portable bytecode
+    arches = _arches(out)
+    assert {m: arches.pop(m) for m in NATIVE} == {m: ARCHES.index("x64") + 1 for m in NATIVE}
     assert set(arches.values()) == {0}
     with open(os.path.join(out, "lib", "stalloc", "heap.mpy"), "rb") as f:
         assert ROOT.encode() not in f.read()  # -s: no path of this machine in the file
@@ -290,10 +377,10 @@ def test_a_build_for_another_arch_falls_back_to_the_pure_kernels(tmp_path):
     out = str(tmp_path / "pico")
     proc = _run_build("--board", "rp2-pico", "--out", out)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    viper = os.path.join(out, "lib", "stalloc", "_viper.mpy")
-    assert _mpy_arch(viper) == ARCHES.index("armv6m") + 1
+    native = os.path.join(out, "lib", "stalloc", "heap_native.mpy")
+    assert _mpy_arch(native) == ARCHES.index("armv6m") + 1
     script = (
-        "try:\n    import stalloc._viper\n"
+        "try:\n    import stalloc.heap_native\n"
         "except ValueError as e:\n    print('ValueError:', e)\n"
         "import stalloc.heap\n"
         "h = stalloc.heap.Stalloc(8, 16)\n"
@@ -311,23 +398,27 @@ def test_every_board_builds_for_its_own_arch(tmp_path):
     for name in EXPECTED_BOARDS:
         b = _board(name)
         dest = tmp_path / name / "lib" / "stalloc"
-        assert sorted(os.listdir(dest)) == sorted(m + ".mpy" for m in MODULES), name
-        assert _mpy_arch(str(dest / "_viper.mpy")) == ARCHES.index(b["mpy_cross_arch"]) + 1
-        assert "%s: %d files" % (name, len(MODULES)) in proc.stdout
+        want = [m for m in MODULES if b["native_emitter"] or m not in NATIVE]
+        assert sorted(os.listdir(dest)) == sorted(m + ".mpy" for m in want), name
+        arch = b["mpy_cross_arch"] and ARCHES.index(b["mpy_cross_arch"]) + 1
+        for m in want:
+            assert _mpy_arch(str(dest / (m + ".mpy"))) == (arch if m in NATIVE else 0), m
+        assert "%s: %d files" % (name, len(want)) in proc.stdout
 
 
-def test_O3_build_runs_and_is_smaller(unix_build, tmp_path):
-    out0, _ = unix_build
-    out3 = str(tmp_path / "o3")
-    proc = _run_build("--board", "unix", "--opt", "3", "--out", out3)
-    assert proc.returncode == 0 and "-O3" in proc.stdout, proc.stdout + proc.stderr
+def test_O3_by_default_is_smaller_than_O0_and_runs(unix_build, tmp_path):
+    out3, _ = unix_build
+    out0 = str(tmp_path / "o0")
+    proc = _run_build("--board", "unix", "--opt", "0", "--out", out0)
+    assert proc.returncode == 0 and "-O0" in proc.stdout, proc.stdout + proc.stderr
 
     def size(out):
         return sum(os.path.getsize(p) for p in glob.glob(os.path.join(out, "lib/stalloc/*.mpy")))
 
     assert size(out3) < size(out0)  # -O3 drops asserts and line numbers
-    proc = _smoke(str(tmp_path), os.path.join(out3, "lib"), ("-X", "heapsize=256k"))
-    assert proc.stdout.split()[-2:] == ["OK", _version()], proc.stdout + proc.stderr
+    for out in (out0, out3):
+        proc = _smoke(str(tmp_path), os.path.join(out, "lib"), ("-X", "heapsize=256k"))
+        assert proc.stdout.split()[-2:] == ["OK", _version()], proc.stdout + proc.stderr
 
 
 def test_py_mode_copies_the_sources_and_clears_stale_mpy(unix_build, tmp_path):
@@ -337,20 +428,31 @@ def test_py_mode_copies_the_sources_and_clears_stale_mpy(unix_build, tmp_path):
     assert proc.returncode == 0 and "copied .py" in proc.stdout, proc.stdout + proc.stderr
     dest = os.path.join(out, "lib", "stalloc")
     assert sorted(os.listdir(dest)) == sorted(m + ".py" for m in MODULES)
-    for m in MODULES:
-        with open(os.path.join(dest, m + ".py"), "rb") as a:
-            with open(os.path.join(ROOT, "lib", "stalloc", m + ".py"), "rb") as b:
-                assert a.read() == b.read(), m
+    for dest_name, src in (f for files in build_tool.packages().values() for f in files):
+        with open(os.path.join(out, "lib", dest_name), "rb") as a, open(src, "rb") as b:
+            assert a.read() == b.read(), dest_name
 
 
-def test_board_without_native_emitter_leaves_viper_out_and_runs_pure(tmp_path):
+def test_packages_option_builds_only_those_packages(tmp_path):
+    out = str(tmp_path / "some")
+    proc = _run_build("--board", "unix", "--packages", "stalloc,stalloc-arena", "--out", out)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    want = build_tool.modules(["stalloc", "stalloc-arena"])
+    assert "arena" in want and "heap" in want and "stack" not in want
+    assert sorted(os.listdir(os.path.join(out, "lib", "stalloc"))) == [m + ".mpy" for m in want]
+    proc = _run_build("--board", "unix", "--packages", "stalloc,nope", "--out", out)
+    assert proc.returncode == 2 and "error: unknown package nope" in proc.stderr
+
+
+def test_board_without_native_emitter_leaves_the_twins_out_and_runs_pure(tmp_path):
     board = {"name": "no-native", "mpy_cross_arch": "armv6m", "native_emitter": False}
     lines = []
     written = build_tool.build(board, str(tmp_path / "out"), log=lines.append)
     assert sorted(os.path.basename(p) for p in written) == sorted(
-        m + ".mpy" for m in MODULES if m != "_viper"
+        m + ".mpy" for m in MODULES if m not in NATIVE
     )
-    assert any(line.startswith("skipped lib/stalloc/_viper.py") for line in lines)
+    for m in NATIVE:
+        assert any(line.startswith("skipped lib/stalloc/%s.py" % m) for line in lines), m
     # bytecode-only .mpy files load on any arch: here the pure kernels take over
     lib = str(tmp_path / "out" / "lib")
     proc = _smoke(str(tmp_path), lib, ("-X", "heapsize=256k"))

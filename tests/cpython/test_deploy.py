@@ -2,7 +2,7 @@
 
 The board is tools/vboard.py's unix port behind a pty, with the default 128 KiB heap (the
 64-bit stand-in for a 64 KiB 32-bit board, boards/unix/board.json). It gets the x64 .mpy
-build of lib/stalloc plus stalloc.irq from ports/micropython, and the test files compiled
+build of every package (tools/build.py: stalloc.irq included), and the test files compiled
 to .mpy, all through `mpremote cp`; each test file then runs on a freshly booted board.
 The same files run on the host's unix port in the normal test command, so the counts
 must match: every test runs on the board, and only the ones that read repository files
@@ -13,6 +13,8 @@ import os
 import re
 import subprocess
 import sys
+
+import build  # tools/build.py (tests/conftest.py puts tools/ on sys.path)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DEPLOY = os.path.join(ROOT, "tools", "deploy.py")
@@ -98,10 +100,10 @@ def test_no_test_installs_only_and_checks_what_arrived():
     code, out = _deploy("--no-test")
     assert code == 0, out[-3000:]
     assert "installed lib/stalloc and tests/" in out and "GC heap free" not in out
-    # the board listed every staged file: the package with the port's irq, and the tests
-    lib = sorted(n for n in os.listdir(os.path.join(ROOT, "lib", "stalloc")) if n.endswith(".py"))
+    # the board listed every staged file: every package's modules, and the tests
+    lib = build.modules()
     tests = [n for n in os.listdir(os.path.join(ROOT, "tests")) if n.startswith("test_")]
-    assert "deploy: %d files in lib/stalloc on the board" % (len(lib) + 1) in out, out
+    assert "deploy: %d files in lib/stalloc on the board" % len(lib) in out, out
     # the test files, _util, _model and the runner
     assert "deploy: %d files in tests on the board" % (len(tests) + 3) in out, out
 
