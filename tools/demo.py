@@ -68,7 +68,8 @@ def workload(iterations=ITERATIONS):
 
 # What `import stalloc.heap` loads (the board checks it: a missing one fails the import,
 # an extra one shows in sys.modules).
-NEEDED = ["_compat", "_allocator", "_kernel", "_viper", "heap"]  # in import order
+NEEDED = ["_base", "heap_native", "heap"]  # in import order
+LATER = ["diag", "_check"]  # on the board too: the bench's check(), stats(), free_runs()
 
 RUNS = (  # (mode, reserve): what the demo runs, in this order
     ("gc", False),
@@ -88,7 +89,7 @@ NAMES = {
 def build_files(out):
     """The .mpy files a board gets: stalloc.heap's closure and the bench."""
     build.build(BOARD, out, log=lambda *a: None)
-    lib = [os.path.join(out, "lib", "stalloc", m + ".mpy") for m in NEEDED]
+    lib = [os.path.join(out, "lib", "stalloc", m + ".mpy") for m in NEEDED + LATER]
     bench = os.path.join(out, "frag_bench.mpy")
     mpy_cross = build.find_mpy_cross()
     subprocess.run(

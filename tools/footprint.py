@@ -3,7 +3,8 @@
     python tools/footprint.py                      # the table: every entry point, every runtime
     python tools/footprint.py --runtime wasm32     # one runtime
     python tools/footprint.py --check              # against tools/footprint_budget.json
-    python tools/footprint.py --markdown           # the table for the README
+    python tools/footprint.py --markdown           # the table as Markdown
+    python tools/footprint.py --readme             # ... written into README.md
     python tools/footprint.py --json               # the numbers, for other tools
 
 An entry point is what a program imports and does first (`from stalloc import Stalloc`,
@@ -40,6 +41,11 @@ sys.path.insert(0, TOOLS)
 import build  # noqa: E402  (tools/build.py)
 
 BUDGET = os.path.join(TOOLS, "footprint_budget.json")
+README = os.path.join(ROOT, "README.md")
+MARKERS = (
+    "<!-- footprint table: tools/footprint.py --readme -->",
+    "<!-- end of footprint table -->",
+)
 RUNTIMES = ("wasm32", "unix64", "romfs64")
 BOARD = {"wasm32": "webassembly", "unix64": "unix", "romfs64": "unix"}
 
@@ -92,7 +98,15 @@ ENTRY_POINTS = (
         "from stalloc.irq import IrqStalloc\n"
         "h = IrqStalloc(64, 16, (lambda: 0, lambda s: None))\nh.free(h.alloc(20))",
     ),
-    ("everything", "from stalloc import *\nimport stalloc.irq"),
+    (
+        # Every module of the core and the extension packages (import * would load only
+        # the names already loaded on MicroPython 1.27).
+        "everything",
+        "import stalloc\n"
+        "for _m in ('heap', 'diag', '_slow', '_scope', 'sync', 'chain', 'stack', '_stackx',\n"
+        "           '_typed', '_alloca', 'arena', 'trace', 'irq'):\n"
+        "    __import__('stalloc.' + _m)",
+    ),
 )
 
 # Steps around each entry point. Names are bound before the baseline so that measuring
@@ -216,7 +230,7 @@ def table(results, markdown=False):
     runtimes = list(results)
     names = [n for n, _ in ENTRY_POINTS if n in results[runtimes[0]]]
     head = ["entry point"] + runtimes
-    rows = [[n] + ["%.1f KB" % (results[r][n] / 1000) for r in runtimes] for n in names]
+    rows = [[n] + ["%.1f KiB" % (results[r][n] / 1024) for r in runtimes] for n in names]
     if markdown:
         lines = ["| " + " | ".join(head) + " |", "|---" + "|---:" * len(runtimes) + "|"]
         lines += ["| " + " | ".join(row) + " |" for row in rows]
@@ -226,6 +240,14 @@ def table(results, markdown=False):
         "%-" + str(w) + "s" if k == 0 else "%" + str(w) + "s" for k, w in enumerate(widths)
     )
     return "\n".join(fmt % tuple(r) for r in [head, *rows])
+
+
+def readme_with(text, table_md):
+    """README text with the table between MARKERS replaced by table_md."""
+    start, end = MARKERS
+    a = text.index(start) + len(start)
+    b = text.index(end, a)
+    return text[:a] + "\n" + table_md + "\n" + text[b:]
 
 
 def check(results, budget):
@@ -247,7 +269,10 @@ def main(argv=None):
     ap.add_argument("--check", action="store_true", help="compare with %s" % BUDGET)
     ap.add_argument("--markdown", action="store_true", help="print a Markdown table")
     ap.add_argument("--json", action="store_true", help="print the numbers as JSON")
+    ap.add_argument("--readme", action="store_true", help="write the table into README.md")
     args = ap.parse_args(argv)
+    if args.readme and args.runtime:
+        ap.error("--readme writes every runtime's column: leave out --runtime")
     runtimes = tuple(args.runtime or RUNTIMES)
 
     def progress(runtime, name):
@@ -267,6 +292,17 @@ def main(argv=None):
         print(json.dumps(results, indent=2))
     else:
         print(table(results, markdown=args.markdown))
+    if args.readme:
+        with open(README) as f:
+            text = f.read()
+        try:
+            new = readme_with(text, table(results, markdown=True))
+        except ValueError:
+            print("error: README.md lacks the markers %s ... %s" % MARKERS, file=sys.stderr)
+            return 2
+        with open(README, "w") as f:
+            f.write(new)
+        print("wrote the table into README.md")
     if args.check:
         with open(BUDGET) as f:
             budget = json.load(f)

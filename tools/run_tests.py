@@ -110,7 +110,15 @@ def main():
     stage("mpy-pure", upy_cmd, env=dict(env, STALLOC_PURE="1"), pattern=UPYTEST_LINE)
 
     wasm_cmd = [tool("node"), "tools/wasm/upy.mjs", "--path", "lib"]
-    for tree in ("lib", "tests", "ports", "pyproject.toml", "manifest.py", "package.json"):
+    for tree in (
+        "lib",
+        "tests",
+        "ports",
+        "packages",
+        "pyproject.toml",
+        "manifest.py",
+        "package.json",
+    ):
         wasm_cmd += ["--copy", tree]
     wasm_cmd += upy_cmd[1:]
     stage("wasm32", wasm_cmd, pattern=UPYTEST_LINE)

@@ -47,7 +47,8 @@ def test_demo_runs_compares_and_draws(tmp_path):
     stalloc_run = runs["Stalloc, integer API"]
     assert stalloc_run["iters"] == 5000 and stalloc_run["collections"] == 0
     assert stalloc_run["alloc_start"] == stalloc_run["alloc_max"]  # nothing on the GC heap
-    assert runs["bytearray, same board"]["fail"] >= 0  # fragmented: MemoryError
+    same = runs["bytearray, same board"]  # fragmented (MemoryError), or paid in collections
+    assert 0 <= same["fail"] < 5000 or same["collections"] > 0, same
     trace = (out / "stalloc-trace.txt").read_text()
     assert trace.startswith("# stalloc-trace 1 blocks=448 block_size=32")
     # the host's copy of the request sequence is the board's: its checksum over them

@@ -20,7 +20,6 @@ import fs from "node:fs";
 import path from "node:path";
 import { loadMicroPython } from "@micropython/micropython-webassembly-pyscript";
 
-const ROOT = "/app";
 const args = process.argv.slice(2);
 let heap = 8 << 20;
 let stepsFile = null;
@@ -61,12 +60,12 @@ function copyIn(host, dest) {
   }
 }
 
-mp.FS.mkdirTree(ROOT);
+// The working directory is the root, as on a board: lib/ lands at /lib.
 for (const p of copies) {
   if (!fs.existsSync(p)) fail(`no such file or directory: ${p}`);
-  copyIn(p, `${ROOT}/${path.normalize(p)}`);
+  copyIn(p, `/${path.normalize(p)}`);
 }
-mp.FS.chdir(ROOT);
+mp.FS.chdir("/");
 
 function run(code) {
   try {
@@ -81,7 +80,7 @@ function run(code) {
 }
 
 mp.globals.set("_argv", JSON.stringify([...args]));
-mp.globals.set("_paths", JSON.stringify(paths.map((p) => `${ROOT}/${path.normalize(p)}`)));
+mp.globals.set("_paths", JSON.stringify(paths.map((p) => `/${path.normalize(p)}`)));
 run("import json, sys\nsys.path[1:1] = json.loads(_paths)\nsys.argv[:] = json.loads(_argv)");
 
 if (stepsFile) {
@@ -91,7 +90,7 @@ if (stepsFile) {
   process.exit(0);
 }
 
-copyIn(args[0], `${ROOT}/__main__.py`);
+copyIn(args[0], "/__main__.py");
 process.exit(
   run(
     "_exit_code = 0\n" +
