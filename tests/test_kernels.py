@@ -108,6 +108,10 @@ def test_accelerator_is_in_use_unless_pure_requested():
         emitter = True
     except SyntaxError:  # a port without the native emitter (the WebAssembly port)
         emitter = False
-    from stalloc import _base
+    from stalloc import _base, stack, sync
 
-    assert heap.ACCELERATED == (emitter and not _base.PURE)
+    want = emitter and not _base.PURE
+    assert heap.ACCELERATED == want
+    # every module with native twins loads them on the same terms (a failed load falls
+    # back to the pure code without a word: only this shows it)
+    assert (stack._native is not None) == want and (sync._native is not None) == want

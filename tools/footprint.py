@@ -109,13 +109,31 @@ ENTRY_POINTS = (
     ),
 )
 
+# What the objects cost, beyond the memory they manage: (name, code, setup). The setup
+# runs before the baseline (its cost is not counted); `_minus` is taken off the result.
+OBJECTS = (
+    (
+        "a Stalloc(1024, 16) beyond its bytearray",
+        "h = Stalloc(1024, 16)\n_minus = h.footprint",
+        "from stalloc import Stalloc\nh = None",
+    ),
+    (
+        "a live view of alloc(16)",
+        "v = h.alloc(16)",
+        "from stalloc import Stalloc\nh = Stalloc(1024, 16)\nh.free(h.alloc(16))\nv = None",
+    ),
+)
+
 # Steps around each entry point. Names are bound before the baseline so that measuring
 # allocates nothing; the recursion clears stale words from the stack before collecting.
-SETUP = "import gc\n_base = _after = 0\ndef _clear(n):\n    return _clear(n - 1) if n else 0\n"
+SETUP = (
+    "import gc\n_base = _after = _minus = 0\n"
+    "def _clear(n):\n    return _clear(n - 1) if n else 0\n"
+)
 COLLECT = "_clear(64)\ngc.collect()"
 BASE = "_clear(64)\ngc.collect()\n_base = gc.mem_alloc()"
 AFTER = "_clear(64)\ngc.collect()\n_after = gc.mem_alloc()"
-REPORT = "print('FOOTPRINT', _after - _base)"
+REPORT = "print('FOOTPRINT', _after - _base - _minus)"
 ROMFS_MOUNT = (
     "import sys, vfs\n"
     "vfs.mount(vfs.VfsRom(open(%r, 'rb').read()), '/rom')\n"
@@ -149,10 +167,10 @@ def _build(runtime, tmp):
     return out
 
 
-def _run_wasm(code, lib_root):
+def _run_wasm(code, lib_root, setup=""):
     node = os.environ.get("NODE", "node")
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
-        json.dump(_steps(code), f)
+        json.dump(_steps(code, setup), f)
     try:
         proc = subprocess.run(
             [node, os.path.join(TOOLS, "wasm", "upy.mjs"), "--copy", "lib", "--path", "lib"]
@@ -167,9 +185,10 @@ def _run_wasm(code, lib_root):
     return _parse(proc.stdout, proc.stderr, "wasm32")
 
 
-def _run_unix(code, lib_root, romfs=None):
+def _run_unix(code, lib_root, romfs=None, setup=""):
     micropython = os.path.join(os.path.dirname(sys.executable), "micropython")
     prelude = ROMFS_MOUNT % romfs if romfs else "import sys\nsys.path.insert(0, 'lib')\n"
+    prelude += setup
     # One process, each step exec'd in turn in the same globals, as the REPL would.
     script = "_g = {'__name__': '__main__'}\nfor _s in %r:\n    exec(_s, _g)\n" % (
         _steps(code, prelude),
@@ -207,30 +226,36 @@ def _romfs_image(lib_root, tmp):
     return image
 
 
-def measure(runtimes=RUNTIMES, entries=ENTRY_POINTS, progress=None):
+def measure(runtimes=RUNTIMES, entries=ENTRY_POINTS + OBJECTS, progress=None):
     """{runtime: {entry point: bytes kept}}. Raises Failed if a runtime cannot run."""
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
         for runtime in runtimes:
             lib_root = _build(runtime, tmp)
             row = results[runtime] = {}
-            for name, code in entries:
+            for name, code, *setup in entries:
                 if progress:
                     progress(runtime, name)
+                setup = setup[0] + "\n" if setup else ""
                 if runtime == "wasm32":
-                    row[name] = _run_wasm(code, lib_root)
+                    row[name] = _run_wasm(code, lib_root, setup)
                 elif runtime == "unix64":
-                    row[name] = _run_unix(code, lib_root)
+                    row[name] = _run_unix(code, lib_root, setup=setup)
                 else:
-                    row[name] = _run_unix(code, lib_root, _romfs_image(lib_root, tmp))
+                    image = _romfs_image(lib_root, tmp)
+                    row[name] = _run_unix(code, lib_root, image, setup)
     return results
+
+
+def _size(n):
+    return "%d B" % n if n < 4096 else "%.1f KiB" % (n / 1024)
 
 
 def table(results, markdown=False):
     runtimes = list(results)
-    names = [n for n, _ in ENTRY_POINTS if n in results[runtimes[0]]]
+    names = [e[0] for e in ENTRY_POINTS + OBJECTS if e[0] in results[runtimes[0]]]
     head = ["entry point"] + runtimes
-    rows = [[n] + ["%.1f KiB" % (results[r][n] / 1024) for r in runtimes] for n in names]
+    rows = [[n] + [_size(results[r][n]) for r in runtimes] for n in names]
     if markdown:
         lines = ["| " + " | ".join(head) + " |", "|---" + "|---:" * len(runtimes) + "|"]
         lines += ["| " + " | ".join(row) + " |" for row in rows]

@@ -228,6 +228,9 @@ def alloc(self, nbytes, align=1):
                 return self._hand_out(code, nbytes)
     except TypeError:
         pass
+    except MemoryError as e:  # no room on the GC heap for the view: its blocks go back
+        resize(self._mem, self._tr, self._s1, code, (nbytes - 1 >> s) + 1, 0, 0)
+        raise e
     return self._refused(nbytes, align, code, s)
 
 
