@@ -2,7 +2,8 @@
 
     .venv/bin/python tools/bench.py                  # every runtime, a table on the terminal
     .venv/bin/python tools/bench.py --quick          # a few-second smoke run
-    .venv/bin/python tools/bench.py --json out.json --plots bench-plots
+    .venv/bin/python tools/bench.py --json --plots   # out/bench.json, out/bench-plots/
+    .venv/bin/python tools/bench.py --results out/bench.json --plots   # redraw, run nothing
     .venv/bin/python tools/bench.py --readme         # also rewrite README's Performance tables
     .venv/bin/python tools/bench.py --runtimes cpython,mpy
 
@@ -21,6 +22,13 @@ included), --plots (matplotlib, Agg) and the README section between
 <!-- bench:begin --> and <!-- bench:end -->. What is measured and how: the top of
 tools/_bench_child.py. Not part of the test run (tests/cpython/test_bench.py runs
 --quick and checks the JSON's shape, never a timing).
+
+--json and --plots without a path write into out/ (git-ignored; made when needed); a path
+given is used as given, its missing folders made. An output that cannot be written is
+refused before anything runs; --results PATH runs nothing and shows (and writes again,
+with --json, --plots, --readme) a document an earlier --json wrote. A missing or
+malformed --results file, or an output path that cannot be written, is one `error:` line
+on stderr and exit status 2.
 
 Ratios mean something inside one runtime of one run: this VM's absolute times drift by
 up to 30 % between runs.
@@ -57,6 +65,9 @@ RUNTIMES = {
     "vboard": "virtual board %s" % VBOARD_HEAP,
 }
 DEFAULT_RUNTIMES = ("cpython", "mpy", "mpy-pure", "vboard")
+OUT = "out"  # where reports go by default (git-ignored), made when needed
+JSON_DEFAULT = os.path.join(OUT, "bench.json")
+PLOTS_DEFAULT = os.path.join(OUT, "bench-plots")
 
 
 class BenchError(RuntimeError):
@@ -219,11 +230,12 @@ def command_line(argv):
         exe = "python"
     keep, skip = [], False
     for a in argv:
-        if skip:
+        if skip and not a.startswith("-"):  # the path after --json or --plots
             skip = False
         elif a in ("--json", "--plots"):
-            skip = True
+            skip = True  # ... if one follows: alone, each has a default
         elif not a.startswith(("--json=", "--plots=")):
+            skip = False
             keep.append(a)
     return " ".join([exe, "tools/bench.py"] + [shlex.quote(a) for a in keep])
 
@@ -241,6 +253,77 @@ def child_args(args, key):
     return out
 
 
+class InputError(Exception):
+    """A file named on the command line that cannot be used: str() is one line naming it."""
+
+
+def error(message):
+    """`error: MESSAGE` as one line on stderr; returns 2, the exit status for bad input."""
+    sys.stderr.write("error: %s\n" % " ".join(str(message).split()))
+    sys.stderr.flush()
+    return 2
+
+
+def check_output(path, folder=False):
+    """Raise InputError, naming `path`, when it cannot be written as a file (folder=False)
+    or a folder, missing parent folders made: before a run, not after it."""
+    if os.path.exists(path):
+        if folder != os.path.isdir(path):
+            raise InputError("%s: %s" % (path, "not a folder" if folder else "is a folder"))
+        if not os.access(path, os.W_OK):
+            raise InputError("%s: not writable" % path)
+        return
+    parent = os.path.dirname(os.path.abspath(path))
+    while not os.path.exists(parent):
+        parent = os.path.dirname(parent)
+    if not os.path.isdir(parent):
+        raise InputError("%s: cannot be made: %s is not a folder" % (path, parent))
+    if not os.access(parent, os.W_OK):
+        raise InputError("%s: cannot be made: %s is not writable" % (path, parent))
+
+
+def load_results(path):
+    """The results document a --json run wrote, read back. InputError, naming the file,
+    when it is missing, unreadable, not JSON or not such a document."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            results = json.load(f)
+    except OSError as e:
+        raise InputError("%s: %s" % (path, e.strerror or e)) from None
+    except UnicodeDecodeError:
+        raise InputError("%s: not a text file (it is not UTF-8)" % path) from None
+    except ValueError as e:  # json.JSONDecodeError
+        raise InputError("%s: not JSON: %s" % (path, e)) from None
+    if (
+        not isinstance(results, dict)
+        or results.get("schema") != 1
+        or not isinstance(results.get("runs"), list)
+    ):
+        raise InputError("%s: not a tools/bench.py --json results document (schema 1)" % path)
+    try:  # render it once where nobody sees: a missing figure shows here, not halfway
+        import io
+
+        from rich.console import Console
+
+        report.print_tables(Console(file=io.StringIO(), width=120), results)
+        report.readme_section(results)
+    except (KeyError, IndexError, TypeError, ValueError, AttributeError, ZeroDivisionError) as e:
+        what = "missing %s" % e if isinstance(e, KeyError) else str(e)
+        raise InputError(
+            "%s: a tools/bench.py results document with a part missing or wrong (%s)"
+            % (path, what)
+        ) from None
+    return results
+
+
+def write_json(results, path):
+    folder = os.path.dirname(path)
+    if folder:
+        os.makedirs(folder, exist_ok=True)
+    with open(path, "w") as f:
+        json.dump(results, f, indent=1)
+
+
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -252,17 +335,74 @@ def main(argv=None):
     )
     ap.add_argument("--n", type=int, default=0, help="operations per workload (3000)")
     ap.add_argument("--rounds", type=int, default=0, help="batch rounds, best kept (3)")
-    ap.add_argument("--json", metavar="PATH", help="write every figure as JSON")
-    ap.add_argument("--plots", metavar="DIR", help="write PNG plots (needs matplotlib)")
+    ap.add_argument(
+        "--json",
+        metavar="PATH",
+        nargs="?",
+        const=JSON_DEFAULT,
+        help="write every figure as JSON (PATH default: %s)" % JSON_DEFAULT,
+    )
+    ap.add_argument(
+        "--plots",
+        metavar="DIR",
+        nargs="?",
+        const=PLOTS_DEFAULT,
+        help="write PNG plots, needs matplotlib (DIR default: %s)" % PLOTS_DEFAULT,
+    )
     ap.add_argument("--readme", action="store_true", help="rewrite README's bench section")
     ap.add_argument("--no-progress", action="store_true", help="no progress bar")
+    ap.add_argument(
+        "--results",
+        metavar="PATH",
+        help="run nothing: show (and --json, --plots, --readme) a saved --json document",
+    )
     args = ap.parse_args(argv)
     keys = [k.strip() for k in args.runtimes.split(",") if k.strip()]
     for k in keys:
         if k not in RUNTIMES:
             ap.error("unknown runtime %r (choose from %s)" % (k, ", ".join(RUNTIMES)))
+    try:
+        if args.json:
+            check_output(args.json)
+        if args.plots:
+            check_output(args.plots, folder=True)
+        saved = load_results(args.results) if args.results else None
+    except InputError as e:
+        return error(e)
 
     from rich.console import Console
+
+    console = Console()
+    if not console.is_terminal:
+        console = Console(width=120)  # a log file or a pipe: wide enough for the tables
+    if saved is not None:
+        results, errors = saved, []
+    else:
+        results, errors = run_all(args, argv, keys, console)
+
+    report.print_tables(console, results)
+    for e in errors:
+        console.print("[red]error[/red] %s" % e)
+    try:
+        if args.json:
+            write_json(results, args.json)
+            console.print("wrote %s" % args.json)
+        if args.plots:
+            for path in report.plots(results, args.plots):
+                console.print("wrote %s" % path)
+    except OSError as e:  # the checks above passed, so something changed since
+        return error("%s: %s" % (e.filename or args.json, e.strerror or e))
+    if args.readme:
+        if errors:
+            console.print("[red]README not rewritten: a runtime failed[/red]")
+        else:
+            report.rewrite_readme(README, report.readme_section(results))
+            console.print("rewrote the Performance tables in README.md")
+    return 1 if errors else 0
+
+
+def run_all(args, argv, keys, console):
+    """Run every runtime in `keys` with a progress bar; return (results, errors)."""
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -271,9 +411,6 @@ def main(argv=None):
         TimeElapsedColumn,
     )
 
-    console = Console()
-    if not console.is_terminal:
-        console = Console(width=120)  # a log file or a pipe: wide enough for the tables
     results = {
         "schema": 1,
         "command": command_line(argv),
@@ -317,24 +454,7 @@ def main(argv=None):
             results["runs"].append(doc)
             progress.update(task, step="done")
     results["seconds"] = round(time.monotonic() - started, 1)
-
-    report.print_tables(console, results)
-    for e in errors:
-        console.print("[red]error[/red] %s" % e)
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(results, f, indent=1)
-        console.print("wrote %s" % args.json)
-    if args.plots:
-        for path in report.plots(results, args.plots):
-            console.print("wrote %s" % path)
-    if args.readme:
-        if errors:
-            console.print("[red]README not rewritten: a runtime failed[/red]")
-        else:
-            report.rewrite_readme(README, report.readme_section(results))
-            console.print("rewrote the Performance tables in README.md")
-    return 1 if errors else 0
+    return results, errors
 
 
 if __name__ == "__main__":

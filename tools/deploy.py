@@ -31,7 +31,9 @@ is soft-reset by mpremote at the start of each step.
 
 Exit status: 0 when the tests ran and all passed (or --no-test and the copy worked);
 1 when a test failed, none ran, or the board stopped answering; 2 for usage, build or
-connection errors.
+connection errors. A test file that is missing, unreadable or not Python (a syntax error,
+as CPython sees it) is one `error:` line on stderr and exit status 2, before anything is
+built.
 """
 
 import argparse
@@ -100,6 +102,26 @@ upytest.main({args!r})
 
 class DeployError(Exception):
     pass
+
+
+def check_test_file(path):
+    """Raise DeployError, one line naming `path`, unless it is a readable UTF-8 Python
+    file that compiles (on CPython: a syntax error shows here, before any build)."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError as e:
+        raise DeployError("%s: %s" % (path, e.strerror or e)) from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise DeployError("%s: not a Python file (it is not UTF-8 text)" % path) from None
+    try:
+        compile(text, path, "exec", dont_inherit=True)
+    except SyntaxError as e:
+        raise DeployError("%s: line %s: %s" % (path, e.lineno, e.msg)) from None
+    except ValueError as e:  # null bytes
+        raise DeployError("%s: not a Python file (%s)" % (path, e)) from None
 
 
 def stage(out, board, opt=0, py=False, files=None, log=print):
@@ -265,6 +287,12 @@ def main(argv=None):
     ap.add_argument("--timeout", type=float, default=900.0, help="seconds per mpremote step")
     args = ap.parse_args(argv)
 
+    for path in args.files:  # before anything is built or a board started
+        try:
+            check_test_file(path)
+        except DeployError as e:
+            print("error: %s" % " ".join(str(e).split()), file=sys.stderr)
+            return 2
     try:
         board = build.load_board(args.board)
     except build.BuildError as e:

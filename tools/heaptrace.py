@@ -12,6 +12,7 @@ Library use (tools/plan.py and tools/heapviz.py build on it):
     series = replay(trace, 64, 16)       # -> Series: per-op used/free/largest/runs/failures
     trace = record_from(fn, 64, 16)      # fn(recorder) run on CPython, its trace parsed
     text = dumps(trace)                  # back to the text format
+    trace = load(path)                   # parse() a file; InputError names it if it is bad
 
 Replay runs every operation through a real `stalloc.Stalloc(blocks, block_size)`, so the
 placement is the library's own first fit. Semantics on a heap of another shape:
@@ -133,7 +134,8 @@ class Trace:
 
 def parse(text):
     """Parse the text format (version 1) into a Trace. ValueError, naming the line, for
-    a missing or unknown header, an unknown op, a wrong field count or a bad number.
+    a missing or unknown header (or one whose blocks or block_size is below 1), an
+    unknown op, a wrong field count or a bad number.
     shrink_in_place, grow_in_place and grow_up_to without their OFFSET (the format's
     first draft) are rejected too: their offset cannot be told, and 0 would replay a
     call on an allocation whose head was freed at the wrong blocks."""
@@ -158,6 +160,9 @@ def parse(text):
             raise ValueError("line 1: bad header field %r" % word) from None
     if "blocks" not in meta or "block_size" not in meta:
         raise ValueError("line 1: the header needs blocks= and block_size=")
+    for key in ("blocks", "block_size"):
+        if meta[key] < 1:
+            raise ValueError("line 1: %s=%d in the header: no heap has that" % (key, meta[key]))
     ops = []
     for n, line in enumerate(lines[1:], 2):
         line = line.strip()
@@ -205,6 +210,58 @@ def parse(text):
         meta.get("dropped", 0),
         version,
     )
+
+
+class InputError(Exception):
+    """A file given to a host tool that cannot be used. str() is one line that names the
+    file and says what is wrong: the tools print it after "error: " and exit with 2."""
+
+
+def error(message):
+    """Print `error: MESSAGE` on stderr as one line; return 2, the tools' exit status for
+    a bad input file or option."""
+    sys.stderr.write("error: %s\n" % " ".join(str(message).split()))
+    sys.stderr.flush()
+    return 2
+
+
+def read_text(path):
+    """The text of the file at `path` (UTF-8). InputError, naming it, when it is missing,
+    unreadable, a directory or not text."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            return f.read()
+    except OSError as e:
+        raise InputError("%s: %s" % (path, e.strerror or e)) from None
+    except UnicodeDecodeError:
+        raise InputError("%s: not a text file (it is not UTF-8)" % path) from None
+
+
+def load(path):
+    """parse() the trace file at `path`. InputError, naming the file and (for a malformed
+    trace) the line, when it cannot be read or parsed."""
+    text = read_text(path)
+    try:
+        return parse(text)
+    except ValueError as e:
+        raise InputError("%s: %s" % (path, e)) from None
+
+
+def shape(path, trace, blocks=None, block_size=None):
+    """(L, B) to replay the trace read from `path` on: the given blocks and block_size,
+    each defaulting (None or 0) to the recorded one; blocks=False checks only B (for the
+    planner, which searches L). InputError, naming the file and where each number came
+    from, when Stalloc refuses the shape."""
+    L = blocks or trace.blocks
+    B = block_size or trace.block_size
+    try:
+        Stalloc(1 if blocks is False else L, B)
+    except ValueError as e:
+        where = "block size %d (%s)" % (B, "--block-size" if block_size else "recorded")
+        if blocks is not False:
+            where = "%d blocks (%s) of %s" % (L, "--blocks" if blocks else "recorded", where)
+        raise InputError("%s: cannot replay on %s: %s" % (path, where, e)) from None
+    return L, B
 
 
 def dumps(trace):
@@ -299,15 +356,21 @@ class _Replay:
     def release(self, ident, blocks):
         # give back the blocks of `ident` in `blocks`, run by run
         held = self.held[ident]
-        todo = sorted(b for b in blocks if b in held)
-        k = 0
-        while k < len(todo):
-            j = k
-            while j + 1 < len(todo) and todo[j + 1] == todo[j] + 1:
-                j += 1
-            self.heap.deallocate_blocks(todo[k], j - k + 1)
-            held.difference_update(range(todo[k], todo[j] + 1))
-            k = j + 1
+        todo = held.intersection(blocks)
+        if todo:
+            first = min(todo)
+            if max(todo) - first + 1 == len(todo):  # one run: the usual case
+                self.heap.deallocate_blocks(first, len(todo))
+            else:
+                todo = sorted(todo)
+                k = 0
+                while k < len(todo):
+                    j = k
+                    while j + 1 < len(todo) and todo[j + 1] == todo[j] + 1:
+                        j += 1
+                    self.heap.deallocate_blocks(todo[k], j - k + 1)
+                    k = j + 1
+            held.difference_update(todo)
         if not held:
             del self.held[ident]
             del self.base[ident]
@@ -417,15 +480,17 @@ def _step(r, op, k, series):
     return at
 
 
-def replay(trace, blocks, block_size, map_at=None, check=False, stats=True):
+def replay(trace, blocks, block_size, map_at=None, check=False, stats=True, stop=None):
     """Replay `trace` on a fresh Stalloc(blocks, block_size); return a Series.
 
     map_at: None (Series.map is the map at the end), an op index (the map after that
     op) or a collection of op indexes (Series.maps holds each; map is the end's).
     check: run heap.check() after every op (slow; for tests). stats=False leaves the
     per-op lists and the maps empty (what the planner needs is in failed_ops, oom_ops,
-    edge_ops and skipped). ValueError from Stalloc for a bad shape. O(ops * F) plus
-    O(L) per map.
+    edge_ops and skipped). stop: None (replay every op), "oom" (end the replay after the
+    first op that lands in oom_ops) or "edge" (... in oom_ops or edge_ops): the planner's
+    yes-or-no questions are answered there, and the ops after it are not replayed.
+    ValueError from Stalloc for a bad shape. O(ops * F) plus O(L) per map.
     """
     r = _Replay(blocks, block_size)
     heap = r.heap
@@ -433,23 +498,27 @@ def replay(trace, blocks, block_size, map_at=None, check=False, stats=True):
     wanted = set()
     if map_at is not None:
         wanted = {map_at} if isinstance(map_at, int) else set(map_at)
+    if stop not in (None, "oom", "edge"):
+        raise ValueError("stop must be None, 'oom' or 'edge', got %r" % (stop,))
+    oom, edge = series.oom_ops, (series.edge_ops if stop == "edge" else ())
     for k, op in enumerate(trace.ops):
         placed = _step(r, op, k, series)
         if check:
             heap.check()
-        if not stats:
-            continue
-        s = heap.stats()
-        series.ops.append(op.op)
-        series.placed.append(placed)
-        series.used.append(s.used)
-        series.free.append(s.free)
-        series.largest.append(s.largest_free_run)
-        series.runs.append(s.free_runs)
-        series.failures.append(len(series.failed_ops))
-        series.peak = max(series.peak, s.used)
-        if k in wanted:
-            series.maps[k] = heap.map(blocks)
+        if stats:
+            s = heap.stats()
+            series.ops.append(op.op)
+            series.placed.append(placed)
+            series.used.append(s.used)
+            series.free.append(s.free)
+            series.largest.append(s.largest_free_run)
+            series.runs.append(s.free_runs)
+            series.failures.append(len(series.failed_ops))
+            series.peak = max(series.peak, s.used)
+            if k in wanted:
+                series.maps[k] = heap.map(blocks)
+        if stop and (oom or edge):
+            break
     if not stats:
         return series
     series.map = heap.map(blocks)
@@ -465,10 +534,11 @@ def main(argv=None):
     ap.add_argument("--block-size", type=int, help="B of the replay heap (default: recorded)")
     ap.add_argument("--at", type=int, help="show the map after this op instead of the end")
     args = ap.parse_args(argv)
-    with open(args.trace) as f:
-        trace = parse(f.read())
-    L = args.blocks or trace.blocks
-    B = args.block_size or trace.block_size
+    try:
+        trace = load(args.trace)
+        L, B = shape(args.trace, trace, args.blocks, args.block_size)
+    except InputError as e:
+        return error(e)
     s = replay(trace, L, B, map_at=args.at)
     print("%r" % trace)
     print("replayed on %d blocks of %d bytes: %d ops" % (L, B, len(s)))

@@ -1,9 +1,16 @@
 """Pictures of a heap: block maps, stack chunks and trace plots, as PNG or SVG.
 
-    .venv/bin/python tools/heapviz.py map --text '####....##..' --out map.png
-    .venv/bin/python tools/heapviz.py map --trace t.trace --blocks 64 [--at N] --out map.svg
-    .venv/bin/python tools/heapviz.py trace t.trace --blocks 64 [--block-size 16] --out DIR
-    .venv/bin/python tools/heapviz.py demo --out DIR
+    .venv/bin/python tools/heapviz.py map --text '####....##..'          # out/map.png
+    .venv/bin/python tools/heapviz.py map --trace t.trace --blocks 64 [--at N] --out out/m.svg
+    .venv/bin/python tools/heapviz.py trace t.trace --blocks 64 [--block-size 16]  # into out/
+    .venv/bin/python tools/heapviz.py demo [--out DIR]
+
+Without --out the pictures go into out/ (git-ignored; made when needed): map.png,
+NAME-map.png or NAME-map-AT.png for `map` (NAME from the trace file's name), NAME-plot.png
+and NAME-map.png for `trace`, heap-map.png, trace.png, stack.png and demo.trace for
+`demo`. An --out given is used as given, its folder made when needed. A missing or
+malformed trace file, a bad map text or picture name is one `error:` line on stderr and
+exit status 2.
 
 Library use:
 
@@ -24,6 +31,7 @@ number, and the image is exactly width x height pixels.
 """
 
 import argparse
+import errno
 import os
 import sys
 
@@ -65,6 +73,7 @@ LABEL_H = 18
 GAP = 8
 PLOT_SIZE = (800, 500)  # trace plot, pixels
 MAX_POINTS = 2000  # longer replays are drawn as windows (see write_trace_plot)
+OUT = "out"  # the command line's default output folder (git-ignored), made when needed
 
 _KIND = {"#": USED, ".": FREE, ":": PARTIAL}
 
@@ -73,6 +82,14 @@ def _check_path(path):
     ext = os.path.splitext(str(path))[1].lower()
     if ext not in (".png", ".svg"):
         raise ValueError("picture path must end in .png or .svg, got %r" % str(path))
+
+
+def _check_map(map_text):
+    if not map_text:
+        raise ValueError("empty heap map")
+    bad = set(map_text) - set(_KIND)
+    if bad:
+        raise ValueError("heap map characters are '#', '.', ':'; got %r" % "".join(sorted(bad)))
 
 
 def _canvas(width, height):
@@ -146,11 +163,7 @@ def write_heap_map(map_text, path, title=None):
     run in LARGEST. Returns map_geometry(len(map_text)). ValueError for an empty map, another
     character or another extension."""
     _check_path(path)
-    if not map_text:
-        raise ValueError("empty heap map")
-    bad = set(map_text) - set(_KIND)
-    if bad:
-        raise ValueError("heap map characters are '#', '.', ':'; got %r" % "".join(sorted(bad)))
+    _check_map(map_text)
     L = len(map_text)
     g = map_geometry(L)
     cols, cell, x0, y0 = g["cols"], g["cell"], g["x0"], g["y0"]
@@ -399,6 +412,17 @@ def _demo(out):
     return paths
 
 
+def _made(path, folder=False):
+    # make the folder `path` is in (or `path` itself, a folder), if missing; returns path
+    where = path if folder else os.path.dirname(path)
+    if where:
+        try:
+            os.makedirs(where, exist_ok=True)
+        except FileExistsError:  # a file by that name, or one of its parents is
+            raise NotADirectoryError(errno.ENOTDIR, "not a folder: %s" % where, path) from None
+    return path
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -410,43 +434,82 @@ def main(argv=None):
     m.add_argument("--block-size", type=int, help="B of the replay heap (default: recorded)")
     m.add_argument("--at", type=int, help="the map after this op (default: the end)")
     m.add_argument("--title")
-    m.add_argument("--out", required=True, help="a .png or .svg file")
+    m.add_argument(
+        "--out",
+        help="a .png or .svg file (default: %s/map.png, or %s/NAME-map[-AT].png for a trace "
+        "NAME.*)" % (OUT, OUT),
+    )
     t = sub.add_parser("trace", help="plot a trace's replay, and its final heap map")
     t.add_argument("trace")
     t.add_argument("--blocks", type=int, help="L of the replay heap (default: recorded)")
     t.add_argument("--block-size", type=int, help="B of the replay heap (default: recorded)")
     t.add_argument("--format", choices=("png", "svg"), default="png")
-    t.add_argument("--out", required=True, help="a directory (made if missing)")
+    t.add_argument(
+        "--out", default=OUT, help="a directory, made if missing (default: %(default)s)"
+    )
     d = sub.add_parser("demo", help="every picture from a small built-in program")
-    d.add_argument("--out", required=True, help="a directory (made if missing)")
+    d.add_argument(
+        "--out", default=OUT, help="a directory, made if missing (default: %(default)s)"
+    )
     args = ap.parse_args(argv)
+    import heaptrace as T  # tools/heaptrace.py (TOOLS is on sys.path)
 
+    try:
+        return _main(args, T)
+    except T.InputError as e:
+        return T.error(e)
+    except OSError as e:  # the output: a folder that is a file, no permission, ...
+        return T.error("%s: %s" % (e.filename or args.out or OUT, e.strerror or e))
+
+
+def _main(args, T):
     if args.cmd == "demo":
-        os.makedirs(args.out, exist_ok=True)
-        for p in _demo(args.out):
+        for p in _demo(_made(args.out, folder=True)):
             print(p)
         return 0
     if args.cmd == "map" and args.text is not None:
-        write_heap_map(args.text, args.out, args.title)
-        print(args.out)
+        out = args.out or os.path.join(OUT, "map.png")
+        try:
+            _check_path(out)
+        except ValueError as e:
+            raise T.InputError(e) from None
+        try:
+            _check_map(args.text)
+        except ValueError as e:
+            raise T.InputError("--text: %s" % e) from None
+        write_heap_map(args.text, _made(out), args.title)
+        print(out)
         return 0
-    import heaptrace as T  # tools/heaptrace.py (TOOLS is on sys.path)
-
-    with open(args.trace) as f:
-        trace = T.parse(f.read())
-    L = args.blocks or trace.blocks
-    B = args.block_size or trace.block_size
+    trace = T.load(args.trace)
+    L, B = T.shape(args.trace, trace, args.blocks, args.block_size)
+    name = os.path.splitext(os.path.basename(args.trace))[0]
     if args.cmd == "map":
+        if args.at is not None and not 0 <= args.at < len(trace.ops):
+            raise T.InputError(
+                "%s: --at %d: the trace has %d ops (0..%d)"
+                % (args.trace, args.at, len(trace.ops), len(trace.ops) - 1)
+            )
+        out = args.out
+        if out is None:
+            at = "" if args.at is None else "-%d" % args.at
+            out = os.path.join(OUT, "%s-map%s.png" % (name, at))
+        try:
+            _check_path(out)
+        except ValueError as e:
+            raise T.InputError(e) from None
         s = T.replay(trace, L, B, map_at=args.at)
         where = "the end" if args.at is None else "op %d" % args.at
-        write_heap_map(s.map, args.out, args.title or "heap map at %s (%d x %d B)" % (where, L, B))
-        print(args.out)
+        write_heap_map(
+            s.map, _made(out), args.title or "heap map at %s (%d x %d B)" % (where, L, B)
+        )
+        print(out)
         return 0
-    os.makedirs(args.out, exist_ok=True)
+    if not trace.ops:
+        raise T.InputError("%s: the trace holds no operation: nothing to plot" % args.trace)
     s = T.replay(trace, L, B)
-    name = os.path.splitext(os.path.basename(args.trace))[0]
     plot = os.path.join(args.out, "%s-plot.%s" % (name, args.format))
     final = os.path.join(args.out, "%s-map.%s" % (name, args.format))
+    _made(args.out, folder=True)
     write_trace_plot(s, plot)
     write_heap_map(s.map, final, "heap map at the end (%d x %d B)" % (L, B))
     print(plot)

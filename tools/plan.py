@@ -37,6 +37,13 @@ search finds the smallest clean L. Below it, a replay can still succeed (a reall
 moves at L may have grown in place at L'), so the planner then walks down from that L
 while the replay does not fail: the answer is the smallest L from which every larger
 heap succeeds. tests/cpython/test_plan.py checks this against a brute force over every L.
+The search starts at the recorded heap (it halves or doubles that until it has one clean
+and one unclean size, then bisects), and a replay stops at its first failure or
+edge-dependent call, so most replays on too small a heap are short.
+
+On a terminal the planner shows its progress on stderr (one line, rewritten in place,
+wiped at the end); elsewhere it prints only the plan. A missing or malformed TRACE (or a
+block size Stalloc refuses) is one `error:` line on stderr and exit status 2.
 """
 
 import argparse
@@ -89,12 +96,12 @@ def largest_request(trace, B):
 def fits(trace, L, B):
     """True when a replay on Stalloc(L, B) never runs out of memory (no `oom_ops`: no
     failed allocation, no grow_in_place failing that succeeded when recorded)."""
-    return not T.replay(trace, L, B, stats=False).oom_ops
+    return not T.replay(trace, L, B, stats=False, stop="oom").oom_ops
 
 
 def clean(trace, L, B):
     """True when a replay on Stalloc(L, B) fits and has no edge-dependent call."""
-    s = T.replay(trace, L, B, stats=False)
+    s = T.replay(trace, L, B, stats=False, stop="edge")
     return not s.oom_ops and not s.edge_ops
 
 
@@ -144,43 +151,82 @@ class Plan:
         return d
 
 
-def plan(trace, block_size):
+def plan(trace, block_size, progress=None):
     """Plan a heap for `trace` at `block_size` bytes per block; returns a Plan.
 
-    O(log(no_reuse) + k) replays, k the steps walked below the clean size (usually 1).
-    ValueError for a bad block size (from Stalloc)."""
+    The search starts at the heap the trace was recorded on (in blocks of block_size),
+    halves it or doubles it until one replay is clean and one is not, then bisects
+    between them: O(log(answer) + log(recorded / answer) + k) replays, k the steps
+    walked below the clean size (usually 1). A replay ends at its first failure (or
+    edge-dependent call), so the ones on too small a heap are short. progress: None, or
+    a function called with one line of text before each replay. ValueError for a bad
+    block size (from Stalloc)."""
     B = block_size
     replays = [0]
+    top = min(no_reuse_blocks(trace, B), MAX_BLOCKS)  # clean by construction, if < 65535
+    bad, good = 0, None  # every L <= bad is not clean; `good` is clean (None: none yet)
 
-    def is_clean(L):
+    def say(L, why=None):
         replays[0] += 1
-        return clean(trace, L, B)
+        if progress is not None:
+            text = "replay %d on %d blocks" % (replays[0], L)
+            if why:
+                text += " (%s)" % why
+            elif good is not None:
+                text += ", answer in %d..%d" % (bad + 1, good)
+            progress(text)
 
-    def is_fit(L):
-        replays[0] += 1
-        return fits(trace, L, B)
+    fit = {}  # L -> whether its replay fits, for the L the search replayed
+    peak = []  # M, from a clean replay with stats
 
-    hi = min(no_reuse_blocks(trace, B), MAX_BLOCKS)
-    if hi < MAX_BLOCKS and not is_clean(hi):
-        hi = MAX_BLOCKS  # never seen: the no-reuse size is clean by construction
-    best = None
-    if is_clean(hi):
-        lo = 1  # invariant: clean(hi); every L < lo is not clean
-        while lo < hi:
-            mid = (lo + hi) // 2
-            if is_clean(mid):
-                hi = mid
+    def is_clean(L, stats=False):
+        say(L)
+        s = T.replay(trace, L, B, stats=stats, stop="edge")  # clean(trace, L, B)
+        if s.oom_ops or not s.edge_ops:  # it ran until it failed, or to the end
+            fit[L] = not s.oom_ops
+        if stats and not s.oom_ops and not s.edge_ops:
+            peak.append(s.peak)
+        return not s.oom_ops and not s.edge_ops
+
+    # first guess: the recorded heap, which the recording ran on; if it is clean, M is
+    # its peak (every clean replay places the same, see the top)
+    L = min(top, max(1, _blocks(trace.blocks * trace.block_size, B)))
+    if is_clean(L, stats=True):
+        good = L
+        while good > 1 and not bad:  # halve until a replay is not clean
+            L = good // 2
+            if is_clean(L):
+                good = L
             else:
-                lo = mid + 1
-        best = clean_blocks = hi
-        while best > 1 and is_fit(best - 1):
-            best -= 1
+                bad = L
     else:
-        clean_blocks = None
-    # M from a replay where nothing fails: the demand, independent of placement
-    s = T.replay(trace, clean_blocks or MAX_BLOCKS, B)
-    replays[0] += 1
-    M = max(1, s.peak)
+        bad = L
+        while good is None and bad < MAX_BLOCKS:  # double until one is
+            L = min(2 * bad, top) if bad < top else MAX_BLOCKS  # top not clean: never seen
+            if is_clean(L):
+                good = L
+            else:
+                bad = L
+    best = clean_blocks = None
+    if good is not None:
+        while bad + 1 < good:  # cleanness is monotone: bisect (bad, good]
+            mid = (bad + good) // 2
+            if is_clean(mid):
+                good = mid
+            else:
+                bad = mid
+        best = clean_blocks = good
+        while best > 1:
+            if best - 1 not in fit:  # the search's replay there stopped at an edge call
+                say(best - 1, "does it fit?")
+                fit[best - 1] = fits(trace, best - 1, B)
+            if not fit[best - 1]:
+                break
+            best -= 1
+    if not peak:  # M from a replay where nothing fails: the demand, whatever the placement
+        say(clean_blocks or MAX_BLOCKS, "peak use")
+        peak.append(T.replay(trace, clean_blocks or MAX_BLOCKS, B).peak)
+    M = max(1, peak[0])
     n = largest_request(trace, B)
     return Plan(
         B,
@@ -226,9 +272,37 @@ def main(argv=None):
     ap.add_argument("--block-size", type=int, help="B in bytes (default: the recorded one)")
     ap.add_argument("--json", action="store_true", help="print the plan as JSON instead")
     args = ap.parse_args(argv)
-    with open(args.trace) as f:
-        trace = T.parse(f.read())
-    p = plan(trace, args.block_size or trace.block_size)
+    shown = [False]  # a progress line is on the terminal
+
+    def progress(text):  # one line on a terminal, rewritten in place; nothing otherwise
+        if not sys.stderr.isatty():
+            return
+        try:
+            width = os.get_terminal_size(sys.stderr.fileno()).columns - 1
+        except OSError:
+            width = 79
+        sys.stderr.write("\r\033[K" + ("plan: " + text)[:width])  # wrapped, it would stay
+        sys.stderr.flush()
+        shown[0] = True
+
+    def wipe():
+        if shown[0]:
+            sys.stderr.write("\r\033[K")
+            sys.stderr.flush()
+            shown[0] = False
+
+    try:
+        progress("reading %s" % args.trace)
+        try:
+            trace = T.load(args.trace)
+            _, B = T.shape(args.trace, trace, False, args.block_size)
+        except T.InputError as e:
+            wipe()
+            return T.error(e)
+        ops = len(trace.ops)
+        p = plan(trace, B, lambda text: progress("%d ops, %s" % (ops, text)))
+    finally:
+        wipe()
     if args.json:
         print(json.dumps(p.as_dict(), indent=1))
     else:

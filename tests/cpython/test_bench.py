@@ -144,3 +144,83 @@ def test_failures_are_counted_and_the_loop_goes_on():
 
 def _no_room(seq):
     raise MemoryError
+
+
+# -- saved results, bad files, the default output folder ----------------------------------------
+
+
+def _bench(*args, cwd=ROOT):
+    return subprocess.run(
+        [sys.executable, os.path.join(TOOLS, "bench.py"), *map(str, args)],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def _refused(proc, names):
+    # exit 2, one line on stderr, `error: ` naming the file, no traceback
+    assert proc.returncode == 2, (proc.returncode, proc.stdout[-2000:], proc.stderr)
+    assert "Traceback" not in proc.stderr, proc.stderr
+    lines = proc.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), proc.stderr
+    assert str(names) in lines[0], lines
+    return lines[0]
+
+
+def test_saved_results_are_rendered_without_running_anything(run, tmp_path):
+    _, _, out = run
+    proc = _bench("--results", out / "bench.json", "--plots", tmp_path / "p", "--no-progress")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "micro-benchmarks" in proc.stdout and "integer pair vs two" in proc.stdout
+    assert sorted(os.listdir(tmp_path / "p")) == sorted(os.listdir(out / "plots"))
+
+
+def test_a_missing_or_malformed_results_file_is_one_error_line_and_exit_2(tmp_path):
+    missing = tmp_path / "nope.json"
+    assert "No such file" in _refused(_bench("--results", missing), missing)
+    _refused(_bench("--results", tmp_path), tmp_path)  # a directory
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"schema": 1, "runs": [')
+    assert "JSON" in _refused(_bench("--results", bad), bad)
+    other = tmp_path / "other.json"
+    other.write_text('{"some": "other document"}')
+    _refused(_bench("--results", other), other)
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"schema": 1, "runs": [{"key": "cpython"}], "date": "x"}')
+    _refused(_bench("--results", broken), broken)
+
+
+def test_an_output_path_that_cannot_be_written_is_refused_before_running(tmp_path):
+    # refused at once (no runtime started), not after the whole run
+    proc = _bench("--quick", "--runtimes", "cpython", "--json", tmp_path)
+    _refused(proc, tmp_path)
+    assert proc.stdout == ""
+    afile = tmp_path / "f"
+    afile.write_text("")
+    _refused(_bench("--quick", "--runtimes", "cpython", "--plots", afile), afile)
+    _refused(_bench("--quick", "--runtimes", "cpython", "--json", afile / "x.json"), afile)
+
+
+def test_reports_go_to_out_by_default(run, tmp_path):
+    _, _, out = run
+    proc = _bench("--results", out / "bench.json", "--json", "--plots", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert sorted(os.listdir(tmp_path)) == ["out"]
+    assert sorted(os.listdir(tmp_path / "out")) == ["bench-plots", "bench.json"]
+    with open(tmp_path / "out" / "bench.json") as f, open(out / "bench.json") as g:
+        assert json.load(f) == json.load(g)
+    assert "latency.png" in os.listdir(tmp_path / "out" / "bench-plots")
+    # an explicit path is used as given, its folder made when needed
+    proc = _bench("--results", out / "bench.json", "--json", "a/b.json", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert (tmp_path / "a" / "b.json").is_file()
+
+
+def test_the_recorded_command_keeps_options_after_a_bare_output_flag():
+    import bench
+
+    assert bench.command_line(["--json", "--quick"]).endswith("tools/bench.py --quick")
+    assert bench.command_line(["--plots", "p", "--quick"]).endswith("tools/bench.py --quick")
+    assert bench.command_line(["--json=x", "--n", "5"]).endswith("tools/bench.py --n 5")

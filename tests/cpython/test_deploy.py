@@ -113,3 +113,41 @@ def test_bad_usage_exits_2():
     assert code == 2 and "unknown board" in out
     code, out = _deploy("--board", "rp2-pico")  # no --port: the virtual board is unix only
     assert code == 2 and "--port" in out
+
+
+def _refused(*args):
+    # exit 2 and one `error: ` line on stderr, before anything is built or a board started
+    proc = subprocess.run(
+        [sys.executable, DEPLOY, *map(str, args)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 2, (proc.returncode, proc.stdout, proc.stderr)
+    assert "Traceback" not in proc.stderr, proc.stderr
+    lines = proc.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), proc.stderr
+    assert proc.stdout == ""  # not even "=== build"
+    return lines[0]
+
+
+def test_a_missing_test_file_is_one_error_line_before_anything_is_built(tmp_path):
+    missing = tmp_path / "test_nope.py"
+    line = _refused(missing)
+    assert str(missing) in line and "No such file" in line
+    good = tmp_path / "test_good.py"
+    good.write_text("def test_passes():\n    pass\n")
+    assert str(missing) in _refused(good, missing)
+    assert str(tmp_path) in _refused(tmp_path)  # a directory
+
+
+def test_a_malformed_test_file_is_one_error_line_before_anything_is_built(tmp_path):
+    bad = tmp_path / "test_bad.py"
+    bad.write_text("def test_passes(:\n    pass\n")
+    line = _refused(bad)
+    assert str(bad) in line and "line 1" in line
+    binary = tmp_path / "test_binary.py"
+    binary.write_bytes(b"\x89PNG\r\n\x1a\n\xff\xfe\x00")
+    assert str(binary) in _refused(binary)
+    assert str(bad) in _refused("--py", bad)  # also when nothing would be compiled

@@ -364,3 +364,89 @@ def test_cli_map_trace_and_demo(tmp_path):
     assert names == ["demo.trace", "heap-map.png", "stack.png", "trace.png"]
     assert len(printed.split()) == 4
     T.parse((tmp_path / "demo" / "demo.trace").read_text())
+
+
+# -- bad input files, the default output folder ------------------------------------------------
+
+TOOL = os.path.join(ROOT, "tools", "heapviz.py")
+
+
+def _refused(*args, names):
+    """Run tools/heapviz.py with args; assert it refused as the host tools do: exit 2, one
+    line on stderr, `error: ` naming `names`, no traceback, nothing written. Returns it."""
+    proc = subprocess.run(
+        [sys.executable, TOOL, *map(str, args)], capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 2, (proc.returncode, proc.stdout, proc.stderr)
+    assert "Traceback" not in proc.stderr, proc.stderr
+    lines = proc.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), proc.stderr
+    assert str(names) in lines[0], lines
+    assert proc.stdout == ""
+    return lines[0]
+
+
+def test_cli_a_missing_trace_is_one_error_line_and_exit_2(tmp_path):
+    missing = tmp_path / "nope.trace"
+    line = _refused("map", "--trace", missing, "--out", tmp_path / "m.png", names=missing)
+    assert "No such file" in line
+    _refused("trace", missing, "--out", tmp_path / "d", names=missing)
+    _refused("trace", tmp_path, "--out", tmp_path / "d", names=tmp_path)  # a directory
+    assert sorted(os.listdir(tmp_path)) == []  # nothing written
+
+
+def test_cli_a_malformed_trace_is_one_error_line_and_exit_2(tmp_path):
+    bad = tmp_path / "bad.trace"
+    bad.write_text("# stalloc-trace 1 blocks=8 block_size=16\nalloc 0 64 1 0\nfree 0\n")
+    line = _refused("map", "--trace", bad, "--out", tmp_path / "m.png", names=bad)
+    assert "line 3" in line  # parse()'s words: the line and what is wrong with it
+    _refused("trace", bad, "--out", tmp_path / "d", names=bad)
+    binary = tmp_path / "binary.trace"
+    binary.write_bytes(b"\x89PNG\r\n\x1a\n\xff\xfe")
+    _refused("trace", binary, "--out", tmp_path / "d", names=binary)
+    shape = tmp_path / "shape.trace"
+    shape.write_text("# stalloc-trace 1 blocks=0 block_size=16\nalloc 0 64 1 0\n")
+    _refused("trace", shape, "--out", tmp_path / "d", names=shape)
+    assert sorted(os.listdir(tmp_path)) == ["bad.trace", "binary.trace", "shape.trace"]
+
+
+def test_cli_bad_map_text_or_picture_name_is_one_error_line(tmp_path):
+    _refused("map", "--text", "##..", "--out", tmp_path / "m.jpg", names=tmp_path / "m.jpg")
+    _refused("map", "--text", "##x.", "--out", tmp_path / "m.png", names="'x'")
+    assert os.listdir(tmp_path) == []
+
+
+def test_cli_writes_into_out_by_default(tmp_path):
+    # without --out every picture lands in out/ (git-ignored), made when needed; an
+    # explicit --out is used as given
+    trace = tmp_path / "t.trace"
+    trace.write_text("# stalloc-trace 1 blocks=8 block_size=16\nalloc 0 64 1 0\n")
+
+    def run(*args):
+        proc = subprocess.run(
+            [sys.executable, TOOL, *args], cwd=tmp_path, capture_output=True, text=True
+        )
+        assert proc.returncode == 0, proc.stderr
+        return proc.stdout.split()
+
+    assert run("map", "--text", KNOWN) == [os.path.join("out", "map.png")]
+    assert run("map", "--trace", "t.trace", "--at", "0")[0] == os.path.join("out", "t-map-0.png")
+    assert run("trace", "t.trace")[:2] == [
+        os.path.join("out", "t-plot.png"),
+        os.path.join("out", "t-map.png"),
+    ]
+    run("demo")
+    assert sorted(os.listdir(tmp_path / "out")) == [
+        "demo.trace",
+        "heap-map.png",
+        "map.png",
+        "stack.png",
+        "t-map-0.png",
+        "t-map.png",
+        "t-plot.png",
+        "trace.png",
+    ]
+    assert sorted(os.listdir(tmp_path)) == ["out", "t.trace"]
+    assert run("map", "--text", KNOWN, "--out", "here.svg") == ["here.svg"]
+    assert run("map", "--text", KNOWN, "--out", "new/dir/m.png") == ["new/dir/m.png"]
+    assert (tmp_path / "here.svg").is_file() and (tmp_path / "new" / "dir" / "m.png").is_file()

@@ -475,3 +475,133 @@ def test_cli_prints_the_table_and_json(tmp_path):
         check=True,
     ).stdout
     assert "peak used 6 blocks, 0 failures" in out and out.rstrip().endswith("###.##..")
+
+
+# -- bad input files, progress ----------------------------------------------------------------
+
+GOOD = "# stalloc-trace 1 blocks=8 block_size=16\nalloc 0 64 1 0\nfree 0 64\n"
+MALFORMED = {  # file name -> contents, each a trace the tools must refuse in one line
+    "no-header.trace": "alloc 0 64 1 0\n",
+    "bad-line.trace": "# stalloc-trace 1 blocks=8 block_size=16\nalloc 0 sixty 1 0\n",
+    "bad-shape.trace": "# stalloc-trace 1 blocks=0 block_size=16\nalloc 0 64 1 0\n",
+    "binary.trace": b"\x89PNG\r\n\x1a\n\xff\xfe\x00",
+}
+
+
+def _refused(tool, path, *args):
+    """Run tools/<tool> on `path`; assert it refused the file as the host tools do: exit 2,
+    one line on stderr, `error: ` naming the file, no traceback. Returns that line."""
+    proc = subprocess.run(
+        [sys.executable, os.path.join(ROOT, "tools", tool), str(path), *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 2, (proc.returncode, proc.stdout, proc.stderr)
+    assert "Traceback" not in proc.stderr, proc.stderr
+    lines = proc.stderr.splitlines()
+    assert len(lines) == 1 and lines[-1].startswith("error: "), proc.stderr
+    assert str(path) in lines[-1], lines
+    assert proc.stdout == ""
+    return lines[-1]
+
+
+@pytest.mark.parametrize("tool", ["plan.py", "heaptrace.py"])
+def test_cli_a_missing_trace_is_one_error_line_and_exit_2(tool, tmp_path):
+    line = _refused(tool, tmp_path / "nope.trace")
+    assert "No such file" in line
+    _refused(tool, tmp_path)  # a directory
+
+
+@pytest.mark.parametrize("tool", ["plan.py", "heaptrace.py"])
+@pytest.mark.parametrize("name", sorted(MALFORMED))
+def test_cli_a_malformed_trace_is_one_error_line_and_exit_2(tool, name, tmp_path):
+    path = tmp_path / name
+    text = MALFORMED[name]
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text)
+    line = _refused(tool, path)
+    if name == "bad-line.trace":
+        assert "line 2" in line  # parse()'s own words: which line is wrong
+    if name == "no-header.trace":
+        assert "not a stalloc trace" in line
+
+
+def test_cli_a_bad_block_size_is_one_error_line_and_exit_2(tmp_path):
+    path = tmp_path / "t.trace"
+    path.write_text(GOOD)
+    line = _refused("plan.py", path, "--block-size", "24")
+    assert "--block-size" in line or "24" in line
+    _refused("heaptrace.py", path, "--blocks", "70000")
+
+
+def test_replay_can_stop_at_the_first_failure():
+    trace = _trace(16, "alloc 0 64 1 0", "alloc 1 64 1 4", "alloc 2 64 1 -", "free 0 64")
+    full = T.replay(trace, 6, 16, stats=False)
+    assert full.oom_ops == [1, 2]
+    s = T.replay(trace, 6, 16, stats=False, stop="oom")
+    assert s.oom_ops == [1] and s.failed_ops == [1]
+    s = T.replay(trace, 8, 16, stats=False, stop="oom")
+    assert s.oom_ops == [2]
+    grow = _trace(16, "allocate_blocks 0 32 16 0", "grow_in_place 0 0 32 64 0")
+    s = T.replay(grow, 3, 16, stats=False, stop="edge")
+    assert s.edge_ops == [1] and s.oom_ops == [1]
+    assert T.replay(grow, 3, 16, stats=False, stop="oom").oom_ops == [1]
+    assert T.replay(grow, 4, 16, stats=False, stop="edge").edge_ops == []
+
+
+def test_a_long_trace_takes_few_replays():
+    # 2000 ops that never need more than 4 blocks: no reuse would be 2500 blocks, a binary
+    # search from there 12 replays and more; from the recorded size (8) it takes fewer
+    def program(r):
+        for k in range(1000):
+            r.free(r.alloc(16 + 48 * (k % 2)))
+
+    trace = T.record_from(program, 8, 16, capacity=4096)
+    p = P.plan(trace, 16)
+    assert p.blocks == 4 and p.peak == 4 and p.no_reuse == 2500
+    assert p.replays <= 8, p.replays
+
+
+def _run_on_a_terminal(cmd):
+    # cmd with stderr on a pseudo-terminal (stdout a pipe); returns (code, stdout, stderr)
+    import pty
+
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=slave, stdin=subprocess.DEVNULL)
+    os.close(slave)
+    err = b""
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not chunk:
+            break
+        err += chunk
+    out = proc.stdout.read()
+    proc.wait(timeout=120)
+    os.close(master)
+    return proc.returncode, out.decode(), err.decode(errors="replace")
+
+
+def test_cli_shows_progress_on_a_terminal_only(tmp_path):
+    def program(r):
+        keep = []
+        for k in range(300):
+            keep.append(r.alloc(16 * (1 + k % 5)))
+            if len(keep) > 6:
+                r.free(keep.pop(k % 5))
+
+    path = tmp_path / "t.trace"
+    path.write_text(T.dumps(T.record_from(program, 64, 16, capacity=4096)))
+    cmd = [sys.executable, os.path.join(ROOT, "tools", "plan.py"), str(path), "--json"]
+    piped = subprocess.run(cmd, capture_output=True, text=True, check=True)
+    assert piped.stderr == ""  # not a terminal: nothing but the answer
+    code, out, err = _run_on_a_terminal(cmd)
+    assert code == 0 and json.loads(out) == json.loads(piped.stdout)
+    assert "\r" in err and "replay" in err, repr(err)
+    assert err.endswith("\r\x1b[K"), repr(err[-40:])  # the line is wiped at the end
+    assert "\n" not in err.replace("\r\n", "\r")  # one line, rewritten in place
