@@ -171,6 +171,20 @@ def test_bad_resizes_leave_heap_unchanged():
     rejects(TypeError, h, h.shrink_in_place, a, "4", 2)
 
 
+def test_errors_name_the_argument_and_the_request():
+    # A float size used to fail on a shift ("unsupported operand type(s) for >>"), and a
+    # failed grow reported the size clamped to the heap ("to 17"), not the one asked for.
+    h = Stalloc(16, 16)
+    e = rejects(TypeError, h, h.alloc, 1.5)
+    assert "nbytes" in str(e) and "float" in str(e), e
+    e = rejects(TypeError, h, h.allocate_blocks, 2.5)
+    assert "size" in str(e) and "float" in str(e), e
+    i = h.allocate_blocks(2)
+    e = fails_cleanly(h, h.grow_in_place, i, 2, 100)
+    assert "100" in str(e) and "17" not in str(e), e
+    h.deallocate_blocks(i, 2)
+
+
 def test_shrink_and_grow_in_place():
     h = Stalloc(16, 4)
     a = h.allocate_blocks(4)
