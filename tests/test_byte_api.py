@@ -242,9 +242,21 @@ def test_scoped_view_freed_or_reallocated_inside_the_block():
         pass  # not masked by the scope
     scope = h.scoped(8)
     v = scope.__enter__()
-    moved = h.realloc(v, 40)
+    moved = h.realloc(v, 40)  # in place: MicroPython's pooled view is the same object
+    if moved is v:
+        scope.__exit__(None, None, None)  # still the scope's live view: freed
+    else:
+        raises(RuntimeError, scope.__exit__, None, None, None)
+        h.free(moved)
+    assert h.is_empty()
+    scope = h.scoped(8)
+    v = scope.__enter__()
+    keep = h.alloc(8)  # behind it: the realloc below must move
+    moved = h.realloc(v, 16)
+    assert moved is not v
     raises(RuntimeError, scope.__exit__, None, None, None)
     h.free(moved)
+    h.free(keep)
     assert h.is_empty()
 
 

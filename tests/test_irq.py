@@ -612,7 +612,7 @@ def test_failures_with_the_gc_heap_locked_raise_memoryerror_and_unmask():
         except MemoryError as e:
             caught[2] = 1 if type(e) is MemoryError else 2
         try:
-            h.alloc(8)
+            h.alloc(16)  # two blocks: one is free
         except MemoryError:
             caught[3] = 1
     finally:

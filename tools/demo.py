@@ -68,7 +68,8 @@ def workload(iterations=ITERATIONS):
 
 # What `import stalloc.heap` loads (the board checks it: a missing one fails the import,
 # an extra one shows in sys.modules).
-NEEDED = ["_base", "heap_native", "heap"]  # in import order
+NEEDED = ["_base", "heap_native", "heap", "_repoint", "_repoint_native"]  # in import order
+VIEWS = 17  # the byte API's pooled views: the 16 live buffers and the temporary
 LATER = ["diag", "_check"]  # on the board too: the bench's check(), stats(), free_runs()
 
 RUNS = (  # (mode, reserve): what the demo runs, in this order
@@ -121,7 +122,7 @@ for name in %(needed)r:
 from stalloc.heap import Stalloc
 hold = None
 gc.collect()
-heap = None if %(mode)r == "gc" else Stalloc(%(L)d, %(B)d)
+heap = None if %(mode)r == "gc" else Stalloc(%(L)d, %(B)d, views=%(views)d)
 """
 RUN = """\
 import frag_bench
@@ -143,6 +144,7 @@ def run_board(files, mode, reserve=True, iterations=ITERATIONS, heapsize=HEAPSIZ
         "B": B,
         "workload": ", ".join(repr(x) for x in workload(iterations)),
         "needed": tuple(NEEDED),
+        "views": VIEWS,
     }
     code = (PRELUDE if reserve else "heap = None\n") % args + RUN % args
     with vboard.VirtualBoard(heapsize) as board:

@@ -61,6 +61,14 @@ ENTRY_POINTS = (
         "h.free(h.alloc(20))",
     ),
     (
+        # the same without the view pool (views=0): the byte API makes fresh views
+        "Stalloc, both APIs, views=0",
+        "from stalloc import Stalloc\n"
+        "h = Stalloc(64, 16, views=0)\n"
+        "h.deallocate_blocks(h.allocate_blocks(2), 2)\n"
+        "h.free(h.alloc(20))",
+    ),
+    (
         "diagnostics",
         "from stalloc import Stalloc\n"
         "h = Stalloc(64, 16)\n"
@@ -115,7 +123,7 @@ OBJECTS = (
     (
         "a Stalloc(1024, 16) beyond its bytearray",
         "h = Stalloc(1024, 16)\n_minus = h.footprint",
-        "from stalloc import Stalloc\nh = None",
+        "from stalloc import Stalloc\nh = Stalloc(1, 4)\nh = None",  # modules loaded
     ),
     (
         "a live view of alloc(16)",

@@ -32,12 +32,14 @@ trace TraceRecorder
 _check
 _cpython
 _lock
+_repoint
 _scope
 _slow
 _typed
 _views
 heap_native
 irq
+_repoint_native
 stack_native
 sync_native
 """

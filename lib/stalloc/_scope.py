@@ -6,15 +6,19 @@ from ._base import Allocator
 
 class Scope:
     # `with allocator.scoped(n) as view:` allocates on entry and frees on exit.
+    # The allocator keeps one and hands it out again when it is free: not between
+    # scoped() and __enter__ (_busy), nor while it holds a view.
     def __init__(self, allocator, nbytes, align):
         self._a = allocator
         self._n = nbytes
         self._align = align
         self._view = None
+        self._busy = True
 
     def __enter__(self):
         if self._view is not None:
             raise RuntimeError("scope entered twice")
+        self._busy = False  # no try here: if alloc() raises, the scope is free again
         self._view = self._a.alloc(self._n, self._align)
         return self._view
 
@@ -32,11 +36,22 @@ def scoped(self, nbytes, align=1):
 
     The view is freed when the block ends, also by an exception. Allocation happens on
     entry, so AllocError is raised by the `with` statement itself. RuntimeError at the
-    end if the block freed or reallocated the view itself.
+    end if the block freed or moved the view itself. Enter it at once: the allocator
+    hands the same scope object out again once it has ended.
     """
-    return Scope(self, nbytes, align)
+    s = self._scope
+    if s is None or s._busy or s._view is not None:  # none yet, or in use (nested)
+        s = Scope(self, nbytes, align)
+        if self._scope is None:
+            self._scope = s  # kept: a scope at a time allocates nothing
+        return s
+    s._n = nbytes
+    s._align = align
+    s._busy = True
+    return s
 
 
 Allocator.scoped = scoped
+Allocator._scope = None
 
 _READY = True  # see _base.load()

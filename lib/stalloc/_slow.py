@@ -17,13 +17,16 @@ _SHRINK = const(-1)  # heap.py's modes
 _FREE = const(-2)
 
 
-def geometry(L, B):
-    # Stalloc(L, B) refused: raise, or return bools as the ints they stand for.
+def geometry(L, B, views):
+    # Stalloc(L, B, views) refused: raise, or return bools as the ints they stand for.
     check_count(L, "L")
     check_count(B, "B")
+    check_count(views, "views", 0)
     if L > 65535 or B < 4 or B & (B - 1) or B > 1 << 29:
         raise ValueError("need L <= 65535, B a power of 2 in 4..2**29")
-    return int(L), int(B)
+    if views > 65535:
+        raise ValueError("need views <= 65535")
+    return int(L), int(B), int(views)
 
 
 def allocate(h, n, align, code, s):
@@ -39,7 +42,13 @@ def allocate(h, n, align, code, s):
         blocks = min((n - 1 >> s) + 1, 65536)
         code = h._k_alloc(blocks, min((align - 1 >> s) + 1, 65536))
         if code >= 0:
-            return h._hand_out(code, int(n)) if s else code
+            if not s:
+                return code
+            try:
+                return h._hand_out(code, int(n))
+            except MemoryError:
+                h._k_resize(code, blocks, 0, 0)
+                raise
         if code == _OOM:
             h._refused(n, align, code, s)  # raises AllocError
     refuse(0, code)
@@ -103,6 +112,9 @@ def realloc(h, view, nbytes, align=1):
     if nbytes <= tr << 1 and not i & ((align - 1) >> s):
         if new == old or h._k_resize(i, old, new, _PROBE) >= 0:
             off = i << s
+            if h._pool is not None:  # the same view, repointed: nothing allocated
+                h._move(view, off, nbytes)
+                return view
             resized = h.memory[off : off + nbytes]
             h._live[i] = resized  # an existing key: the dict does not grow
             release(view)

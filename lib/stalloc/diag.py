@@ -17,9 +17,11 @@ class HeapStats:
 
     Counts are in blocks unless the name says bytes. `peak_used` and `failed` survive
     clear(); `failed` counts every AllocError the heap raised (saturating at 2**32 - 1).
-    `footprint` is the bytes of backing storage (the heap object itself keeps ~200 more
-    on a 32-bit MicroPython, ~400 on 64-bit; see Stalloc); `live_views` the byte-API
-    views out (one memoryview each: 16 bytes on 32-bit, 32 on 64-bit).
+    `footprint` is the bytes of backing storage (the heap object and its pooled views
+    keep ~450 more on a 32-bit MicroPython, ~900 on 64-bit; see Stalloc); `live_views`
+    the byte-API views out. `view_pool`: how many views the heap recycles (0: every alloc() makes a
+    fresh view, as on CPython); `views_missed`: alloc() calls that found the pool empty
+    (a fresh view then, or AllocError in strict mode).
     """
 
     def __init__(self, h, runs):
@@ -35,6 +37,8 @@ class HeapStats:
         self.failed = w[tr + 4] | w[tr + 5] << 16
         self.footprint = len(h._mem)
         self.live_views = len(h._live)
+        self.view_pool = h._views if h._pool is not None else 0
+        self.views_missed = h._missed
 
     def __repr__(self):
         return "HeapStats(%s)" % ", ".join(
@@ -50,6 +54,8 @@ class HeapStats:
                 "failed",
                 "footprint",
                 "live_views",
+                "view_pool",
+                "views_missed",
             )
         )
 

@@ -77,28 +77,38 @@ class Stalloc(Allocator):
 
     1 <= L <= 65535; B a power of two, 4 <= B <= 2**29 (as in the crate). The whole heap
     is one bytearray of L * B + 12 bytes, allocated here and never resized. Not
-    thread-safe: see SyncStalloc. TypeError / ValueError for bad L or B, MemoryError if
-    the runtime cannot provide the bytearray.
+    thread-safe: see SyncStalloc. TypeError / ValueError for bad L, B or views,
+    MemoryError if the runtime cannot provide the bytearray.
+
+    views (MicroPython): the byte API's views come from a pool of this many memoryviews,
+    made here and repointed by alloc() and free() (_repoint.py), so that alloc() and
+    free() allocate nothing on the GC heap. A freed view is emptied (a stale reference
+    reads nothing, writes raise IndexError) until alloc() hands the same object out
+    again. With the pool empty, alloc() makes a fresh view (counted in stats()), or
+    with strict=True raises AllocError. Where views cannot be repointed (CPython, a port
+    whose memoryview layout the probe does not recognise) every view is fresh.
 
     Read-only attributes: `blocks` (L), `block_size` (B), `footprint` (bytes of the
-    backing bytearray, L * B + 12, fixed; the Python objects around it keep ~200 more
-    on a 32-bit MicroPython, ~400 on 64-bit, and each live alloc() view one memoryview,
-    16 or 32: measured by tools/footprint.py, tested against its budget), `memory`
+    backing bytearray, L * B + 12, fixed; the Python objects around it, its 4 pooled
+    views included, keep ~450 more on a 32-bit MicroPython, ~900 on 64-bit: measured by
+    tools/footprint.py, tested against its budget), `memory`
     (the data region as one writable memoryview of L * B bytes, made once: block i is
     memory[i * B : (i + 1) * B]; with the integer API this is how data is read and
     written without a view per allocation, also in interrupt handlers; writing into
     free blocks corrupts the free list).
     """
 
-    def __init__(self, L, B):
+    def __init__(self, L, B, views=4, strict=False):
         if not (
             type(L) is _int
             and type(B) is _int
+            and type(views) is _int
             and 0 < L < 65536
             and 3 < B <= 1 << 29
             and not B & (B - 1)
+            and 0 <= views < 65536
         ):
-            L, B = load("_slow").geometry(L, B)  # raises, or takes bools as ints
+            L, B, views = load("_slow").geometry(L, B, views)  # raises, or takes bools
         shift = 2
         while 1 << shift < B:
             shift += 1
@@ -114,6 +124,12 @@ class Stalloc(Allocator):
         self._shift = shift
         self._base = addressof(mem)
         self._live = {}  # byte API: first block -> the view handed out there
+        self._pool = None  # views to hand out again, repointed (None: fresh views)
+        self._views = views
+        self._strict = strict
+        self._missed = 0  # alloc() found the pool empty
+        if IS_MPY and views:
+            load("_repoint").pool(self, views, top)
         self.clear()
 
     # -- the kernels: the free list, in place ---------------------------------------------
@@ -365,9 +381,10 @@ class Stalloc(Allocator):
         return not (w[tr + _T_OOM] or w[tr + _T_FIRST]) and w[1] == self.blocks
 
     def clear(self):
-        """Free everything at once. O(1), plus O(live views) to retire the byte API's
-        views (CPython releases them: using one raises ValueError). Every outstanding
-        index and view becomes invalid; peak and failed are kept.
+        """Free everything at once. O(1), plus O(highest block of a live view) to retire
+        the byte API's views (emptied and pooled on MicroPython, released on CPython:
+        using one raises ValueError). Every outstanding index and view becomes invalid;
+        peak and failed are kept. Allocates nothing.
         """
         # One free run over the whole heap; the peak and failed counters are kept.
         w = self._w
@@ -378,11 +395,12 @@ class Stalloc(Allocator):
         w[tr + 1] = 0
         w[tr + 2] = 0
         live = self._live
-        if live:
-            if not IS_MPY:  # (MicroPython cannot release views; values() would allocate)
-                for view in live.values():
-                    release(view)
-            live.clear()
+        i = 0
+        while live:  # by key, not by an iterator: nothing allocated, the table kept
+            view = live.pop(i, None)
+            if view is not None:
+                self._retire(view)
+            i += 1
 
     # -- byte API: memoryviews -------------------------------------------------------------
 
@@ -425,13 +443,38 @@ class Stalloc(Allocator):
         return load("_slow").allocate(self, n, align, code, s)
 
     def _hand_out(self, i, nbytes):
-        # Blocks from i on are allocated: make the view and remember it. A MemoryError
-        # here is the caller's to undo (its blocks go back): a `try` in this frame would
-        # put the frame on the GC heap on MicroPython, allocating on every call.
+        # Blocks from i on are allocated: a view of them, from the pool if it has one,
+        # remembered. A MemoryError (AllocError in strict mode) is the caller's to undo
+        # (its blocks go back): a `try` in this frame would put the frame on the GC heap
+        # on MicroPython, allocating on every call. Twin: heap_native.
         off = i << self._shift
-        view = self.memory[off : off + nbytes]
+        pool = self._pool
+        if pool:
+            view = pool.pop()
+            self._move(view, off, nbytes)
+        else:
+            view = self._fresh(off, nbytes)
         self._live[i] = view
         return view
+
+    def _fresh(self, off, nbytes):
+        # A new view: there is no pool, or it is empty (counted; refused if strict).
+        if self._pool is not None:
+            self._missed += 1
+            if self._strict:
+                _fail(self._w, self._tr)
+                raise AllocError("no pooled view left (views=%d, strict)" % self._views)
+        return self.memory[off : off + nbytes]
+
+    def _retire(self, view):
+        # A view freed: released (CPython), or emptied and kept for the next alloc().
+        pool = self._pool
+        if pool is None:
+            release(view)
+        else:
+            self._move(view, 0, 0)  # a stale reference now sees nothing
+            if len(pool) < self._views:
+                pool.append(view)
 
     def free(self, view):
         """Free a view returned by this heap's alloc() or realloc(). O(F). Twin: heap_native.
@@ -447,7 +490,7 @@ class Stalloc(Allocator):
             code = self._k_resize(i, (len(view) - 1 >> s) + 1, 0, 0)
             if not code:
                 del self._live[i]
-                release(view)
+                self._retire(view)
                 return
         self._refused(i, 0, code or _NOT_LIVE, 0)
 
@@ -481,6 +524,8 @@ if _native:
     for _name in (
         "_k_alloc",
         "_k_resize",
+        "_hand_out",
+        "_retire",
         "allocate_blocks",
         "deallocate_blocks",
         "alloc",

@@ -225,7 +225,13 @@ def alloc(self, nbytes, align=1):
                 self._mem, self._tr, self._s1, (nbytes - 1 >> s) + 1, (align - 1 >> s) + 1
             )
             if code >= 0:
-                return self._hand_out(code, nbytes)
+                pool = self._pool
+                if not pool:
+                    return self._hand_out(code, nbytes)
+                view = pool.pop()  # _hand_out() inline: the byte API's hot path
+                self._move(view, code << s, nbytes)
+                self._live[code] = view
+                return view
     except TypeError:
         pass
     except MemoryError as e:  # no room on the GC heap for the view: its blocks go back
@@ -246,8 +252,35 @@ def free(self, view):
         code = resize(self._mem, self._tr, self._s1, i, (len(view) - 1 >> self._shift) + 1, 0, 0)
         if not code:
             del live[i]
+            pool = self._pool
+            if pool is not None:
+                self._move(view, 0, 0)
+                if len(pool) < self._views:
+                    pool.append(view)
             return
     self._refused(i, 0, code or _NOT_LIVE, 0)
+
+
+@micropython.native
+def _hand_out(self, i, nbytes):
+    off = i << self._shift
+    pool = self._pool
+    if pool:
+        view = pool.pop()
+        self._move(view, off, nbytes)
+    else:
+        view = self._fresh(off, nbytes)
+    self._live[i] = view
+    return view
+
+
+@micropython.native
+def _retire(self, view):
+    pool = self._pool
+    if pool is not None:
+        self._move(view, 0, 0)
+        if len(pool) < self._views:
+            pool.append(view)
 
 
 @micropython.native

@@ -32,7 +32,7 @@ MicroPython with the native emitter, stack_native.py replaces the closure forms'
 and the byte-frame hot path (the table at the end of this file).
 """
 
-from ._base import AllocError, const, load, release
+from ._base import IS_MPY, AllocError, const, load, release
 from ._check import check_count
 from ._views import ItemView, per_thread
 
@@ -50,6 +50,11 @@ _NBYTES = const(4)
 _SLOTS = const(5)  # index of its first object slot
 _COUNT = const(6)  # object slots it holds
 _VIEW = const(7)  # what it handed out
+# ... and what the depth keeps across frames (MicroPython, where views can be repointed:
+# _repoint.py): a byte view made once per depth and chunk, moved to each frame's bytes.
+_PVIEW = const(8)  # the view
+_PCHUNK = const(9)  # the chunk it was sliced from
+_PBASE = const(10)  # that chunk's start, as an offset of the view
 
 
 def _check_n(n, what):
@@ -85,8 +90,8 @@ def _run_bytes(stack, n, fn):
 
 class _Frame:
     # What frame() and buffered() return: a frame pushed on entry and popped on exit. A
-    # stack keeps one and hands it out again once it has ended, so a frame at a time
-    # allocates no manager (frames inside frames get managers of their own).
+    # stack keeps one per depth and hands it out again once it has ended, so frames
+    # allocate no manager once their depth has been reached.
     def __init__(self, stack):
         self._stack = stack
         self._busy = False  # between frame() and the end of the frame
@@ -141,7 +146,12 @@ class Stack:
         self._recs = []  # the records of frames by depth, reused
         self._slots = []  # object slots, reused; cleared when their frame ends
         self._nslots = 0
-        self._mgr = _Frame(self)  # the frame manager frame() hands out when it is free
+        self._mgrs = []  # frame managers by depth, handed out again when free
+        self._move = None  # repoints views (MicroPython, where the probe passed)
+        if IS_MPY:
+            rp = load("_repoint")
+            if rp.OK:
+                self._move = (load("_repoint_native", True) or rp.Pointer()).move
         self._chunk_allocs = 0  # chunks ever allocated (tests watch saturation)
         self._install(self._new_chunk(capacity, capacity), 0)
 
@@ -162,8 +172,12 @@ class Stack:
             typecode = None
         elif typecode is not None and typecode != "O":
             load("_stackx").itemsize(typecode)  # ValueError for anything but an array typecode
-        f = self._mgr
-        if f._busy:
+        d = self.depth
+        mgrs = self._mgrs
+        while d >= len(mgrs):
+            mgrs.append(_Frame(self))  # a depth reached for the first time
+        f = mgrs[d]
+        if f._busy:  # frame() called twice before entering: a manager of its own
             f = _Frame(self)
         f._busy = True
         f._n = n
@@ -240,7 +254,7 @@ class Stack:
         d = self.depth
         recs = self._recs
         if d == len(recs):
-            recs.append([None] * 8)  # a depth reached for the first time
+            recs.append([None] * 11)  # a depth reached for the first time
         rec = recs[d]
         rec[_OWNER] = owner
         rec[_CHUNK] = None
@@ -264,10 +278,9 @@ class Stack:
                 start = self._make_room(n)  # offset 0 of a chunk is 8-aligned
                 top = 0
             chunk = self._chunk
-            view = chunk[start : start + n]  # before any change: a MemoryError is harmless
         else:
             start = top
-            view = memoryview(bytearray(0))  # writable, like every byte frame
+        view = self._view(start, n)  # before any change: a MemoryError is harmless
         rec = self._push(owner)
         rec[_CHUNK] = chunk
         rec[_SAVED] = top
@@ -275,6 +288,29 @@ class Stack:
         rec[_NBYTES] = n
         rec[_VIEW] = view
         self._top = start + n
+        return view
+
+    def _view(self, start, n):
+        # The view of bytes start..start+n of the current chunk for a frame at this
+        # depth: the depth's own view moved there, or (first time at this depth on this
+        # chunk, or no repointing here) a new one, which the depth keeps if it can.
+        d = self.depth
+        chunk = self._chunk
+        if self._move is not None:
+            if d == len(self._recs):
+                self._recs.append([None] * 11)  # a depth reached for the first time
+            rec = self._recs[d]
+            if rec[_PCHUNK] is chunk and chunk is not None:
+                view = rec[_PVIEW]
+                self._move(view, rec[_PBASE] + start, n)
+                return view
+        if chunk is None:
+            return memoryview(bytearray(0))  # writable, like every byte frame
+        view = chunk[start : start + n]
+        if self._move is not None:
+            rec[_PVIEW] = view
+            rec[_PCHUNK] = chunk
+            rec[_PBASE] = load("_repoint").offset(view) - start
         return view
 
     def _open_objects(self, owner, n):
@@ -335,6 +371,8 @@ class Stack:
         if view is not None:
             if type(view) is not memoryview:
                 view.release()  # typed views (MicroPython), object views, stack vecs
+            elif view is rec[_PVIEW]:
+                self._move(view, rec[_PBASE], 0)  # emptied: a stale reference sees nothing
             else:
                 release(view)  # CPython: byte views raise on use from now on
         if self._nslots > rec[_SLOTS]:
@@ -436,6 +474,9 @@ class Stack:
             raise AllocError("second stack: the GC heap has no %d bytes" % size)
 
     def _free_chunk(self, chunk):
+        for rec in self._recs:  # views into it are no depth's any more
+            if rec[_PCHUNK] is chunk:
+                rec[_PVIEW] = rec[_PCHUNK] = None
         if self._alloc is not None:
             self._alloc.free(chunk)
         else:

@@ -28,8 +28,9 @@ def _run_bytes(stack, n, fn):
         stack._close(fn)
 
 
-# Record fields by index, as stack.py's _OWNER.._VIEW: owner 0, chunk 1, saved 2,
-# start 3, nbytes 4, slots 5, count 6, view 7 (8 fields).
+# Record fields by index, as stack.py's _OWNER.._PBASE: owner 0, chunk 1, saved 2,
+# start 3, nbytes 4, slots 5, count 6, view 7; the depth's own view 8, its chunk 9 and
+# that chunk's start in it 10. _push() and _view() are inline here for speed.
 
 
 @micropython.native
@@ -42,11 +43,27 @@ def _open_bytes(self, owner, n):
             start = self._make_room(n)
             top = 0
         chunk = self._chunk
-        view = chunk[start : start + n]
     else:
         start = top
-        view = memoryview(bytearray(0))
-    rec = self._push(owner)
+    d = self.depth
+    recs = self._recs
+    view = None
+    if d < len(recs):
+        rec = recs[d]
+        cur = self._chunk
+        if rec[9] is cur and cur is not None:
+            view = rec[8]
+            self._move(view, rec[10] + start, n)
+    if view is None:
+        view = self._view(start, n)
+    if d < len(recs):
+        rec = recs[d]
+        rec[0] = owner
+        rec[5] = self._nslots
+        rec[6] = 0
+        self.depth = d + 1
+    else:
+        rec = self._push(owner)
     rec[1] = chunk
     rec[2] = top
     rec[3] = start
@@ -64,8 +81,11 @@ def _close(self, owner):
     rec = self._recs[d]
     self.depth = d
     view = rec[7]
-    if view is not None and type(view) is not memoryview:
-        view.release()  # memoryviews cannot be released on MicroPython
+    if view is not None:
+        if type(view) is not memoryview:
+            view.release()  # typed views, object views, stack vecs
+        elif view is rec[8]:
+            self._move(view, rec[10], 0)  # emptied: a stale reference sees nothing
     if self._nslots > rec[5]:
         self._clear_slots(rec[5])
     if rec[1] is self._chunk:

@@ -78,8 +78,8 @@ class _Guarded(Allocator):
     # A Stalloc in self._heap whose every call runs through the subclass's guard helpers
     # _guard0 to _guard3 (one per arity). The geometry and memory need no guard.
 
-    def _guard(self, L, B):
-        h = self._heap = Stalloc(L, B)
+    def _guard(self, L, B, views, strict):
+        h = self._heap = Stalloc(L, B, views, strict)
         self.blocks = L
         self.block_size = B
         self.footprint = h.footprint
@@ -148,6 +148,7 @@ class SyncStalloc(_Guarded):
     `with heap.acquire_locked() as h:` and call h; calling this object's own methods
     inside that block raises RuntimeError instead of deadlocking. Not for interrupt
     handlers: a lock cannot be waited for there (IrqStalloc, in ports/micropython, is).
+    views, strict: as Stalloc's.
     """
 
     _guard0 = staticmethod(_locked0)
@@ -155,8 +156,8 @@ class SyncStalloc(_Guarded):
     _guard2 = staticmethod(_locked2)
     _guard3 = staticmethod(_locked3)
 
-    def __init__(self, L, B):
-        self._guard(L, B)
+    def __init__(self, L, B, views=4, strict=False):
+        self._guard(L, B, views, strict)
         self._lock = _new_lock()
         self._holder = None  # the thread holding the lock, where the lock cannot tell
 

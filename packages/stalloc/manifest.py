@@ -16,6 +16,8 @@ package(
         "_base.py",
         "_check.py",
         "_lock.py",
+        "_repoint.py",
+        "_repoint_native.py",
         "_scope.py",
         "_slow.py",
         "_typed.py",

@@ -166,9 +166,9 @@ class IrqStalloc(_Guarded):
     _guard2 = staticmethod(_critical2)
     _guard3 = staticmethod(_critical3)
 
-    def __init__(self, L, B, critical=None):
+    def __init__(self, L, B, critical=None, views=4, strict=False):
         self._disable, self._enable = _critical_pair(critical)
-        self._guard(L, B)
+        self._guard(L, B, views, strict)
 
     def acquire_locked(self):
         """`with heap.acquire_locked() as h:` masks interrupts for the whole block.
