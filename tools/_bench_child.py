@@ -812,6 +812,14 @@ def loops(n):
         for _ in range(n):
             stack.uninit(4096, nothing)
 
+    def uninit_slice_4k():
+        for _ in range(n):
+            stack.uninit_slice(4096, nothing)
+
+    def fn_slice_4k():  # the floor for handing a view to a function
+        for _ in range(n):
+            nothing(buf[0:4096])
+
     def bytearray_4k():
         for _ in range(n):
             bytearray(4096)
@@ -829,6 +837,8 @@ def loops(n):
         ("with scoped(4096)", scoped_4k),
         ("with stack.frame(4096)", frame_4k),
         ("stack.uninit(4096, fn)", uninit_4k),
+        ("stack.uninit_slice(4096, fn)", uninit_slice_4k),
+        ("fn(mv[a:b])", fn_slice_4k),
         ("bytearray(4096)", bytearray_4k),
         ("memoryview slice 4096", slice_4k),
     )
@@ -846,6 +856,8 @@ MICRO_NAMES = (
     "with scoped(4096)",
     "with stack.frame(4096)",
     "stack.uninit(4096, fn)",
+    "stack.uninit_slice(4096, fn)",
+    "fn(mv[a:b])",
     "bytearray(4096)",
     "memoryview slice 4096",
 )

@@ -178,33 +178,39 @@ def targets(results):
             )
         text += "; target <= 3x: **%s**" % ("met" if r <= 3 else "not met")
         lines.append(text)
+        # Issue 11's zero-GC views: each against bytearray(4096) (>= 20x / 25x cheaper)
+        # and against its floor (the integer pair; fn(mv[a:b]) on a preallocated view).
         ba = "bytearray(4096)"
-        r = t0[ba] / t0["alloc(4096)+free"]
-        text = "`bytearray(4096)` vs `alloc(4096)` + `free`: **%s** cheaper on an empty %s GC " % (
-            ratio(r),
-            heap_text(mpy["micro"].get("heapsize") or mpy["runtime"].get("heapsize", "?")),
-        )
-        text += "heap"
-        best = r
-        if tl:
-            rl = tl[ba] / tl["alloc(4096)+free"]
-            best = max(r, rl)
-            text += ", **%s** with 1 MiB of application data live" % ratio(rl)
-        text += "; target >= 50x: **%s**" % ("met" if best >= 50 else "not met")
-        lines.append(text)
-        for form, short in (
-            ("with stack.frame(4096)", "`with stack.frame(4096)`"),
-            ("stack.uninit(4096, fn)", "`stack.uninit(4096, fn)`"),
+        for form, short, times, floor, fshort, most in (
+            ("alloc(4096)+free", "`alloc(4096)` + `free`", 20, pair, "the integer pair", 1.6),
+            ("stack.uninit(4096, fn)", "`uninit(4096, fn)`", 25, "fn(mv[a:b])", None, 3.5),
+            (
+                "stack.uninit_slice(4096, fn)",
+                "`uninit_slice(4096, fn)`",
+                25,
+                "fn(mv[a:b])",
+                None,
+                3.5,
+            ),
         ):
-            text = "`bytearray(4096)` vs %s: **%s** (1 MiB live: %s); target >= 50x: **%s**" % (
-                short,
-                ratio(t0[ba] / t0[form]),
-                ratio(tl[ba] / tl[form]) if tl else "-",
-                "met"
-                if max(t0[ba] / t0[form], tl[ba] / tl[form] if tl else 0) >= 50
-                else "not met",
+            if form not in t0 or floor not in t0:
+                continue
+            cheaper = t0[ba] / t0[form]
+            over = t0[form] / t0[floor]
+            lines.append(
+                "%s: **%s** cheaper than `bytearray(4096)` (target >= %dx: **%s**), **%.2fx** "
+                "%s (target <= %sx: **%s**)"
+                % (
+                    short,
+                    ratio(cheaper),
+                    times,
+                    "met" if cheaper >= times else "not met",
+                    over,
+                    fshort or "a view's slice passed to fn",
+                    most,
+                    "met" if over <= most else "not met",
+                )
             )
-            lines.append(text)
     for key, what in (("mpy", "unix port"), ("cpython", "CPython")):
         run = runs.get(key)
         if run is None:

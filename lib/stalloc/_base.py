@@ -62,8 +62,9 @@ def load(name, native=False):
     """The submodule stalloc.<name>, imported on first use. Threads import one at a time
     (two imports searching the filesystem at once can fail, measured on the unix port),
     and a module another thread is importing outside load() is in sys.modules half made:
-    wait until it is whole (every module of the package ends with `_READY = True`). So a
-    module body calls load() only for native twins, which import under its own load.
+    wait until it is whole (every module of the package ends with `_READY = True`).
+    Native twins load unlocked, so only from a module's body (under the load() that
+    imports that module: the lock is not reentrant), never at run time.
 
     native=True: a module of native twins, or None where they cannot run (CPython, no
     native emitter, an .mpy for another arch, or PURE set): the pure code runs then.

@@ -96,6 +96,15 @@ def probe(make=None):
 
 
 OK = probe()  # views may be repointed on this port
+# Its native twin, loaded now (as an import, under the lock of the load() that brings
+# this module in; _base.load() runs native loads unlocked, so never at run time).
+_native = load("_repoint_native", True) if OK else None
+
+
+def mover():
+    """A move(view, off, n) for one owner: the viper twin (shared: it keeps no state), or
+    a Pointer of its own."""
+    return _native.move if _native else Pointer().move
 
 
 def pool(h, views, top):
@@ -104,7 +113,7 @@ def pool(h, views, top):
     if OK and top < LIMIT:
         made = [h.memory[0:0] for _ in range(views)]
         if max([id(v) for v in made]) <= SMALL:
-            h._move = (load("_repoint_native", True) or Pointer()).move
+            h._move = mover()
             h._pool = made
             live = h._live
             for i in range(views):  # the view table grows now, not in alloc()

@@ -73,14 +73,19 @@ if IS_MPY:
         # One value per thread, keyed by thread id (MicroPython has no threading.local).
         # Entries of finished threads stay until set(None) is called in them. The lock:
         # MicroPython's unix port (and some boards) run threads without a GIL, and a dict
-        # resized by one thread while another reads it loses entries.
+        # resized by one thread while another reads it loses entries. No `with` in get():
+        # its exception handler would put the frame on the GC heap (dict.get of an int
+        # cannot raise).
         def __init__(self):
             self._values = {}
             self._lock = new_lock()
 
         def get(self):
-            with self._lock:
-                return self._values.get(get_ident())
+            lock = self._lock
+            lock.acquire()
+            value = self._values.get(get_ident())
+            lock.release()
+            return value
 
         def set(self, value):
             with self._lock:

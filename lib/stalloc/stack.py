@@ -151,7 +151,7 @@ class Stack:
         if IS_MPY:
             rp = load("_repoint")
             if rp.OK:
-                self._move = (load("_repoint_native", True) or rp.Pointer()).move
+                self._move = rp.mover()
         self._chunk_allocs = 0  # chunks ever allocated (tests watch saturation)
         self._install(self._new_chunk(capacity, capacity), 0)
 
@@ -172,17 +172,24 @@ class Stack:
             typecode = None
         elif typecode is not None and typecode != "O":
             load("_stackx").itemsize(typecode)  # ValueError for anything but an array typecode
+        f = self._manager()
+        f._n = n
+        f._tc = typecode
+        f._items = None
+        return f
+
+    def _manager(self):
+        # The frame manager of the depth a frame opens at (a frame of its own where
+        # frame() is called twice before entering). Apart from frame(): a frame with
+        # more than 11 words of state comes from the GC heap on MicroPython.
         d = self.depth
         mgrs = self._mgrs
         while d >= len(mgrs):
             mgrs.append(_Frame(self))  # a depth reached for the first time
         f = mgrs[d]
-        if f._busy:  # frame() called twice before entering: a manager of its own
+        if f._busy:
             f = _Frame(self)
         f._busy = True
-        f._n = n
-        f._tc = typecode
-        f._items = None
         return f
 
     def buffered(self, iterable, typecode=None):
@@ -216,6 +223,9 @@ class Stack:
         if (nbytes | 0) < 0:  # `|` raises TypeError for a non-int
             _check_n(nbytes, "nbytes")
         return _run_bytes(self, nbytes, fn)
+
+    def _bad_count(self, nbytes):
+        _check_n(nbytes, "nbytes")  # raises
 
     def with_stack_vec(self, fn, typecode=None):
         """fn(vec) with a StackVec on top of this stack; return what fn returns."""
@@ -574,6 +584,7 @@ ACCELERATED = _native is not None
 if ACCELERATED:
     _run = _native._run
     _run_bytes = _native._run_bytes
+    Stack.uninit = _native._run_bytes  # uninit()'s checks and fast path in one
     Stack._open_bytes = _native._open_bytes
     Stack._close = _native._close
 

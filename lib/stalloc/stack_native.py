@@ -21,6 +21,44 @@ def _run(scope, fn):
 
 @micropython.native
 def _run_bytes(stack, n, fn):
+    # Also Stack.uninit itself. The common case inline: the frame fits the current chunk
+    # and its depth's view is on that chunk (see _open_bytes and _close below); anything
+    # else takes them.
+    if (n | 0) < 0:  # `|` raises TypeError for a non-int
+        stack._bad_count(n)
+    top = stack._top
+    start = (top + 7) & -8
+    d = stack.depth
+    recs = stack._recs
+    chunk = stack._chunk
+    if 0 < n and start + n <= stack.capacity and d < len(recs):
+        rec = recs[d]
+        if rec[9] is chunk and chunk is not None:
+            view = rec[8]
+            move = stack._move
+            move(view, rec[10] + start, n)
+            rec[0] = fn
+            rec[1] = chunk
+            rec[2] = top
+            rec[3] = start
+            rec[4] = n
+            rec[5] = stack._nslots
+            rec[6] = 0
+            rec[7] = view
+            stack.depth = d + 1
+            stack._top = start + n
+            try:
+                return fn(view)
+            finally:
+                if stack.depth == d + 1 and stack._chunk is chunk and stack._nslots == rec[5]:
+                    stack.depth = d
+                    move(view, rec[10], 0)
+                    stack._top = top
+                    rec[0] = None
+                    rec[1] = None
+                    rec[7] = None
+                else:
+                    stack._close(fn)
     view = stack._open_bytes(fn, n)
     try:
         return fn(view)

@@ -311,6 +311,18 @@ def test_every_lazily_loaded_module_says_when_it_is_whole():
         assert last.startswith("_READY = True"), name
 
 
+def test_native_twins_load_only_from_a_module_body():
+    # _base.load() imports native twins without its lock (a module's body runs under the
+    # load() that imports it, and the lock is not reentrant). A native load at run time
+    # could search the filesystem while another thread does: on the virtual board two
+    # threads importing at once failed with "no module named" (tools/deploy.py).
+    for path in glob.glob(os.path.join(ROOT, "lib/stalloc/*.py")):
+        with open(path) as f:
+            for n, line in enumerate(f, 1):
+                if re.search(r"\bload\([^)]*, True\)", line):
+                    assert not line[0].isspace(), "%s:%d: %s" % (path, n, line.strip())
+
+
 @pytest.mark.parametrize("name", FIRMWARE_BOARDS)
 def test_board_manifest_includes_the_port_then_every_package(name):
     path = os.path.join(ROOT, "boards", name, "manifest.py")
