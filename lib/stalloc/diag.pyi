@@ -1,0 +1,13 @@
+class HeapStats:
+    blocks: int
+    block_size: int
+    used: int
+    free: int
+    free_runs: int
+    largest_free_run: int
+    peak_used: int
+    failed: int
+    footprint: int
+    live_views: int
+    view_pool: int
+    views_missed: int
