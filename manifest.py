@@ -7,7 +7,7 @@
 metadata(
     description="Fixed-budget memory for MicroPython and CPython: a block heap with a "
     "fallback chain, a second stack and an arena",
-    version="0.2.0",
+    version="0.3.0",
     license="MIT",
 )
 add_library("stalloc", "packages")

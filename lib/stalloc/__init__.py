@@ -8,7 +8,7 @@ one that is not installed raises ImportError. `from stalloc import *` loads ever
 installed (on MicroPython 1.27, only the names already loaded: import what you use).
 """
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"
 
 # Every submodule, each followed by the public names it defines (a line starting with a
 # space goes on with the one above). A string, not a dict: a board interns no name it

@@ -3,7 +3,7 @@
 # module into the same `stalloc` package.
 metadata(
     description="An arena for per-scope temporaries, reset at the end of each scope",
-    version="0.2.0",
+    version="0.3.0",
     license="MIT",
 )
 add_library("stalloc", "..")  # this repository's packages/, where require() looks

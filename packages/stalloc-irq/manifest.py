@@ -4,7 +4,7 @@
 # `stalloc` package.
 metadata(
     description="A block heap shared with hard interrupt handlers",
-    version="0.2.0",
+    version="0.3.0",
     license="MIT",
 )
 add_library("stalloc", "..")  # this repository's packages/, where require() looks

@@ -3,7 +3,7 @@
 # pattern: it require()s the core and adds its modules into the same `stalloc` package.
 metadata(
     description="A second stack of scoped frames, and alloca-style buffers on it",
-    version="0.2.0",
+    version="0.3.0",
     license="MIT",
 )
 add_library("stalloc", "..")  # this repository's packages/, where require() looks

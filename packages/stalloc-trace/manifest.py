@@ -3,7 +3,7 @@
 # adds its module into the same `stalloc` package.
 metadata(
     description="A heap that records its calls, to replay and plot on the host",
-    version="0.2.0",
+    version="0.3.0",
     license="MIT",
 )
 add_library("stalloc", "..")  # this repository's packages/, where require() looks

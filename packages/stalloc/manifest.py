@@ -6,7 +6,7 @@
 # or everything with the root manifest.py.
 metadata(
     description="Fixed-budget memory: a block heap with a fallback chain, after stalloc",
-    version="0.2.0",
+    version="0.3.0",
     license="MIT",
 )
 package(
