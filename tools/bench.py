@@ -4,7 +4,7 @@
     .venv/bin/python tools/bench.py --quick          # a few-second smoke run
     .venv/bin/python tools/bench.py --json --plots   # out/bench.json, out/bench-plots/
     .venv/bin/python tools/bench.py --results out/bench.json --plots   # redraw, run nothing
-    .venv/bin/python tools/bench.py --readme         # also rewrite README's Performance tables
+    .venv/bin/python tools/bench.py --readme         # also rewrite docs/performance.md's tables
     .venv/bin/python tools/bench.py --runtimes cpython,mpy
 
 Runtimes, each a fresh process running tools/_bench_child.py (the workloads, portable):
@@ -18,7 +18,7 @@ Runtimes, each a fresh process running tools/_bench_child.py (the workloads, por
              with `mpremote cp` and run with `mpremote exec`, as on a USB board.
 The child prints progress lines and one JSON document; this side draws the progress bar
 (rich), the tables (rich), writes --json (everything, per-operation histograms
-included), --plots (matplotlib, Agg) and the README section between
+included), --plots (matplotlib, Agg) and the section of docs/performance.md between
 <!-- bench:begin --> and <!-- bench:end -->. What is measured and how: the top of
 tools/_bench_child.py. Not part of the test run (tests/cpython/test_bench.py runs
 --quick and checks the JSON's shape, never a timing).
@@ -49,7 +49,7 @@ import time
 TOOLS = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(TOOLS)
 CHILD = os.path.join(TOOLS, "_bench_child.py")
-README = os.path.join(ROOT, "README.md")
+README = os.path.join(ROOT, "docs", "performance.md")  # where --readme writes
 sys.path.insert(0, TOOLS)
 
 import _bench_report as report  # noqa: E402  (tools/_bench_report.py)
@@ -349,7 +349,9 @@ def main(argv=None):
         const=PLOTS_DEFAULT,
         help="write PNG plots, needs matplotlib (DIR default: %s)" % PLOTS_DEFAULT,
     )
-    ap.add_argument("--readme", action="store_true", help="rewrite README's bench section")
+    ap.add_argument(
+        "--readme", action="store_true", help="rewrite the tables in docs/performance.md"
+    )
     ap.add_argument("--no-progress", action="store_true", help="no progress bar")
     ap.add_argument(
         "--results",
@@ -394,10 +396,10 @@ def main(argv=None):
         return error("%s: %s" % (e.filename or args.json, e.strerror or e))
     if args.readme:
         if errors:
-            console.print("[red]README not rewritten: a runtime failed[/red]")
+            console.print("[red]docs/performance.md not rewritten: a runtime failed[/red]")
         else:
             report.rewrite_readme(README, report.readme_section(results))
-            console.print("rewrote the Performance tables in README.md")
+            console.print("rewrote the tables in docs/performance.md")
     return 1 if errors else 0
 
 

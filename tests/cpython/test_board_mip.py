@@ -6,14 +6,13 @@ filesystem at "/" that never touches the host tree. `mpremote mip install --targ
 "urls" source to its destination under /lib; then the board imports the package from
 those .py files (compiling them itself, viper and native code included) and runs a smoke
 test: a Stalloc, the integer and byte APIs, AllocError, str(heap), check(), and
-ACCELERATED is True (the board compiled lib/stalloc/_viper.py with its native emitter).
+ACCELERATED is True (the board compiled lib/stalloc/heap_native.py with its native emitter).
 
 Heap size: the install itself needs little (mpremote writes the files in chunks), but
 the board compiles each module it imports from .py. The smoke test imports what
-`from stalloc import Stalloc` loads (the package imports modules on first use: heap,
-_allocator, _compat, _kernel, _viper); measured at 192k on this 64-bit unix port
-(MicroPython 1.29.0-preview): gc.mem_free() after gc.collect() goes from ~188 KB to
-~154 KB (the test prints it). When the package still imported every module, the import
+`from stalloc import Stalloc` and a heap load (the package imports modules on first use:
+_base, heap, heap_native, _repoint, _repoint_native); the test prints gc.mem_free()
+before and after (64-bit unix port). When the package still imported every module, the import
 kept ~57 KB and needed at least 172k; 192k stays, so that a small growth of the library
 does not turn this into a memory test (boards/unix/board.json keeps the import figures).
 """

@@ -1,5 +1,5 @@
-"""The README's Python examples run as written: each block alone (a reader copies one),
-on CPython, on the MicroPython unix port and on the 32-bit WebAssembly port."""
+"""The Python examples of the README and docs/ run as written: each block alone (a reader
+copies one), on CPython, on the MicroPython unix port and on the 32-bit WebAssembly port."""
 
 import os
 import re
@@ -14,15 +14,25 @@ UPY_MJS = os.path.join(ROOT, "tools", "wasm", "upy.mjs")
 
 
 def _blocks():
-    with open(os.path.join(ROOT, "README.md")) as f:
-        return re.findall(r"```python\n(.*?)```", f.read(), re.S)
+    # (file:k, code) of every python block, in file order
+    files = ["README.md"] + sorted(
+        os.path.join("docs", f) for f in os.listdir(os.path.join(ROOT, "docs"))
+    )
+    found = []
+    for name in files:
+        with open(os.path.join(ROOT, name)) as f:
+            for k, code in enumerate(re.findall(r"```python\n(.*?)```", f.read(), re.S)):
+                found.append(("%s:%d" % (name, k + 1), code))
+    return found
 
 
 BLOCKS = _blocks()
 
 
-def test_the_readme_has_its_examples():
-    assert len(BLOCKS) >= 4, "README's python examples are missing"
+def test_the_readme_and_docs_have_their_examples():
+    names = [name for name, _ in BLOCKS]
+    assert sum(n.startswith("README.md") for n in names) >= 5, names
+    assert sum(n.startswith("docs/api.md") for n in names) >= 2, names
 
 
 def _run(runtime, code, tmp_path):
@@ -43,15 +53,11 @@ def _run(runtime, code, tmp_path):
 
 
 @pytest.mark.parametrize("runtime", ["cpython", "micropython", "wasm32"])
-@pytest.mark.parametrize("k", range(len(BLOCKS)))
-def test_each_example_runs_alone(runtime, k, tmp_path):
-    proc = _run(runtime, BLOCKS[k], tmp_path)
-    assert proc.returncode == 0, "README example %d on %s:\n%s%s" % (
-        k + 1,
-        runtime,
-        proc.stdout,
-        proc.stderr,
-    )
-    if k == 0:  # the first prints the crate's Debug text and the map its comment shows
+@pytest.mark.parametrize("block", BLOCKS, ids=[name for name, _ in BLOCKS])
+def test_each_example_runs_alone(runtime, block, tmp_path):
+    name, code = block
+    proc = _run(runtime, code, tmp_path)
+    assert proc.returncode == 0, "%s on %s:\n%s%s" % (name, runtime, proc.stdout, proc.stderr)
+    if name == "docs/api.md:1":  # the crate's Debug text and the map its comment shows
         assert "Stallocator with 256 blocks of 16 bytes each" in proc.stdout
         assert "\n" + "#" * 10 + "." * 54 + "\n" in proc.stdout

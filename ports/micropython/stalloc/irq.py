@@ -69,7 +69,7 @@ from stalloc.sync import _Guarded  # the call table shared with SyncStalloc
 # return (about 0.1 us on the unix port; nothing accumulates, though an allocation with
 # the GC heap full may start a collection). With the GC heap locked, as in a hard
 # interrupt handler, the VM falls back to the C stack: the tests run the integer API
-# under micropython.heap_lock() to prove it. Native twins (as _viper.py has for
+# under micropython.heap_lock() to prove it. Native twins (as sync_native.py has for
 # SyncStalloc) would avoid the heap frames, but this file must also compile where there
 # is no native emitter.
 
