@@ -3,6 +3,7 @@
 # call. MicroPython with the native emitter only (viper exists nowhere else).
 
 from stalloc import Stalloc
+from stalloc._base import view_address
 
 from _util import IS_MPY, Rng, SkipTest
 
@@ -31,7 +32,6 @@ def _run(pure, viper, seed, steps):
     B = 1 << rng.range(2, 5)
     a = Stalloc(L, B)  # driven through the pure kernel methods
     b = Stalloc(L, B)  # driven through the viper kernels, on its bytearray
-    tr, s1 = b._tr, b._s1
     assert a._mem == b._mem
     for step in range(steps):
         op = rng.below(8)
@@ -40,7 +40,7 @@ def _run(pure, viper, seed, steps):
             align = rng.choice((1, 1, 2, 4, 8, 3, 0, 64))
             args = (size, align)
             ra = pure["_k_alloc"](a, *args)
-            rb = viper.allocate(b._mem, tr, s1, *args)
+            rb = viper.allocate(b._mem, b._vt, size, align, 0)
         elif op < 7:
             idx = rng.range(-1, L)
             old = rng.range(-1, 6)
@@ -48,7 +48,7 @@ def _run(pure, viper, seed, steps):
             mode = rng.below(3)
             args = (idx, old, new, mode)
             ra = pure["_k_resize"](a, *args)
-            rb = viper.resize(b._mem, tr, s1, *args)
+            rb = viper.resize(b._mem, b._vt, *args)
         else:
             args = ()
             if rng.below(10) == 0:  # clear() is pure Python on both (five u16 writes)
@@ -85,13 +85,13 @@ def test_failed_counter_saturates_identically():
         u[8 + T_FAILED] = 0xFFFE
         u[8 + T_FAILED + 1] = 0xFFFF
         for _ in range(3):
-            r = viper.allocate(h._mem, 8, 1, 5, 1) if use_viper else pure["_k_alloc"](h, 5, 1)
+            r = viper.allocate(h._mem, h._vt, 5, 1, 0) if use_viper else pure["_k_alloc"](h, 5, 1)
             assert r == OOM
         assert (u[12], u[13]) == (0xFFFF, 0xFFFF), use_viper
         u[12] = 0xFFFF
         u[13] = 0x0001
         if use_viper:
-            viper.allocate(h._mem, 8, 1, 5, 1)
+            viper.allocate(h._mem, h._vt, 5, 1, 0)
         else:
             pure["_k_alloc"](h, 5, 1)
         assert (u[12], u[13]) == (0, 2)
@@ -115,3 +115,68 @@ def test_accelerator_is_in_use_unless_pure_requested():
     # every module with native twins loads them on the same terms (a failed load falls
     # back to the pure code without a word: only this shows it)
     assert (stack._native is not None) == want and (sync._native is not None) == want
+
+
+def _byte_call(fn, h, *args):
+    # The result, or the exception's type: the twins must agree on both.
+    try:
+        return fn(h, *args)
+    except Exception as e:  # the type is what is compared
+        return type(e)
+
+
+def _slots(h):
+    # Which block each pooled view is handed out at (0: free), as heap.py keeps them.
+    vt = h._vt
+    return [vt[4 + 3 * k] for k in range(vt[0])]
+
+
+def test_native_byte_api_matches_the_pure_methods():
+    # alloc/free/owns through the native twins (pooled views in viper, fresh ones past the
+    # pool) and through heap.py's own methods, on two heaps: the same results and errors,
+    # the same bytes, the same view table and fresh views, every view the same range.
+    pure, _ = _twins()
+    native = {name: getattr(Stalloc, name) for name in ("alloc", "free", "owns")}
+    for seed in range(30):
+        rng = Rng(seed)
+        L = rng.range(1, 40)
+        B = 1 << rng.range(2, 5)
+        views = rng.range(0, 4)
+        a = Stalloc(L, B, views)
+        b = Stalloc(L, B, views)
+        held = []  # (view of a, view of b), live or freed
+        for step in range(300):
+            op = rng.below(11)
+            if op == 10:  # clear() is heap.py's on both: every view retired
+                a.clear()
+                b.clear()
+                ra = rb = None
+            elif op < 5:
+                nbytes = rng.choice((1, B, 3 * B + 1, L * B, L * B + 1, 0, -3, 1 << 30))
+                align = rng.choice((1, 1, 4, 8, B, 3, 0, 1 << 16))
+                ra = _byte_call(pure["alloc"], a, nbytes, align)
+                rb = _byte_call(native["alloc"], b, nbytes, align)
+                if isinstance(ra, memoryview):
+                    held.append((ra, rb))
+            elif held:
+                k = rng.below(len(held))
+                va, vb = held[k]
+                if op == 9:  # a copy of a view is never its heap's
+                    va, vb = va[:], vb[:]
+                name = "owns" if op == 8 else "free"
+                ra = _byte_call(pure[name], a, va)
+                rb = _byte_call(native[name], b, vb)
+            else:
+                ra = rb = None
+            why = "seed %d step %d op %d" % (seed, step, op)
+            if isinstance(ra, memoryview):
+                assert isinstance(rb, memoryview) and len(ra) == len(rb), why
+            else:
+                assert ra == rb, "%s: pure %r, native %r" % (why, ra, rb)
+            assert a._mem == b._mem and _slots(a) == _slots(b), why
+            assert sorted(a._live) == sorted(b._live), why
+            for va, vb in held:
+                assert len(va) == len(vb), why
+                if len(va):
+                    assert view_address(va) - a._base == view_address(vb) - b._base, why
+        assert a.stats().views_missed == b.stats().views_missed

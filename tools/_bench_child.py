@@ -294,7 +294,7 @@ def scratch_call(seq):
 
 def pool_heap_bytes(seq):
     slot, sizes = seq
-    heap = Stalloc(POOL_HEAP[0], POOL_HEAP[1])
+    heap = Stalloc(POOL_HEAP[0], POOL_HEAP[1], views=NSLOTS)  # a pooled view per slot
     live = [None] * NSLOTS
 
     def step(k):
@@ -436,7 +436,7 @@ def arena_memory_arena(seq):
 
 def arena_heap_clear(seq):
     sizes, ends = seq
-    heap = Stalloc(ARENA_HEAP[0], ARENA_HEAP[1])
+    heap = Stalloc(ARENA_HEAP[0], ARENA_HEAP[1], views=64)  # a pooled view per temporary
     temps = [None] * 64
     st = [0]
 

@@ -108,18 +108,32 @@ def mover():
 
 
 def pool(h, views, top):
-    """Give the Stalloc h its pool of `views` empty views of h.memory, where views can
-    be repointed here and every address is a small int (else h keeps fresh views)."""
-    if OK and top < LIMIT:
-        made = [h.memory[0:0] for _ in range(views)]
-        if max([id(v) for v in made]) <= SMALL:
-            h._move = mover()
-            h._pool = made
-            live = h._live
-            for i in range(views):  # the view table grows now, not in alloc()
-                live[i] = None
-            for i in range(views):
-                del live[i]
+    """Give the Stalloc h its pool of `views` empty views of h.memory and their table,
+    where views can be repointed here and every address is a small int (else h keeps
+    fresh views). The table, u32 items (heap.table(); the native alloc() and free() read
+    it too):
+
+        item            what
+        0               V, the pooled views (0: none)
+        1               log2(B) | (log2(B) - 1) << 8
+        2               the heap's trailer, as a u16 index
+        3               the view's offset item | its length item << 8 (see the top)
+        4 + 3k          slot k: its view's block + 1 (0: the view is free)
+        4 + 3k + 1, 2   the address of view k, low and high u32
+    """
+    if not OK or top >= LIMIT:
+        return
+    made = [h.memory[0:0] for _ in range(views)]
+    if max([id(v) for v in made]) > SMALL:
+        return
+    h._move = mover()
+    h._vs = made
+    h._vt = vt = load("heap").table(h, views)
+    vt[3] = _OFF | _LEN << 8
+    for k in range(views):
+        vt[5 + 3 * k] = id(made[k]) & 0xFFFFFFFF
+        if _WIDE:
+            vt[6 + 3 * k] = id(made[k]) >> 32
 
 
 _READY = True  # see _base.load()

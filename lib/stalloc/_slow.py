@@ -112,7 +112,7 @@ def realloc(h, view, nbytes, align=1):
     if nbytes <= tr << 1 and not i & ((align - 1) >> s):
         if new == old or h._k_resize(i, old, new, _PROBE) >= 0:
             off = i << s
-            if h._pool is not None:  # the same view, repointed: nothing allocated
+            if h._vs is not None:  # the same view, repointed: nothing allocated
                 h._move(view, off, nbytes)
                 return view
             resized = h.memory[off : off + nbytes]

@@ -18,7 +18,7 @@ class HeapStats:
     Counts are in blocks unless the name says bytes. `peak_used` and `failed` survive
     clear(); `failed` counts every AllocError the heap raised (saturating at 2**32 - 1).
     `footprint` is the bytes of backing storage (the heap object and its pooled views
-    keep ~450 more on a 32-bit MicroPython, ~900 on 64-bit; see Stalloc); `live_views`
+    keep ~500 more on a 32-bit MicroPython, ~800 on 64-bit; see Stalloc); `live_views`
     the byte-API views out. `view_pool`: how many views the heap recycles (0: every alloc() makes a
     fresh view, as on CPython); `views_missed`: alloc() calls that found the pool empty
     (a fresh view then, or AllocError in strict mode).
@@ -36,8 +36,8 @@ class HeapStats:
         self.peak_used = w[tr + 3]
         self.failed = w[tr + 4] | w[tr + 5] << 16
         self.footprint = len(h._mem)
-        self.live_views = len(h._live)
-        self.view_pool = h._views if h._pool is not None else 0
+        self.live_views = len(_live(h))
+        self.view_pool = len(h._vs) if h._vs is not None else 0
         self.views_missed = h._missed
 
     def __repr__(self):
@@ -58,6 +58,18 @@ class HeapStats:
                 "views_missed",
             )
         )
+
+
+def _live(h):
+    # (block, view) for every live view: the pooled ones handed out, then the fresh ones.
+    out = []
+    vs = h._vs
+    if vs is not None:
+        for k in range(len(vs)):
+            b = h._vt[4 + 3 * k]  # slot k's block + 1 (_repoint.pool)
+            if b:
+                out.append((b - 1, vs[k]))
+    return out + list(h._live.items())
 
 
 def _runs(h, strict):
@@ -113,7 +125,7 @@ def check(h):
     if free + used != L:
         raise RuntimeError("heap check: %d free + %d used != %d blocks" % (free, used, L))
     spans = []
-    for i, view in h._live.items():
+    for i, view in _live(h):
         if len(view) < 1 or h._base + (i << h._shift) != view_address(view):
             raise RuntimeError("heap check: live view at block %d moved" % i)
         spans.append((i, i + ((len(view) - 1) >> h._shift) + 1))

@@ -21,8 +21,9 @@ k * n is aligned to k * n * B bytes from the heap's start, itself at least 8-ali
 Two APIs over the same blocks: the integer API (allocate_blocks and friends) works in
 block indexes, keeps nothing outside the bytearray and allocates nothing on the
 MicroPython GC heap, so it runs with the heap locked (hard interrupt handlers); the byte
-API (alloc, free, realloc, scoped) hands out memoryviews and keeps one dict entry per
-live view (bounded by L). Costs, with F the number of free runs (F <= (L + 1) // 2):
+API (alloc, free, realloc, scoped) hands out memoryviews: on MicroPython from a fixed pool
+of view objects tracked in a small table (_repoint.py), else fresh ones kept in a dict
+(one entry per live view, bounded by L). Costs, with F the number of free runs (F <= (L + 1) // 2):
 allocating, freeing, shrinking and growing walk the free list, O(F); is_oom, is_empty
 and clear are O(1). What most programs never need loads on first use: the diagnostics
 (check, stats, str, map, ...: diag.py) and the slow paths (arguments the fast paths do
@@ -32,6 +33,8 @@ Native twins: on MicroPython with the native emitter, heap_native.py replaces th
 methods (_k_alloc, _k_resize) and the hot methods named in the table at the end of this
 file.
 """
+
+from array import array
 
 from ._base import (
     IS_MPY,
@@ -54,6 +57,8 @@ _EXACT = const(1)  # all or nothing; a miss counts as a failed request
 _SHRINK = const(-1)  # ... and this file's own, for shrinking and freeing
 _FREE = const(-2)
 _NOT_LIVE = const(-5)  # free() of something that is not a live view
+_SLOTS = const(4)  # the view table (_repoint.py): a slot per pooled view from here, ...
+_SLOT = const(3)  # ... this many u32 items each, the first one its block + 1 (0: free)
 _TRAILER = const(12)  # trailer bytes; its u16 fields from tr:
 _T_FIRST = const(0)
 _T_OOM = const(1)
@@ -70,6 +75,16 @@ def _fail(w, tr):
     elif w[tr + 5] != 0xFFFF:
         w[tr + 4] = 0
         w[tr + 5] = w[tr + 5] + 1
+
+
+def table(h, n):
+    # The view table with n empty slots (_repoint.pool draws it): the pool's, and the
+    # geometry the native alloc() and free() read from it.
+    vt = array("I", bytes(4 * (_SLOTS + n * _SLOT)))
+    vt[0] = n
+    vt[1] = h._shift | h._s1 << 8
+    vt[2] = h._tr
+    return vt
 
 
 class Stalloc(Allocator):
@@ -90,7 +105,7 @@ class Stalloc(Allocator):
 
     Read-only attributes: `blocks` (L), `block_size` (B), `footprint` (bytes of the
     backing bytearray, L * B + 12, fixed; the Python objects around it, its 4 pooled
-    views included, keep ~450 more on a 32-bit MicroPython, ~900 on 64-bit: measured by
+    views included, keep ~500 more on a 32-bit MicroPython, ~800 on 64-bit: measured by
     tools/footprint.py, tested against its budget), `memory`
     (the data region as one writable memoryview of L * B bytes, made once: block i is
     memory[i * B : (i + 1) * B]; with the integer API this is how data is read and
@@ -123,13 +138,16 @@ class Stalloc(Allocator):
         self._s1 = shift - 1  # block i's header is at u16 index i << s1
         self._shift = shift
         self._base = addressof(mem)
-        self._live = {}  # byte API: first block -> the view handed out there
-        self._pool = None  # views to hand out again, repointed (None: fresh views)
-        self._views = views
+        self._live = {}  # byte API: first block -> a fresh view handed out there
+        self._vs = None  # the pooled views (None: every view is fresh)
+        self._vt = None  # their table, also the native alloc()'s geometry (MicroPython)
         self._strict = strict
         self._missed = 0  # alloc() found the pool empty
-        if IS_MPY and views:
-            load("_repoint").pool(self, views, top)
+        if IS_MPY:
+            if views:
+                load("_repoint").pool(self, views, top)  # where views can be repointed
+            if self._vt is None:
+                self._vt = table(self, 0)
         self.clear()
 
     # -- the kernels: the free list, in place ---------------------------------------------
@@ -394,6 +412,13 @@ class Stalloc(Allocator):
         w[tr] = 0
         w[tr + 1] = 0
         w[tr + 2] = 0
+        vs = self._vs
+        if vs is not None:
+            vt = self._vt
+            for k in range(len(vs)):
+                if vt[_SLOTS + k * _SLOT]:
+                    vt[_SLOTS + k * _SLOT] = 0
+                    self._retire(vs[k])
         live = self._live
         i = 0
         while live:  # by key, not by an iterator: nothing allocated, the table kept
@@ -408,11 +433,11 @@ class Stalloc(Allocator):
         """A writable memoryview of exactly `nbytes` bytes, in ceil(nbytes / B) blocks.
 
         `align` (bytes, a power of two) is honoured relative to the heap's start, itself
-        at least 8-aligned. Not zeroed. O(F); allocates the view and a dict entry.
-        AllocError if no run fits (heap unchanged but the failed counter); TypeError /
-        ValueError for a non-int, nbytes < 1 or a bad alignment; MemoryError if the GC
-        heap cannot hold the view (its blocks go back; peak_used saw them taken). Twin:
-        heap_native.
+        at least 8-aligned. Not zeroed. O(F + views); allocates nothing with a pooled
+        view, else the view and a dict entry. AllocError if no run fits (heap unchanged
+        but the failed counter); TypeError / ValueError for a non-int, nbytes < 1 or a bad
+        alignment; MemoryError if the GC heap cannot hold the view (its blocks go back;
+        peak_used saw them taken). Twin: heap_native.
         """
         s = self._shift
         code = 0
@@ -443,60 +468,82 @@ class Stalloc(Allocator):
         return load("_slow").allocate(self, n, align, code, s)
 
     def _hand_out(self, i, nbytes):
-        # Blocks from i on are allocated: a view of them, from the pool if it has one,
-        # remembered. A MemoryError (AllocError in strict mode) is the caller's to undo
-        # (its blocks go back): a `try` in this frame would put the frame on the GC heap
-        # on MicroPython, allocating on every call. Twin: heap_native.
+        # Blocks from i on are allocated: a pooled view repointed at them, or a fresh one.
+        # A MemoryError (AllocError in strict mode) is the caller's to undo (its blocks go
+        # back): a `try` in this frame would put the frame on the GC heap on MicroPython,
+        # allocating on every call.
         off = i << self._shift
-        pool = self._pool
-        if pool:
-            view = pool.pop()
+        j = self._slot(-1)
+        if j >= 0:
+            view = self._vs[(j - _SLOTS) // _SLOT]
             self._move(view, off, nbytes)
-        else:
-            view = self._fresh(off, nbytes)
+            self._vt[j] = i + 1
+            return view
+        view = self._fresh(off, nbytes)
         self._live[i] = view
         return view
 
+    def _slot(self, i):
+        # The view table's index of the slot whose view is at block i (i = -1: a free
+        # slot), or -1. O(views).
+        vt = self._vt
+        if self._vs is not None:
+            j = _SLOTS
+            end = _SLOTS + vt[0] * _SLOT
+            while j < end:
+                if vt[j] == i + 1:
+                    return j
+                j += _SLOT
+        return -1
+
     def _fresh(self, off, nbytes):
         # A new view: there is no pool, or it is empty (counted; refused if strict).
-        if self._pool is not None:
+        if self._vs is not None:
             self._missed += 1
             if self._strict:
                 _fail(self._w, self._tr)
-                raise AllocError("no pooled view left (views=%d, strict)" % self._views)
+                raise AllocError("no pooled view left (views=%d, strict)" % len(self._vs))
         return self.memory[off : off + nbytes]
 
     def _retire(self, view):
-        # A view freed: released (CPython), or emptied and kept for the next alloc().
-        pool = self._pool
-        if pool is None:
+        # A view freed: released (CPython), or emptied (a stale reference sees nothing).
+        if self._vs is None:
             release(view)
         else:
-            self._move(view, 0, 0)  # a stale reference now sees nothing
-            if len(pool) < self._views:
-                pool.append(view)
+            self._move(view, 0, 0)
 
     def free(self, view):
-        """Free a view returned by this heap's alloc() or realloc(). O(F). Twin: heap_native.
+        """Free a view returned by this heap's alloc() or realloc(). O(F + views).
 
         ValueError (heap unchanged) for anything but one of this heap's live views: a
         copy or re-slice, a view already freed, another allocator's view, a non-buffer.
-        On CPython the view is released: using it afterwards raises ValueError.
+        On CPython the view is released: using it afterwards raises ValueError. Twin:
+        heap_native (pooled views; the rest it hands to this method).
         """
         s = self._shift
         i = (view_address(view) - self._base) >> s
-        code = 0
-        if view is not None and self._live.get(i) is view:
+        j = self._slot(i)
+        code = _NOT_LIVE
+        if j >= 0 and self._vs[(j - _SLOTS) // _SLOT] is not view:
+            j = -1  # a copy of the pooled view there
+        if j >= 0 or (view is not None and self._live.get(i) is view):
             code = self._k_resize(i, (len(view) - 1 >> s) + 1, 0, 0)
             if not code:
-                del self._live[i]
+                if j >= 0:
+                    self._vt[j] = 0
+                else:
+                    del self._live[i]
                 self._retire(view)
                 return
-        self._refused(i, 0, code or _NOT_LIVE, 0)
+        self._refused(i, 0, code, 0)
 
     def owns(self, view):
-        """True iff `view` is a live view handed out by this heap. O(1). Twin: heap_native."""
+        """True iff `view` is a live view handed out by this heap. O(views). Twin:
+        heap_native."""
         i = (view_address(view) - self._base) >> self._shift
+        j = self._slot(i)
+        if j >= 0:
+            return self._vs[(j - _SLOTS) // _SLOT] is view
         return view is not None and self._live.get(i) is view
 
     # -- loaded on first use: realloc() (_slow.py); check(), stats(), free_runs(), map(),
@@ -524,8 +571,6 @@ if _native:
     for _name in (
         "_k_alloc",
         "_k_resize",
-        "_hand_out",
-        "_retire",
         "allocate_blocks",
         "deallocate_blocks",
         "alloc",
@@ -534,5 +579,6 @@ if _native:
     ):
         PURE[_name] = getattr(Stalloc, _name)
         setattr(Stalloc, _name, getattr(_native, _name))
+    Stalloc._free = PURE["free"]  # what the native free() does not take itself
 
 _READY = True  # see _base.load()

@@ -3,7 +3,8 @@
 # heap.py loads this module through _base.native() and installs it from the table at
 # its end: each method named there is replaced by the function of the same name here.
 # The viper kernels (allocate, resize) are the twins of the kernel methods (_k_alloc,
-# _k_resize), taking the bytearray and the geometry as arguments;
+# _k_resize), taking the bytearray and the view table (the geometry, and the pool that
+# allocate() also serves alloc() from);
 # the native methods call them directly. Where there is no native emitter the compiler
 # rejects this file (SyntaxError) and the pure code runs. The tests run the twins side
 # by side and compare heaps byte for byte (tests/test_kernels.py).
@@ -31,6 +32,9 @@ _CORRUPT = const(-4)
 _EXACT = const(1)  # grow mode: all or nothing, a miss counted
 _FREE = const(-2)  # heap.py's mode for _resize(): a free
 _NOT_LIVE = const(-5)  # heap.py's: free() of something that is not a live view
+_FRESH = const(-8)  # allocate(): _FRESH - i, blocks at i taken, no pooled view free
+_SLOTS = const(4)  # the view table (_repoint.pool): slots from this u32 item, ...
+_SLOT = const(3)  # ... this many items each
 
 
 @micropython.viper
@@ -45,9 +49,22 @@ def _fail(mem, tr: int):
 
 
 @micropython.viper
-def allocate(mem, tr: int, s1: int, size: int, align: int) -> int:
+def allocate(mem, vt, size: int, align: int, nbytes: int) -> int:
+    # heap.py's _k_alloc, with the geometry from the view table (_repoint.pool). With
+    # nbytes > 0 it is alloc()'s whole fast path: size and align in bytes, and a pooled
+    # view repointed at the blocks; it returns the view's slot then, or _FRESH - i when
+    # the blocks at i are taken but no pooled view is free.
+    t = ptr32(vt)
+    g = int(t[1])
+    s1 = g >> 8
+    if nbytes:
+        if align > 0xFFFF or align & (align - 1) or size < 1:
+            return _RANGE
+        size = ((size - 1) >> (s1 + 1)) + 1
+        align = ((align - 1) >> (s1 + 1)) + 1
     if size < 1 or align < 1 or align & (align - 1):
         return _RANGE
+    tr = int(t[2])
     w = ptr16(mem)
     if w[tr + 1]:
         _fail(mem, tr)
@@ -66,36 +83,54 @@ def allocate(mem, tr: int, s1: int, size: int, align: int) -> int:
             return _CORRUPT
         start = (cur + mask) & ~mask
         if start + size <= end:
-            back = start + size
-            if back < end:
-                b = back << s1
-                w[b] = nxt
-                w[b + 1] = end - back
-                nxt = back
-            if start > cur:
-                w[h] = nxt
-                w[h + 1] = start - cur
-            elif prev >= 0:
-                w[prev << s1] = nxt
-            elif nxt:
-                w[tr] = nxt
-            else:
-                w[tr] = 0
-                w[tr + 1] = 0xFFFF
-            u = int(w[tr + 2]) + size
-            w[tr + 2] = u
-            if u > int(w[tr + 3]):
-                w[tr + 3] = u
-            return start
+            break
         if not nxt:
             _fail(mem, tr)
             return _OOM
         prev = cur
         cur = nxt
+    back = start + size
+    if back < end:
+        b = back << s1
+        w[b] = nxt
+        w[b + 1] = end - back
+        nxt = back
+    if start > cur:
+        w[h] = nxt
+        w[h + 1] = start - cur
+    elif prev >= 0:
+        w[prev << s1] = nxt
+    elif nxt:
+        w[tr] = nxt
+    else:
+        w[tr] = 0
+        w[tr + 1] = 0xFFFF
+    u = int(w[tr + 2]) + size
+    w[tr + 2] = u
+    if u > int(w[tr + 3]):
+        w[tr + 3] = u
+    if not nbytes:
+        return start
+    j = _SLOTS
+    end = _SLOTS + int(t[0]) * _SLOT
+    while j < end:
+        if not t[j]:
+            t[j] = start + 1
+            o = ptr32(int(t[j + 1]) | (int(t[j + 2]) << 32) if t[j + 2] else int(t[j + 1]))
+            f = int(t[3])
+            o[f & 0xFF] = (o[f & 0xFF] & 0xFF) | ((start << (s1 + 1)) << 8)
+            o[f >> 8] = nbytes
+            return (j - _SLOTS) // _SLOT
+        j += _SLOT
+    return _FRESH - start
 
 
 @micropython.viper
-def resize(mem, tr: int, s1: int, idx: int, old: int, new: int, mode: int) -> int:
+def resize(mem, vt, idx: int, old: int, new: int, mode: int) -> int:
+    # heap.py's _k_resize, with the geometry from the view table (_repoint.pool).
+    t = ptr32(vt)
+    s1 = int(t[1]) >> 8
+    tr = int(t[2])
     L = tr >> s1
     if idx < 0 or old < 1 or new < 0 or new == old or idx + old > L:
         return _RANGE
@@ -181,12 +216,12 @@ def resize(mem, tr: int, s1: int, idx: int, old: int, new: int, mode: int) -> in
 
 @micropython.native
 def _k_alloc(self, size, align):
-    return allocate(self._mem, self._tr, self._s1, size, align)
+    return allocate(self._mem, self._vt, size, align, 0)
 
 
 @micropython.native
 def _k_resize(self, idx, old, new, mode):
-    return resize(self._mem, self._tr, self._s1, idx, old, new, mode)
+    return resize(self._mem, self._vt, idx, old, new, mode)
 
 
 @micropython.native
@@ -194,7 +229,7 @@ def allocate_blocks(self, size, align=1):
     code = 0
     try:
         if not (size | align) >> 16:
-            code = allocate(self._mem, self._tr, self._s1, size, align)
+            code = allocate(self._mem, self._vt, size, align, 0)
             if code >= 0:
                 return code
     except TypeError:
@@ -207,7 +242,7 @@ def deallocate_blocks(self, index, size):
     code = _RANGE
     try:
         if not (index | size) >> 16:
-            code = resize(self._mem, self._tr, self._s1, index, size, 0, 0)
+            code = resize(self._mem, self._vt, index, size, 0, 0)
             if not code:
                 return
     except TypeError:
@@ -215,81 +250,94 @@ def deallocate_blocks(self, index, size):
     self._resize(index, size, 0, _FREE)  # the pure path: it names the refusal
 
 
+@micropython.viper
+def _give(mem, vt, vs, view, really: int) -> int:
+    # free() (really) or owns() on the view table: 0 for a pooled view of this heap, now
+    # freed and emptied (really); else a kernel code, or _NOT_LIVE for any other object.
+    t = ptr32(vt)
+    g = int(t[1])
+    s = g & 0xFF
+    off = int(ptr8(view)) - int(ptr8(mem))
+    i = off >> s
+    if off < 0 or off & ((1 << s) - 1):
+        return _NOT_LIVE
+    j = _SLOTS
+    end = _SLOTS + int(t[0]) * _SLOT
+    while j < end:
+        if int(t[j]) == i + 1:
+            break
+        j += _SLOT
+    if j == end or vs[(j - _SLOTS) // _SLOT] is not view:
+        return _NOT_LIVE
+    if not really:
+        return 0
+    o = ptr32(int(t[j + 1]) | (int(t[j + 2]) << 32) if t[j + 2] else int(t[j + 1]))
+    f = int(t[3])
+    n = int(o[f >> 8])
+    code = int(resize(mem, vt, i, ((n - 1) >> s) + 1, 0, 0))
+    if code:
+        return code
+    o[f & 0xFF] = o[f & 0xFF] & 0xFF
+    o[f >> 8] = 0
+    t[j] = 0
+    return 0
+
+
 @micropython.native
 def alloc(self, nbytes, align=1):
-    s = self._shift
-    code = 0
+    code = _RANGE
     try:
-        if 0 < nbytes <= self._tr << 1 and 0 < align < 65536 and not align & (align - 1):
-            code = allocate(
-                self._mem, self._tr, self._s1, (nbytes - 1 >> s) + 1, (align - 1 >> s) + 1
-            )
+        if not (nbytes | align) >> 24:  # small ints only: viper truncates the rest
+            code = allocate(self._mem, self._vt, nbytes, align, nbytes)
             if code >= 0:
-                pool = self._pool
-                if not pool:
-                    return self._hand_out(code, nbytes)
-                view = pool.pop()  # _hand_out() inline: the byte API's hot path
-                self._move(view, code << s, nbytes)
-                self._live[code] = view
-                return view
+                return self._vs[code]
     except TypeError:
         pass
-    except MemoryError as e:  # no room on the GC heap for the view: its blocks go back
-        resize(self._mem, self._tr, self._s1, code, (nbytes - 1 >> s) + 1, 0, 0)
+    if code > _FRESH:
+        return self._refused(nbytes, align, code, self._shift)  # the slow path
+    code = _FRESH - code
+    try:
+        view = self._fresh(code << self._shift, nbytes)  # no pooled view: a fresh one
+    except MemoryError as e:  # no room for it on the GC heap (or strict): blocks go back
+        resize(self._mem, self._vt, code, (nbytes - 1 >> self._shift) + 1, 0, 0)
         raise e
-    return self._refused(nbytes, align, code, s)
+    self._live[code] = view
+    return view
 
 
 @micropython.native
 def free(self, view):
     try:
-        i = (addressof(view) - self._base) >> self._shift
-    except (TypeError, ValueError):  # not a buffer
-        i = -1
-    live = self._live
-    code = 0
-    if view is not None and live.get(i) is view:
-        code = resize(self._mem, self._tr, self._s1, i, (len(view) - 1 >> self._shift) + 1, 0, 0)
+        code = _give(self._mem, self._vt, self._vs, view, 1)
         if not code:
-            del live[i]
-            pool = self._pool
-            if pool is not None:
-                self._move(view, 0, 0)
-                if len(pool) < self._views:
-                    pool.append(view)
             return
-    self._refused(i, 0, code or _NOT_LIVE, 0)
-
-
-@micropython.native
-def _hand_out(self, i, nbytes):
-    off = i << self._shift
-    pool = self._pool
-    if pool:
-        view = pool.pop()
-        self._move(view, off, nbytes)
-    else:
-        view = self._fresh(off, nbytes)
-    self._live[i] = view
-    return view
-
-
-@micropython.native
-def _retire(self, view):
-    pool = self._pool
-    if pool is not None:
-        self._move(view, 0, 0)
-        if len(pool) < self._views:
-            pool.append(view)
+        live = self._live
+        if code == _NOT_LIVE and live:  # a fresh view?
+            s = self._shift
+            i = (addressof(view) - self._base) >> s
+            if live.get(i) is view:
+                if not resize(self._mem, self._vt, i, (len(view) - 1 >> s) + 1, 0, 0):
+                    del live[i]
+                    if self._vs is not None:  # emptied: a stale reference sees nothing
+                        self._move(view, 0, 0)
+                    return
+    except (TypeError, ValueError):  # not a buffer
+        pass
+    self._free(view)  # every refusal: heap.py's free() names it
 
 
 @micropython.native
 def owns(self, view):
+    live = self._live
     try:
+        if not _give(self._mem, self._vt, self._vs, view, 0):
+            return True
+        if not live:
+            return False
         i = (addressof(view) - self._base) >> self._shift
     except (TypeError, ValueError):  # not a buffer
         return False
-    return view is not None and self._live.get(i) is view
+    return live.get(i) is view
 
 
 _READY = True  # see _base.load()
