@@ -450,3 +450,22 @@ def test_cli_writes_into_out_by_default(tmp_path):
     assert run("map", "--text", KNOWN, "--out", "here.svg") == ["here.svg"]
     assert run("map", "--text", KNOWN, "--out", "new/dir/m.png") == ["new/dir/m.png"]
     assert (tmp_path / "here.svg").is_file() and (tmp_path / "new" / "dir" / "m.png").is_file()
+
+
+def test_without_matplotlib_it_says_what_to_install(tmp_path):
+    # --help still works; drawing is one `error:` line naming the extra, exit 2
+    code = (
+        "import sys; sys.modules['matplotlib'] = None; sys.path.insert(0, %r)\n"
+        "import heapviz; sys.exit(heapviz.main(sys.argv[1:]))" % os.path.join(ROOT, "tools")
+    )
+    cmd = [sys.executable, "-c", code]
+    proc = subprocess.run(cmd + ["--help"], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0 and "pip install 'stalloc[tools]'" in proc.stdout, proc
+    out = tmp_path / "m.png"
+    proc = subprocess.run(
+        cmd + ["map", "--text", "#..", "--out", str(out)], capture_output=True, text=True
+    )
+    assert proc.returncode == 2 and proc.stdout == "" and not out.exists(), proc
+    assert proc.stderr == (
+        "error: drawing pictures needs matplotlib, not installed: pip install 'stalloc[tools]'\n"
+    )

@@ -605,3 +605,46 @@ def test_cli_shows_progress_on_a_terminal_only(tmp_path):
     assert "\r" in err and "replay" in err, repr(err)
     assert err.endswith("\r\x1b[K"), repr(err[-40:])  # the line is wiped at the end
     assert "\n" not in err.replace("\r\n", "\r")  # one line, rewritten in place
+
+
+def test_cli_replay_shows_a_progress_bar_on_a_terminal_only(tmp_path):
+    # a replay longer than heaptrace.TICK ops: a bar on a terminal, wiped; nothing piped
+    def program(r):
+        for k in range(T.TICK + 100):
+            r.free(r.alloc(16 * (1 + k % 3)))
+
+    path = tmp_path / "long.trace"
+    path.write_text(T.dumps(T.record_from(program, 16, 16, capacity=2 * T.TICK + 400)))
+    cmd = [sys.executable, os.path.join(ROOT, "tools", "heaptrace.py"), str(path)]
+    piped = subprocess.run(cmd, capture_output=True, text=True, check=True)
+    assert piped.stderr == ""
+    code, out, err = _run_on_a_terminal(cmd)
+    assert code == 0 and out == piped.stdout
+    assert "replay [" in err and "%d/%d" % (T.TICK, 2 * T.TICK + 200) in err, repr(err)
+    assert err.endswith("\r\x1b[K") and "\n" not in err.replace("\r\n", "\r"), repr(err[-60:])
+
+
+def test_cli_an_op_past_the_trace_is_one_error_line_and_exit_2(tmp_path):
+    path = tmp_path / "t.trace"
+    path.write_text(GOOD)  # 2 ops
+    line = _refused("heaptrace.py", path, "--at", "2")
+    assert "--at 2" in line and "2 ops" in line
+
+
+def test_the_tools_say_what_to_install_when_an_extra_is_missing(tmp_path):
+    # rich is only for the planner's table: without it, one line naming the extra
+    path = tmp_path / "t.trace"
+    path.write_text(GOOD)
+    code = (
+        "import sys; sys.modules['rich'] = None; sys.path.insert(0, %r)\n"
+        "import plan; sys.exit(plan.main(sys.argv[1:]))" % os.path.join(ROOT, "tools")
+    )
+    cmd = [sys.executable, "-c", code, str(path)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and proc.stdout == "", proc
+    assert proc.stderr == (
+        "error: the plan's table (without --json) needs rich, not installed: "
+        "pip install 'stalloc[tools]'\n"
+    ), proc.stderr
+    proc = subprocess.run(cmd + ["--json"], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0 and json.loads(proc.stdout)["blocks"] == 4, proc

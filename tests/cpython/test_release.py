@@ -1,5 +1,6 @@
 """tools/release.py: the wheel and sdist (twine-checked), installed into a fresh venv and
-used outside the checkout; a board's .mpy bundle, mip-installed on a virtual board and
+used outside the checkout, with its commands (stalloc-plan, stalloc-trace, stalloc-viz),
+also with the tools extra; a board's .mpy bundle, mip-installed on a virtual board and
 used there; its ROMFS image."""
 
 import json
@@ -33,9 +34,19 @@ except AllocError:
     pass
 h.check()
 here = os.path.dirname(stalloc.__file__)
+import stalloc_tools
+assert not stalloc_tools.__file__.startswith(%(root)r), stalloc_tools.__file__
 print("OK", stalloc.__version__, sorted(f for f in os.listdir(here) if f.endswith(".pyi"))[:2],
       os.path.isfile(os.path.join(here, "py.typed")))
 """
+
+
+# the commands the wheel installs -> their modules in stalloc_tools
+COMMANDS = {"stalloc-plan": "plan", "stalloc-trace": "heaptrace", "stalloc-viz": "heapviz"}
+TRACE = "# stalloc-trace 1 blocks=16 block_size=16\n" + "".join(
+    op + "\n" for op in ("alloc 0 64 1 0", "alloc 1 32 1 4", "free 0 64", "alloc 2 48 1 0")
+)  # a trace a heap of 6 blocks of 16 B replays without a failure: test_plan.py's
+EXTRA = "pip install 'stalloc[tools]'"
 
 
 @pytest.fixture(scope="module")
@@ -67,41 +78,141 @@ def test_the_release_lists_every_artifact_with_its_size(dist):
     assert log.rstrip().endswith("in %s" % out)
 
 
-def test_the_wheel_ships_the_package_its_types_and_its_license(dist):
+def test_the_wheel_ships_the_package_its_types_its_license_and_the_commands(dist):
     out, _ = dist
+    info = "stalloc-%s.dist-info/" % release.version()
     with zipfile.ZipFile(
         os.path.join(out, "stalloc-%s-py3-none-any.whl" % release.version())
     ) as z:
         names = z.namelist()
+        entry_points = z.read(info + "entry_points.txt").decode()
+        metadata = z.read(info + "METADATA").decode()
     assert "stalloc/heap.py" in names and "stalloc/py.typed" in names
     assert "stalloc/heap.pyi" in names and "stalloc/__init__.pyi" in names
     assert any(n.endswith("licenses/LICENSE") for n in names)
     assert not any(n.startswith(("tests/", "tools/")) for n in names)
+    tools = sorted(n for n in names if n.startswith("stalloc_tools/"))  # the host tools only
+    assert tools == [
+        "stalloc_tools/%s.py" % m for m in ("__init__", "heaptrace", "heapviz", "plan")
+    ]
+    for cmd, module in COMMANDS.items():
+        assert "%s = stalloc_tools.%s:main" % (cmd, module) in entry_points, entry_points
+    assert "\nAuthor: stalloc for Python contributors\n" in metadata
+    assert "\nProvides-Extra: tools\n" in metadata
+
+
+def _venv(tmp_path, out, extra, *pip_args):
+    """A fresh venv in tmp_path/venv, the wheel installed into it by `pip install *pip_args
+    WHEEL[extra]`. Returns pip's CompletedProcess and a function that runs a command of
+    the venv's bin/ (python, or one of COMMANDS) outside the checkout, returning its
+    CompletedProcess."""
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
+    wheel = os.path.join(out, "stalloc-%s-py3-none-any.whl" % release.version())
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH",)}
+    proc = subprocess.run(
+        [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", *pip_args, wheel + extra],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+    def run(cmd, *args):
+        return subprocess.run(
+            [str(venv / "bin" / cmd), *map(str, args)],
+            cwd=str(tmp_path),
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    return proc, run
+
+
+def _refused(proc, *words):
+    """Assert `proc` refused its input as the tools do: exit 2, one `error:` line on
+    stderr holding each of `words`, no traceback, nothing on stdout."""
+    assert proc.returncode == 2, (proc.returncode, proc.stdout, proc.stderr)
+    lines = proc.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), proc.stderr
+    for word in words:
+        assert word in lines[0], (word, lines[0])
+    assert proc.stdout == ""
 
 
 def test_the_wheel_works_in_a_fresh_venv_outside_the_checkout(dist, tmp_path):
     out, _ = dist
-    venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
-    py = str(venv / "bin" / "python")
-    wheel = os.path.join(out, "stalloc-%s-py3-none-any.whl" % release.version())
-    subprocess.run(
-        [py, "-m", "pip", "install", "-q", "--no-index", "--no-deps", wheel],
-        check=True,
-        timeout=120,
-    )
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH",)}
-    proc = subprocess.run(
-        [py, "-c", SMOKE % {"root": ROOT}],
-        cwd=str(tmp_path),
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    pip, run = _venv(tmp_path, out, "", "--no-index", "--no-deps")  # no rich, no matplotlib
+    assert pip.returncode == 0, pip.stdout + pip.stderr
+    proc = run("python", "-c", SMOKE % {"root": ROOT})
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert proc.stdout.split()[:2] == ["OK", release.version()], proc.stdout
     assert proc.stdout.rstrip().endswith("True"), proc.stdout  # py.typed
+    # the commands are there without the tools extra: their help, their bad input, the
+    # planner's JSON (which needs no rich), and one line saying what to install for the rest
+    for cmd in COMMANDS:
+        proc = run(cmd, "--help")
+        assert proc.returncode == 0 and proc.stdout.startswith("usage: %s " % cmd), proc
+    trace = tmp_path / "t.trace"
+    trace.write_text(TRACE)
+    proc = run("stalloc-plan", trace, "--json")
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["blocks"] == 6 and proc.stderr == ""
+    proc = run("stalloc-trace", trace, "--blocks", "8")
+    assert proc.returncode == 0 and proc.stdout.rstrip().endswith("###.##.."), proc
+    _refused(run("stalloc-trace", tmp_path / "nope.trace"), "nope.trace", "No such file")
+    _refused(run("stalloc-plan", trace), "rich", EXTRA)  # the table needs rich
+    _refused(run("stalloc-viz", "map", "--text", "##.."), "matplotlib", EXTRA)
+    assert not (tmp_path / "out").exists()
+
+
+_OFFLINE = (  # what pip says when it cannot reach the package index
+    "NewConnectionError",
+    "Failed to establish a new connection",
+    "Temporary failure in name resolution",
+    "Network is unreachable",
+    "Name or service not known",
+    "ProxyError",
+)
+
+
+def test_the_commands_with_the_tools_extra_in_a_fresh_venv(dist, tmp_path):
+    # `pip install 'stalloc[tools]'` from the wheel: rich and matplotlib come from the
+    # package index (pinned in pyproject.toml); skipped only when it cannot be reached
+    out, _ = dist
+    pip, run = _venv(tmp_path, out, "[tools]", "--retries", "1", "--timeout", "30")
+    if pip.returncode and any(word in pip.stdout + pip.stderr for word in _OFFLINE):
+        pytest.skip("the package index cannot be reached: %s" % pip.stderr.strip()[-200:])
+    assert pip.returncode == 0, pip.stdout + pip.stderr
+    for cmd in COMMANDS:
+        proc = run(cmd, "--help")
+        assert proc.returncode == 0 and proc.stdout.startswith("usage: %s " % cmd), proc
+    # a real run of each: the demo records a trace with the installed library and draws it,
+    # the planner sizes a heap for it (its table), the replay summarises it
+    proc = run("stalloc-viz", "demo", "--out", "d")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert sorted(os.listdir(tmp_path / "d")) == [
+        "demo.trace",
+        "heap-map.png",
+        "stack.png",
+        "trace.png",
+    ]
+    proc = run("stalloc-plan", "d/demo.trace", "--block-size", "16")
+    assert proc.returncode == 0 and proc.stderr == "", proc.stdout + proc.stderr
+    row = next(line for line in proc.stdout.splitlines() if "measured" in line)
+    measured = int(row.split("│")[2])
+    proc = run("stalloc-plan", "d/demo.trace", "--block-size", "16", "--json")
+    assert json.loads(proc.stdout)["blocks"] == measured
+    proc = run("stalloc-trace", "d/demo.trace", "--blocks", str(measured))
+    assert proc.returncode == 0 and ", 0 failures," in proc.stdout, proc.stdout + proc.stderr
+    # one bad input each: exit 2 and one `error:` line
+    bad = tmp_path / "bad.trace"
+    bad.write_text("alloc 0 64 1 0\n")
+    _refused(run("stalloc-plan", bad), "bad.trace", "not a stalloc trace")
+    _refused(run("stalloc-trace", bad, "--blocks", "8"), "bad.trace", "not a stalloc trace")
+    _refused(run("stalloc-viz", "map", "--text", "##x.", "--out", "m.png"), "'x'")
+    assert sorted(os.listdir(tmp_path)) == ["bad.trace", "d", "venv"]
 
 
 def test_a_board_bundle_is_mpy_for_its_arch_and_its_archive_matches(dist):

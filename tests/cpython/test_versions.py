@@ -32,6 +32,13 @@ def test_pyproject_reads_the_version_from_the_package():
     assert 'version = { attr = "stalloc.__version__" }' in text
 
 
+def test_pyproject_and_package_json_name_the_same_authors():
+    text = _read("pyproject.toml")
+    names = re.findall(r'\{ name = "([^"]+)" \}', re.search(r"^authors = (.*)$", text, re.M)[1])
+    assert names == ["stalloc for Python contributors"]
+    assert json.loads(_read("package.json"))["authors"] == names
+
+
 def test_the_changelog_starts_with_this_version():
     first = re.search(r"^## \[([^\]]+)\] - (\d{4}-\d\d-\d\d)$", _read("CHANGELOG.md"), re.M)
     assert first and first.group(1) == stalloc.__version__
