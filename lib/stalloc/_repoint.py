@@ -60,8 +60,11 @@ class Pointer:
 
 
 def offset(view):
-    """Where a view starts, in items from its buffer's start."""
-    return words(id(view))[_OFF] >> 8
+    """Where a byte view starts, from its buffer's start (its items pointer). From the
+    addresses, not word 1: past LIMIT its low 32 bits do not hold the whole offset."""
+    w = words(id(view))
+    items = w[_ITEMS] | (w[_ITEMS + 1] << 32 if _WIDE else 0)
+    return uctypes.addressof(view) - items
 
 
 def probe(make=None):

@@ -10,7 +10,7 @@ Records are stack.py's (its _OWNER.._VIEW indexes, repeated here as private cons
 # from several threads at once on a port without a GIL.
 import struct
 
-from ._base import const
+from ._base import const, load
 from ._typed import itemsize, typed_view
 
 _CHUNK = const(1)  # stack.py's record fields
@@ -265,6 +265,10 @@ def layout(stack):
     if stack._chunk is not None:
         held.append(stack._chunk)
         chunks.append((stack.capacity, stack._top))
+    native = load("stack")._native
+    if native is not None:  # fast frames keep their fields in the state table
+        for d in range(stack.depth):
+            native.mirror(stack, d, False)
     frames = []
     for rec in stack._recs[: stack.depth]:
         for k in range(len(held)):

@@ -134,6 +134,9 @@ class Stack:
             check_count(max_capacity, "max_capacity")
             if max_capacity < capacity:
                 raise ValueError("max_capacity is below capacity")
+        self._h = None  # the native fast frames' state table (stack_native.py)
+        if _native is not None:  # _top and depth live in it from here
+            self._h = _native.state()
         self._alloc = allocator
         self._max = max_capacity
         self._first = capacity  # size of the first chunk, also after trim()
@@ -318,9 +321,12 @@ class Stack:
             return memoryview(bytearray(0))  # writable, like every byte frame
         view = chunk[start : start + n]
         if self._move is not None:
-            rec[_PVIEW] = view
-            rec[_PCHUNK] = chunk
-            rec[_PBASE] = load("_repoint").offset(view) - start
+            rp = load("_repoint")
+            base = rp.offset(view) - start
+            if base + self.capacity <= rp.LIMIT:  # else its offsets do not fit the view
+                rec[_PVIEW] = view
+                rec[_PCHUNK] = chunk
+                rec[_PBASE] = base
         return view
 
     def _open_objects(self, owner, n):
@@ -450,6 +456,7 @@ class Stack:
         self._chunk = None
         self.capacity = 0
         self._top = 0
+        self._changed()
 
     def _new_chunk(self, need, size):
         # A chunk of at least `need` bytes, `size` if the ceiling and the allocator allow
@@ -503,8 +510,17 @@ class Stack:
                 self._free_chunk(self._chunk)
         self._chunk = chunk
         self.capacity = len(chunk)
+        self._changed()
         self.held += self.capacity
         self._top = 0
+
+    def _changed(self):
+        # The current chunk changed: the fast frames' table keeps its size, and counts the
+        # changes (a depth's view is on the current chunk if it was made since the last).
+        h = self._h
+        if h is not None:
+            h[2] = self.capacity
+            h[3] += 1
 
     def _retire(self, chunk, top):
         # An older chunk (the last in _old: every frame above has ended) now holds frames
@@ -585,7 +601,11 @@ if ACCELERATED:
     _run = _native._run
     _run_bytes = _native._run_bytes
     Stack.uninit = _native._run_bytes  # uninit()'s checks and fast path in one
+    Stack.uninit_slice = _native.uninit_slice
+    Stack._open_bytes_slow = Stack._open_bytes
     Stack._open_bytes = _native._open_bytes
     Stack._close = _native._close
+    # The scalars the fast frames keep in their state table, read and written here too.
+    Stack._top, Stack.depth = _native.FIELDS
 
 _READY = True  # see _base.load()
