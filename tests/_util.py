@@ -130,3 +130,29 @@ def verify(view, seed):
         if view[k] != (seed + k * 7) & 0xFF:
             return False
     return True
+
+
+def micropython_only():
+    """The micropython module, or SkipTest: views are repointed only on MicroPython."""
+    if not IS_MPY:
+        raise SkipTest("views are repointed only on MicroPython")
+    import micropython
+
+    return micropython
+
+
+def write_first(view):
+    view[0] = 1
+
+
+def warm_stack(stack, depth):
+    """Every depth up to `depth` has had a frame on the current chunk: it keeps its view."""
+    for _ in range(2):
+        for d in range(1, depth + 1):
+            _nest(stack, d)
+
+
+def _nest(stack, d):
+    if d:
+        with stack.frame(16):
+            _nest(stack, d - 1)

@@ -115,6 +115,8 @@ def test_blocks_from_a_fixed_heap():
 def test_bad_arguments():
     raises(ValueError, MemoryArena, 0)
     raises(ValueError, MemoryArena, 100, 50)
+    raises(ValueError, MemoryArena, 100, None, None, -1)  # views
+    raises(TypeError, MemoryArena, 100, None, None, 2.0)
     arena = MemoryArena(64)
     with arena.allocator() as a:
         raises(ValueError, a.alloc, 0)

@@ -4,15 +4,7 @@
 
 from stalloc import AllocError, Stack, Stalloc, SyncStalloc
 
-from _util import IS_MPY, Rng, SkipTest, raises, threads
-
-
-def _micropython():
-    if not IS_MPY:
-        raise SkipTest("views are repointed only on MicroPython")
-    import micropython
-
-    return micropython
+from _util import IS_MPY, Rng, SkipTest, micropython_only, raises, threads, warm_stack, write_first
 
 
 def _pooled(h):
@@ -23,7 +15,7 @@ def _pooled(h):
 
 
 def test_the_probe_passes_on_this_port_and_fails_on_a_wrong_layout():
-    _micropython()
+    micropython_only()
     from stalloc import _repoint
 
     assert _repoint.OK and _repoint.probe()
@@ -39,7 +31,7 @@ def test_the_probe_passes_on_this_port_and_fails_on_a_wrong_layout():
 
 
 def test_a_failed_probe_falls_back_to_fresh_views():
-    _micropython()
+    micropython_only()
     from stalloc import _repoint
 
     ok = _repoint.OK
@@ -83,7 +75,7 @@ def _warm(h, n):
 
 
 def test_every_pooled_operation_runs_with_the_gc_heap_locked():
-    micropython = _micropython()
+    micropython = micropython_only()
     h = Stalloc(64, 16, views=4)
     _warm(h, 4)
     out = bytearray(8)
@@ -116,7 +108,7 @@ def test_the_byte_api_allocates_nothing_not_even_a_frame():
     # Where MicroPython counts every allocation (micropython.mem_total(), the unix port),
     # the hot calls make none at all, not even a call frame freed on return: bytecode
     # frames over 11 words come from the GC heap. With the native emitter only.
-    micropython = _micropython()
+    micropython = micropython_only()
     from stalloc import heap
 
     if not hasattr(micropython, "mem_total") or not heap.ACCELERATED:
@@ -133,10 +125,6 @@ def test_the_byte_api_allocates_nothing_not_even_a_frame():
 # -- behaviour -------------------------------------------------------------------------
 
 
-def _write(v):
-    v[0] = 1
-
-
 def test_a_view_is_empty_after_free():
     h = Stalloc(16, 8)
     v = h.alloc(20)
@@ -144,7 +132,7 @@ def test_a_view_is_empty_after_free():
     h.free(v)
     if IS_MPY:
         assert len(v) == 0  # emptied, back in the pool
-        raises(IndexError, _write, v)
+        raises(IndexError, write_first, v)
     else:
         raises(ValueError, len, v)  # released
     raises(ValueError, h.free, v)  # not live: refused, the heap unchanged
@@ -291,23 +279,10 @@ def _fn(v):
     return len(v)
 
 
-def _warm_stack(stack, depth):
-    # Every depth up to `depth` has had a frame on the current chunk: it keeps its view.
-    for _ in range(2):
-        for d in range(1, depth + 1):
-            _nest(stack, d)
-
-
-def _nest(stack, d):
-    if d:
-        with stack.frame(16):
-            _nest(stack, d - 1)
-
-
 def test_byte_frames_run_with_the_gc_heap_locked():
-    micropython = _micropython()
+    micropython = micropython_only()
     stack = Stack(16384)
-    _warm_stack(stack, 3)
+    warm_stack(stack, 3)
     stack.uninit(4096, _fn)
     stack.uninit_slice(4096, _fn)
     out = bytearray(5)
@@ -328,13 +303,13 @@ def test_byte_frames_run_with_the_gc_heap_locked():
 
 
 def test_byte_frames_allocate_nothing_not_even_a_frame():
-    micropython = _micropython()
+    micropython = micropython_only()
     from stalloc import stack as stack_module
 
     if not hasattr(micropython, "mem_total") or not stack_module.ACCELERATED:
         raise SkipTest("needs micropython.mem_total() and the native emitter")
     stack = Stack(16384)
-    _warm_stack(stack, 2)
+    warm_stack(stack, 2)
     stack.uninit(4096, _fn)
     t = micropython.mem_total()
     for _ in range(50):
@@ -354,7 +329,7 @@ def test_a_frame_view_is_empty_once_the_frame_ends():
     if IS_MPY:
         assert kept[0] is kept[1]  # the depth's view, moved and emptied again
         assert len(kept[1]) == 0
-        raises(IndexError, _write, kept[1])
+        raises(IndexError, write_first, kept[1])
     else:
         raises(ValueError, len, kept[1])  # released
     with stack.frame(64) as f:
@@ -367,7 +342,7 @@ def test_views_follow_the_stack_across_chunks():
     # frames on the new chunk read and write their own bytes.
     heap = Stalloc(64, 64, views=4)
     stack = Stack(256, allocator=heap)
-    _warm_stack(stack, 2)
+    warm_stack(stack, 2)
     with stack.frame(100) as a:
         a[:] = bytes(range(100))
         with stack.frame(1000) as b:  # does not fit: a new chunk
@@ -381,158 +356,3 @@ def test_views_follow_the_stack_across_chunks():
         c[299] = 1
         assert len(c) == 300
     heap.check()
-
-
-# -- the fast byte frames (stack_native.py): what they leave for the slow path -------------
-
-
-def _stack_state(stack):
-    return (stack.depth, stack._top, stack.capacity, stack.held, len(stack._old))
-
-
-def _grows_inside(stack, seen):
-    # A frame's body that moves the stack to a new chunk, noting what it sees.
-    def outer(a):
-        a[:] = bytes(range(200))
-        with stack.frame(2000) as b:  # does not fit: a new chunk
-            b[1999] = 5
-            seen.append(stack.layout()[1])
-        seen.append(bytes(a) == bytes(range(200)))
-        return len(a)
-
-    return outer
-
-
-def test_a_fast_frame_ends_right_when_the_stack_grows_inside_it():
-    # uninit()'s frame opens on the warm chunk; inside it a frame that does not fit moves
-    # the stack to a new chunk. Ending the outer frame then takes the slow path: the old
-    # chunk is given back and the stack is as a stack that never grew would leave it.
-    for closure in (True, False):
-        heap = Stalloc(64, 64, views=4)
-        stack = Stack(512, allocator=heap)
-        _warm_stack(stack, 2)
-        seen = []
-        outer = _grows_inside(stack, seen)
-        if closure:
-            assert stack.uninit(200, outer) == 200
-        else:
-            with stack.frame(200) as a:
-                outer(a)
-        assert seen[0] == [(0, 0, 200), (1, 0, 2000)] and seen[1], (closure, seen)
-        assert stack.depth == 0 and stack._old == [] and stack._top == 0, closure
-        assert stack.held == stack.capacity == len(stack._chunk), closure
-        assert stack.uninit(100, len) == 100 and _stack_state(stack)[:2] == (0, 0)
-        heap.check()
-
-
-def test_layout_shows_the_frames_of_the_fast_path():
-    stack = Stack(4096)
-    _warm_stack(stack, 3)
-    got = []
-
-    def inner(v):
-        got.append(stack.layout())
-
-    def outer(v):
-        with stack.frame(10):
-            stack.uninit(30, inner)
-
-    stack.uninit(100, outer)
-    chunks, frames = got[0]
-    assert chunks == [(4096, 150)] and frames == [(0, 0, 100), (0, 104, 10), (0, 120, 30)], got
-    assert _stack_state(stack)[:2] == (0, 0)
-
-
-def test_a_frame_left_open_inside_a_fast_frame_is_a_lifo_error():
-    stack = Stack(4096)
-    _warm_stack(stack, 2)
-    left = []
-
-    def leaks(v):
-        f = stack.frame(8)
-        f.__enter__()  # never ended
-        left.append(f)
-
-    raises(RuntimeError, stack.uninit, 64, leaks)
-    assert stack.depth == 2
-    left[0].__exit__(None, None, None)  # the inner frame ends: the outer one can too
-    stack._close(leaks)
-    assert _stack_state(stack)[:2] == (0, 0) and stack.uninit(64, len) == 64
-
-
-def test_object_slots_opened_inside_a_fast_frame_are_cleared():
-    stack = Stack(4096)
-    _warm_stack(stack, 2)
-    kept = []
-
-    def fn(v):
-        with stack.frame(3, "O") as slots:
-            slots[0] = kept
-        return stack._nslots
-
-    assert stack.uninit(64, fn) == 0 and stack._nslots == 0
-    assert stack._slots[0] is None  # the reference was dropped when its frame ended
-
-
-def test_nested_fast_frames_run_with_the_gc_heap_locked():
-    micropython = _micropython()
-    stack = Stack(16384)
-    _warm_stack(stack, 4)
-
-    def inner(v):
-        v[len(v) - 1] = 3
-        return len(v)
-
-    def outer(v):
-        return stack.uninit(1000, inner) + stack.uninit_slice(24, inner) + len(v)
-
-    stack.uninit(4096, outer)
-    micropython.heap_lock()
-    try:
-        n = stack.uninit(4096, outer)
-    finally:
-        micropython.heap_unlock()
-    assert n == 4096 + 1000 + 24 and stack.depth == 0
-
-
-def test_a_chunk_past_the_offset_field_gets_fresh_views_not_wrong_ones():
-    # A view's offset word holds 24 bits of offset in the u32 the library writes: a depth
-    # view is reused only where its chunk lies below that (chunks under 16 MiB into their
-    # buffer), else every frame gets a fresh view. Here a chunk straddles 16 MiB of a
-    # buffer whose first 16 MiB are never touched (uctypes.bytearray_at over `real`), and
-    # frames of one depth alternate on either side: each writes exactly its own bytes.
-    if not IS_MPY:
-        raise SkipTest("views are repointed only on MicroPython")
-    import uctypes
-
-    from stalloc import _repoint
-
-    real = bytearray(4096)
-    lead = (16 << 20) - 64  # the chunk's offset in `big`: its byte 64 is 16 MiB in
-    if not _repoint.OK or uctypes.addressof(real) < lead:
-        raise SkipTest("no repointing here, or no address range below this buffer")
-    big = uctypes.bytearray_at(uctypes.addressof(real) - lead, lead + len(real))
-
-    class Far:  # hands out its one chunk, which lies `lead` bytes into `big`
-        def alloc(self, n, align=1):
-            return memoryview(big)[lead : lead + n]
-
-        def free(self, view):
-            pass
-
-    stack = Stack(4096, allocator=Far())
-    got = []
-
-    def fill(v):
-        v[:] = bytes([len(got) + 1]) * len(v)
-        got.append(bytes(real[120:184]) + bytes(real[8:72]))
-
-    for _ in range(3):
-        for below in (120, 8):  # depth 1 at 16 MiB + 56, then at 16 MiB - 56
-            with stack.frame(below):
-                real[:] = bytes(len(real))
-                stack.uninit(64, fill)
-                mark = bytes([len(got)]) * 64
-                want = (mark + bytes(64)) if below == 120 else (bytes(64) + mark)
-                assert got[-1] == want, (below, got[-1])
-    assert _repoint.offset(memoryview(big)[lead + 100 : lead + 101]) == lead + 100

@@ -97,6 +97,12 @@ ENTRY_POINTS = (
         "a = MemoryArena(256)\nwith a.allocator() as s:\n    s.alloc(16)",
     ),
     (
+        # without pooled views: no repointing code loaded, a fresh view per alloc()
+        "MemoryArena, views=0",
+        "from stalloc import MemoryArena\n"
+        "a = MemoryArena(256, views=0)\nwith a.allocator() as s:\n    s.alloc(16)",
+    ),
+    (
         "TraceRecorder",
         "from stalloc import Stalloc, TraceRecorder\n"
         "r = TraceRecorder(Stalloc(64, 16), 16)\nr.free(r.alloc(20))",

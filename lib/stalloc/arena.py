@@ -15,13 +15,17 @@ default, a Stalloc to keep them inside a fixed heap) and are only given back by
 release(). Alignment is relative to a block's start, which is at least 8-byte aligned.
 
 At the end of a scope, views handed out are dead: the allocator refuses further use, and
-on CPython the views are released (use raises ValueError). MicroPython cannot release a
-memoryview: a view kept past its scope sees whatever the next scope writes there.
+on CPython the views are released (use raises ValueError). On MicroPython, where views
+can be repointed (_repoint.py), each block keeps a pool of `views` views made with it:
+alloc() moves the block's next one onto its bytes instead of making a view, and the end
+of the scope empties them (a view kept past its scope sees nothing). Past the pool, and
+where views cannot be repointed, alloc() slices a fresh view, which a reference kept past
+its scope still reads and writes.
 """
 
 import struct
 
-from ._base import IS_MPY, AllocError, release
+from ._base import IS_MPY, AllocError, load, release
 from ._check import check_align, check_count
 from ._typed import itemsize, typed_view
 from .chain import System
@@ -64,16 +68,18 @@ class ArenaAllocator:
 
 
 class _Scope:
+    # What allocator() returns: one per arena, with one ArenaAllocator, both reused, so
+    # that a scope allocates nothing.
     def __init__(self, arena):
         self._arena = arena
-        self._allocator = None
+        self._allocator = ArenaAllocator(None)
 
     def __enter__(self):
         arena = self._arena
         if arena._open:
             raise RuntimeError("this arena already has an allocator open")
         arena._open = True
-        self._allocator = ArenaAllocator(arena)
+        self._allocator._arena = arena
         return self._allocator
 
     def __exit__(self, exc_type, exc, tb):
@@ -86,10 +92,13 @@ class MemoryArena:
 
     block_size: bytes per block (the first is allocated now). max_bytes: ceiling on the
     bytes of all blocks (None: none). allocator: where blocks come from (System()).
+    views: pooled views per block (MicroPython; see above), made with the block: one
+    memoryview object each (16 bytes, 32 on a 64-bit port).
     """
 
-    def __init__(self, block_size, max_bytes=None, allocator=None):
+    def __init__(self, block_size, max_bytes=None, allocator=None, views=8):
         check_count(block_size, "block_size")
+        check_count(views, "views", 0)
         if max_bytes is not None:
             check_count(max_bytes, "max_bytes")
             if max_bytes < block_size:
@@ -97,20 +106,30 @@ class MemoryArena:
         self.block_size = block_size
         self.max_bytes = max_bytes
         self._allocator = System() if allocator is None else allocator
-        self._blocks = []  # [view, bytes used], in creation order
+        self._move = None  # repoints the pooled views (None: every view is fresh)
+        if IS_MPY and views:
+            rp = load("_repoint")
+            if rp.OK:
+                self._move = rp.mover()
+        self._views = views
+        # [view, bytes used, pooled views used, pooled views, the block's offset in
+        # their buffer], in creation order
+        self._blocks = []
         self._held = 0
         self._used = 0
         self._open = False
         self._handed = []  # views of the open scope, released at its end (CPython)
         self.peak = 0  # most bytes used in one scope
+        self._scope = _Scope(self)
         self._add_block(block_size)
 
     def allocator(self):
         """`with arena.allocator() as a:` allocation for the block; reset on exit.
 
-        RuntimeError if a scope is already open.
+        RuntimeError if a scope is already open. The arena hands out the same allocator
+        object in every scope: it refuses use between scopes.
         """
-        return _Scope(self)
+        return self._scope
 
     @property
     def held(self):
@@ -132,8 +151,8 @@ class MemoryArena:
         usable: the next allocation adds a block again."""
         if self._open:
             raise RuntimeError("release() inside an open allocator scope")
-        for view, _ in self._blocks:
-            self._allocator.free(view)
+        for block in self._blocks:
+            self._allocator.free(block[0])
         self._blocks = []
         self._held = 0
 
@@ -142,39 +161,80 @@ class MemoryArena:
             raise AllocError(
                 "arena: a %d-byte block would pass max_bytes %d" % (size, self.max_bytes)
             )
-        self._blocks.append([self._allocator.alloc(size, max(8, align)), 0])
+        block = self._allocator.alloc(size, max(8, align))
+        pool = None
+        base = 0
+        if self._move is not None:
+            rp = load("_repoint")
+            base = rp.offset(block)
+            if base + size <= rp.LIMIT:  # else offsets do not fit a view's word
+                pool = [memoryview(block)[0:0] for _ in range(self._views)]
+        self._blocks.append([block, 0, 0, pool, base])
         self._held += size
 
     def _carve(self, nbytes, align):
-        for block in self._blocks:
-            start = (block[1] + align - 1) & -align
-            if start + nbytes <= len(block[0]):
-                break
-        else:
-            # A new block starts at offset 0, aligned to `align`: no padding needed.
-            self._add_block(max(self.block_size, nbytes), align)
-            block = self._blocks[-1]
-            start = 0
-        self._used += start + nbytes - block[1]
-        block[1] = start + nbytes
-        view = block[0][start : start + nbytes]
+        # Frames here stay within MicroPython's 11 words of state (else each call takes
+        # its frame from the GC heap): finding room is apart.
+        block = self._room(nbytes, align)
+        if block[3] is not None and block[2] < len(block[3]):
+            view = block[3][block[2]]  # the block's next pooled view, moved onto the bytes
+            block[2] += 1
+            self._move(view, block[4] + block[1] - nbytes, nbytes)
+            return view
+        view = block[0][block[1] - nbytes : block[1]]
         if not IS_MPY:
             self._handed.append(view)
-        if self._used > self.peak:
-            self.peak = self._used
         return view
 
+    def _room(self, nbytes, align):
+        # The first block with room for nbytes at `align` (a new one if none has), its
+        # bytes used moved to the end of the allocation.
+        k = self._fit(nbytes, align)
+        if k < 0:
+            # A new block starts at offset 0, aligned to `align`: no padding needed.
+            self._add_block(max(self.block_size, nbytes), align)
+            k = len(self._blocks) - 1
+        block = self._blocks[k]
+        end = ((block[1] + align - 1) & -align) + nbytes
+        self._used += end - block[1]
+        block[1] = end
+        if self._used > self.peak:
+            self.peak = self._used
+        return block
+
+    def _fit(self, nbytes, align):
+        # The index of the first block with room, or -1.
+        blocks = self._blocks
+        k = 0
+        while k < len(blocks):
+            if ((blocks[k][1] + align - 1) & -align) + nbytes <= len(blocks[k][0]):
+                return k
+            k += 1
+        return -1
+
     def _reset(self):
+        # The scope ended. Emptying the pooled views is apart, for the 11 words.
         for block in self._blocks:
             block[1] = 0
+            if block[2]:
+                self._empty(block)
         self._used = 0
         for view in self._handed:
             if type(view) is memoryview:
                 release(view)  # CPython only; MicroPython cannot release a memoryview
             else:
                 view.release()  # typed views (MicroPython)
-        self._handed = []
+        if self._handed:
+            self._handed = []
         self._open = False
+
+    def _empty(self, block):
+        # The block's pooled views handed out in the scope: a stale reference sees nothing.
+        k = block[2]
+        block[2] = 0
+        while k:
+            k -= 1
+            self._move(block[3][k], block[4], 0)
 
     def __repr__(self):
         return "<MemoryArena %d blocks, %d bytes, used %d>" % (

@@ -17,6 +17,7 @@ class MemoryArena:
         block_size: int,
         max_bytes: int | None = None,
         allocator: SupportsAlloc | None = None,
+        views: int = 8,
     ) -> None: ...
     def allocator(self) -> AbstractContextManager[ArenaAllocator]: ...
     @property
