@@ -6,9 +6,10 @@
 #
 # The host compiles this file with mpy-cross and copies it, with the .mpy files of
 # stalloc.heap and its dependencies, to a virtual board's /lib; then, through
-# `mpremote exec`, it builds the Stalloc (if any) early, imports this module, calls
+# `mpremote exec`, it imports this module, takes the Stalloc's block, imports the library
+# (or a ballast of its size), builds the Stalloc (if any) in that block, calls
 #     frag_bench.main(mode, heap, ...)
-# and parses what main() prints.
+# and parses what main() prints (tools/demo.py: PRELUDE, parse).
 #
 # The workload, the same request sequence in every mode (seeded 32-bit xorshift):
 #   - a live set of `nslots` buffers; each iteration replaces a random one with a new
@@ -18,8 +19,8 @@
 #     file chunk), written and dropped in the same iteration.
 # Modes:
 #   "gc"     bytearray(n) for everything: the GC heap serves it, collects when full;
-#   "int"    one Stalloc(L, B), the integer API, the data written through one memoryview
-#            of the heap's bytearray made before the loop (offsets, no slicing);
+#   "int"    one Stalloc(L, B), the integer API, the data written through heap.memory,
+#            the heap's one view of its data (offsets, no slicing);
 #   "locked" "int" with micropython.heap_lock() held around the whole loop: any GC
 #            allocation in it would raise MemoryError;
 #   "bytes"  the same Stalloc through the byte API (alloc/free hand out memoryviews).
@@ -32,11 +33,12 @@
 # and as a histogram of bit lengths (bucket k counts 2**(k-1) <= us < 2**k), all in
 # preallocated lists, so the bookkeeping allocates nothing itself.
 #
-# Output lines: "MEMINFO-START" + micropython.mem_info() before the loop; "RESULT k=v ...";
-# "HIST c0 c1 ..."; "ERROR ..." if a MemoryError (or AllocError) ended it; "STATS ..."
-# (heap.stats()) and "RUN index length" per free run for the Stalloc modes;
-# "MEMINFO-END" + micropython.mem_info(1) after the loop (its "GC memory layout" lines
-# draw the GC heap, one character per GC block, '.' free).
+# Output lines: "MEMINFO-START" + micropython.mem_info() before the loop (after a
+# collection); "MEMINFO-END" + micropython.mem_info(1) after it, after a collection with
+# the live set still held and before the Stalloc's check() and stats() load their modules
+# (its "GC memory layout" lines draw the GC heap, one character per GC block, '.' free);
+# "RESULT k=v ..."; "HIST c0 c1 ..."; "ERROR ..." if a MemoryError (or AllocError) ended
+# it; "STATS ..." (heap.stats()) and "RUN index length" per free run for the Stalloc modes.
 
 import gc
 import time
@@ -63,7 +65,7 @@ def main(mode, heap, iters, nslots, classes, big, every, seed):
         assert heap is None
     else:
         B = heap.block_size
-        mv = memoryview(heap._mem)  # the one view the integer loop writes through
+        mv = heap.memory  # the heap's one view of its data: the integer loop writes through it
     shift = 0
     while 1 << shift < B:
         shift += 1
@@ -83,9 +85,9 @@ def main(mode, heap, iters, nslots, classes, big, every, seed):
     live_bytes = peak_live = 0
     reqsum = 0  # of the requests made, so the host can check its replay
     err = ""
+    gc.collect()
     print("MEMINFO-START")
     micropython.mem_info()
-    gc.collect()
     a0 = prev = amax = gc.mem_alloc()
     integer = mode == "int" or mode == "locked"
     if mode == "locked":
@@ -172,6 +174,9 @@ def main(mode, heap, iters, nslots, classes, big, every, seed):
             micropython.heap_unlock()
     a1 = gc.mem_alloc()
     f1 = gc.mem_free()
+    gc.collect()  # the live set stays: the picture shows it and the holes between
+    print("MEMINFO-END")
+    micropython.mem_info(1)
     print(
         "RESULT mode=%s iters=%d fail=%d collections=%d worst_us=%d worst_gc_us=%d "
         "total_us=%d peak_live=%d alloc_start=%d alloc_max=%d alloc_end=%d free_end=%d reqsum=%d"
@@ -192,5 +197,3 @@ def main(mode, heap, iters, nslots, classes, big, every, seed):
                 heap.free(slots[j])
         heap.check()
         print("EMPTY %s" % heap.is_empty())
-    print("MEMINFO-END")
-    micropython.mem_info(1)

@@ -1,4 +1,4 @@
-"""The demo: one small embedded-style loop on a 64 KiB board, with bytearrays and with stalloc.
+"""The demo: one small embedded-style loop on a small board, with bytearrays and with stalloc.
 
     tools/demo.sh                      # the README's first command: sets up .venv, runs this
     python tools/demo.py --out DIR     # where the pictures and results go (default demo-out)
@@ -8,21 +8,31 @@ The loop (examples/frag_bench.py) is what a sensor or network node does: it keep
 16 packets (16-512 B each, replaced at random) and every 16th iteration builds a 1-8 KiB
 temporary (a report, a file chunk). It runs on a virtual board (tools/vboard.py: the
 MicroPython unix port with a 64 KiB GC heap behind a pty, driven by mpremote), a fresh
-board per run, the code sent as x64 .mpy files:
+board per run, the code sent as x64 .mpy files. The port is 64-bit: its GC blocks (32 B)
+and objects are twice a 32-bit board's, so the 64 KiB heap has as many blocks as a
+32 KiB heap on an rp2 or esp32 (a buffer's contents take the same bytes on both).
 
-  bytearray, no library   `bytearray(n)` for every buffer, stalloc not imported;
-  bytearray, same board   the same, on a board that also holds the block heap's code and
-                          reservation (what an application's other code and data do);
-  Stalloc, integer API    a Stalloc(448, 32) taken at boot, block indexes and one view
-                          of its memory: nothing allocated on the GC heap in the loop;
-  Stalloc, byte API       the same heap through alloc()/free(): one view object each.
+Equal budgets: every run starts from the same free GC heap for its data (the LOADED
+snapshot below, equal within EQUAL_FREE bytes), with the library's code counted in all:
+
+  bytearray, no library   `bytearray(n)` for every buffer, stalloc not imported: a
+                          ballast bytearray as big as the library's code and objects
+                          (measured in the first run) takes their place;
+  bytearray, same board   the same, with the block heap's modules imported;
+  Stalloc, integer API    a Stalloc(448, 32) taken at boot, block indexes and
+                          heap.memory: nothing allocated on the GC heap in the loop;
+  Stalloc, byte API       the same heap through alloc()/free(): 17 pooled views.
+
+One more run, on a bare board (no library, no ballast: more free heap), is told in the
+story and kept in results.json, not put in the table.
 
 Then the host replays the same request sequence on CPython through a recorded trace
 (stalloc.trace): the same first fit, so its final map must equal the board's (checked),
-and draws the heap map, the GC heap at the end of each bytearray run (from
-micropython.mem_info(1)), and fragmentation over time. Finishes in well under a minute.
+and draws the Stalloc's map, fragmentation over time, and the GC heap at the end of each
+run (micropython.mem_info(1)), the library's code and objects, the Stalloc's bytearray
+and its objects each in their colour (gc_end_map). Finishes in well under a minute.
 
-The board machinery here (build_files, run_board, parse) is shared with
+The board machinery here (build_files, run_board, parse, ...) is shared with
 tests/cpython/test_board_fragmentation.py, which asserts on the same runs.
 """
 
@@ -46,12 +56,19 @@ import build  # noqa: E402  (tools/build.py)
 import vboard  # noqa: E402  (tools/vboard.py)
 
 BENCH = os.path.join(EXAMPLES, "frag_bench.py")
-HEAPSIZE = "64k"
 BOARD = build.load_board("unix")
 GC_BLOCK = BOARD["gc_block_bytes"]  # mem_info()'s block counts and layout are in these
+GC_BLOCK_32 = 16  # a 32-bit port's GC block: 4 words of 4 bytes (rp2, esp32, stm32)
+HEAP_KIB = 64
+HEAPSIZE = "%dk" % HEAP_KIB
+# The same number of GC blocks on a 32-bit board: objects take half the bytes there
+# (pointers are 4 bytes), code about two thirds (the README's memory table), a buffer's
+# contents the same bytes.
+KIB_32 = HEAP_KIB * GC_BLOCK_32 // GC_BLOCK
 ITERATIONS = 100_000
 L, B = 448, 32  # the Stalloc: 14 KiB, a 14348-byte bytearray
 SLACK = 1024  # reserved beyond the heap's bytearray; see PRELUDE
+EQUAL_FREE = 256  # bytes: every run's free GC heap for its data is the same within this
 
 
 def workload(iterations=ITERATIONS):
@@ -72,18 +89,29 @@ NEEDED = ["_base", "heap_native", "heap", "_repoint", "_repoint_native"]  # in i
 VIEWS = 17  # the byte API's pooled views: the 16 live buffers and the temporary
 LATER = ["diag", "_check"]  # on the board too: the bench's check(), stats(), free_runs()
 
-RUNS = (  # (mode, reserve): what the demo runs, in this order
+RUNS = (  # (mode, library): the table's columns, in this order
     ("gc", False),
     ("gc", True),
     ("int", True),
     ("bytes", True),
 )
+BARE = ("gc", None)  # a bare board: no library and no ballast (the story, not the table)
+# The order the runs are made in: ("gc", False) takes a ballast of the library's cost,
+# measured in the first run.
+ORDER = (("gc", True), ("int", True), ("bytes", True), ("gc", False), BARE)
 NAMES = {
     ("gc", False): "bytearray, no library",
     ("gc", True): "bytearray, same board",
     ("int", True): "Stalloc, integer API",
     ("locked", True): "Stalloc, integer API, GC heap locked",
     ("bytes", True): "Stalloc, byte API",
+    BARE: "bytearray, bare board",
+}
+PICTURES = {  # the GC heap at the end of each run: file name
+    ("gc", False): "gc-heap-alone.png",
+    ("gc", True): "gc-heap-same.png",
+    ("int", True): "gc-heap-stalloc.png",
+    ("bytes", True): "gc-heap-stalloc-bytes.png",
 }
 
 
@@ -101,31 +129,55 @@ def build_files(out):
     return lib, bench
 
 
-# Run on the board through `mpremote exec`. What a board's boot code does: take the heap's
-# block first, before imports cut the GC heap into pieces, import, then build the heap in
-# that block. Every run takes and releases the same block, so all loops start from the
-# same layout; "gc" leaves the hole to the GC. The modules are imported one at a time
-# with a collection after each: in one `import stalloc.heap` the garbage of the first
+# Run on the board through `mpremote exec`, the same prelude for every run (so the code
+# the board compiles for it is the same size): what a board's boot code does. Take the
+# heap's block first, before imports cut the GC heap into pieces, import, then build the
+# heap in that block. Every run takes and releases the same block, so all loops start
+# from the same layout; "gc" leaves the hole to the GC. The modules are imported one at a
+# time with a collection after each: in one `import stalloc.heap` the garbage of the first
 # modules is still scattered while the next load, and the reservation that fits drops
 # from ~19 KB to ~15 KB (measured; it then moved by more than 1 KB with a 200-byte change
 # of the bench). SLACK: Stalloc.__init__ allocates a few small objects (its attribute
 # dict) before its bytearray, and first fit puts those with no smaller hole below into
 # the start of the released block (measured: 256 bytes are too few).
+# A run without the library allocates a ballast bytearray where the imports would load
+# the modules, as big as the library's code and objects measured in a run with it: every
+# run then has the same free GC heap for its data (the "LOADED" snapshot).
+# Three micropython.mem_info(1) snapshots, each after a collection: BOOT (before the
+# library), LOADED (its modules imported, or the ballast taken; the block released) and
+# HEAP (the Stalloc built, if any); with the END one of frag_bench.main() they say which
+# GC blocks are the library's and which the Stalloc's (gc_end_map). Every global is bound
+# before BOOT, so the module's dict never grows (and moves) after it.
 PRELUDE = """\
 import gc
+import micropython
+import uctypes
 import frag_bench
+library = %(library)d
+hold = ballast = heap = Stalloc = name = None
 gc.collect()
+print("MEMINFO-BOOT")
+micropython.mem_info(1)
 hold = bytearray(%(reserve)d)
-for name in %(needed)r:
-    __import__("stalloc." + name)
-    gc.collect()
-from stalloc.heap import Stalloc
+if library:
+    for name in %(needed)r:
+        __import__("stalloc." + name)
+        gc.collect()
+    from stalloc.heap import Stalloc
+else:
+    ballast = bytearray(%(ballast)d) if %(ballast)d else None
 hold = None
 gc.collect()
+print("MEMINFO-LOADED")
+micropython.mem_info(1)
 heap = None if %(mode)r == "gc" else Stalloc(%(L)d, %(B)d, views=%(views)d)
+gc.collect()
+print("MEMINFO-HEAP")
+micropython.mem_info(1)
+if heap is not None:
+    print("RESERVATION", uctypes.addressof(heap._mem), len(heap._mem))
 """
 RUN = """\
-import frag_bench
 frag_bench.main(%(mode)r, heap, %(workload)s)
 import sys
 m = sys.modules.get("stalloc.heap")
@@ -134,11 +186,23 @@ print("MODULES", *sorted(k for k in sys.modules if k.startswith("stalloc")))
 """
 
 
-def run_board(files, mode, reserve=True, iterations=ITERATIONS, heapsize=HEAPSIZE):
-    """The workload in `mode` on a fresh virtual board; the parsed result (see parse)."""
+def ballast_for(r):
+    """The ballast bytearray's length that takes what the library's code and objects took
+    in run `r` (one with the library): its data, plus one GC block for the object."""
+    return max(0, code_cost(r) - GC_BLOCK)
+
+
+def run_board(files, mode, library=True, iterations=ITERATIONS, heapsize=HEAPSIZE, ballast=0):
+    """The workload in `mode` on a fresh virtual board, with the library's modules
+    imported, or (library False or None: "gc" only) a `ballast`-byte bytearray in their
+    place (see ballast_for; none on a bare board); the parsed result (see parse)."""
+    if not library and mode != "gc":
+        raise ValueError("only the bytearray loop runs without the library")
     lib, bench = files
     args = {
         "mode": mode,
+        "library": bool(library),
+        "ballast": ballast,
         "reserve": L * B + 12 + SLACK,
         "L": L,
         "B": B,
@@ -146,7 +210,7 @@ def run_board(files, mode, reserve=True, iterations=ITERATIONS, heapsize=HEAPSIZ
         "needed": tuple(NEEDED),
         "views": VIEWS,
     }
-    code = (PRELUDE if reserve else "heap = None\n") % args + RUN % args
+    code = PRELUDE % args + RUN % args
     with vboard.VirtualBoard(heapsize) as board:
         board.mpremote("mkdir", ":/lib/stalloc")
         board.mpremote("cp", *lib, ":/lib/stalloc/")
@@ -154,6 +218,8 @@ def run_board(files, mode, reserve=True, iterations=ITERATIONS, heapsize=HEAPSIZ
         out = board.mpremote("exec", code, timeout=240).stdout
     res = parse(out)
     res["output"] = out
+    res["library"] = library
+    res["ballast"] = ballast
     return res
 
 
@@ -167,6 +233,13 @@ def mem_info(text):
         "free": int(m.group(3)),
         "largest_free": int(n.group(1)) * GC_BLOCK,
     }
+
+
+def gc_base(text):
+    """The address of the GC heap's first block, from micropython.mem_info(1)'s
+    "GC memory layout; from ADDRESS:" line; None when the printout has no layout."""
+    m = re.search(r"GC memory layout; from ([0-9a-f]+):", text)
+    return int(m.group(1), 16) if m else None
 
 
 def gc_layout(text):
@@ -189,9 +262,23 @@ def gc_layout(text):
     return "".join(blocks)[:total]
 
 
+def _section(out, name):
+    # the text after the line "MEMINFO-<name>", up to the next snapshot; None if absent
+    marker = "MEMINFO-%s\n" % name
+    if marker not in out:
+        return None
+    return out.split(marker, 1)[1].split("\nMEMINFO-", 1)[0]
+
+
+SNAPSHOTS = ("boot", "loaded", "heap", "start", "end")
+
+
 def parse(out):
-    """What frag_bench.main() printed, as a dict (RESULT fields, hist, error, stats, the
-    heap's map rebuilt from its free runs, mem_info at start and end, the GC layout at the end)."""
+    """What the prelude and frag_bench.main() printed, as a dict: the RESULT fields, hist,
+    error, stats, the Stalloc's map rebuilt from its free runs; per snapshot (SNAPSHOTS)
+    its mem_info as mem_<name> and its GC layout as layout_<name> (None where it printed
+    none); gc_map_end (= layout_end), gc_base, and reservation: (address, length) of the
+    Stalloc's bytearray or None."""
     lines = out.splitlines()
 
     def field(key):
@@ -217,11 +304,96 @@ def parse(out):
         res["map"] = "".join(cells)
     res["accelerated"] = field("ACCELERATED")
     res["modules"] = field("MODULES").split()
-    start = out.split("MEMINFO-START\n", 1)[1].split("RESULT ", 1)[0]
-    end = out.split("MEMINFO-END\n", 1)[1]
-    res["mem_start"], res["mem_end"] = mem_info(start), mem_info(end)
-    res["gc_map_end"] = gc_layout(end)
+    for name in SNAPSHOTS:
+        text = _section(out, name.upper())
+        res["mem_" + name] = mem_info(text) if text else None
+        res["layout_" + name] = gc_layout(text) if text else None
+    res["gc_map_end"] = res["layout_end"]
+    res["gc_base"] = gc_base(_section(out, "END") or "")
+    where = field("RESERVATION").split()
+    res["reservation"] = tuple(int(v) for v in where) if where else None
     return res
+
+
+# -- what the snapshots say: the budget of a run, the owner of each GC block -------------
+
+
+def code_cost(r):
+    """Bytes of GC heap the library's code and objects keep (from BOOT to LOADED: the
+    imports, after a collection), or in a run without the library, its ballast."""
+    return r["mem_boot"]["free"] - r["mem_loaded"]["free"]
+
+
+def free_for_data(r):
+    """The free GC heap a run had for its data: after the library's code (or its ballast),
+    before the Stalloc's reservation. The same in every run (within a few blocks)."""
+    return r["mem_loaded"]["free"]
+
+
+def reservation_cost(r):
+    """Bytes of GC heap the Stalloc took when built: its bytearray, the Stalloc object,
+    its pooled views and tables (0 without a Stalloc)."""
+    return r["mem_loaded"]["free"] - r["mem_heap"]["free"]
+
+
+def loop_cost(r):
+    """Bytes the bench's own lists (slots, histogram, ...) took before its loop: the same
+    in every run."""
+    return r["mem_heap"]["free"] - r["mem_start"]["free"]
+
+
+def stalloc_largest_free(r):
+    """Bytes of the Stalloc's largest free run at the end of run `r`; None without one."""
+    if not r["map"]:
+        return None
+    best = run = 0
+    for c in r["map"]:
+        run = run + 1 if c == "." else 0
+        best = max(best, run)
+    return best * r["heap"]["block_size"]
+
+
+def reservation_blocks(r):
+    """The GC blocks of the Stalloc's bytearray: range(first, first + count), from its
+    address and length (uctypes.addressof(heap._mem)) and the GC heap's first block; an
+    empty range without a Stalloc."""
+    if not r["reservation"]:
+        return range(0)
+    addr, length = r["reservation"]
+    first, off = divmod(addr - r["gc_base"], GC_BLOCK)
+    if off:
+        raise RuntimeError("the Stalloc's bytearray does not start on a GC block")
+    return range(first, first + -(-length // GC_BLOCK))
+
+
+LIBRARY, BALLAST, RESERVED, HEAP_OBJECTS = "L", "b", "R", "o"  # gc_end_map's characters
+KINDS = (  # for heapviz.write_heap_map: (character, colour, label)
+    (LIBRARY, "#e6550d", "library code and objects"),
+    (BALLAST, "#fdae6b", "ballast (the library's size)"),
+    (RESERVED, "#756bb1", "Stalloc's bytearray"),
+    (HEAP_OBJECTS, "#bcbddc", "Stalloc object, views"),
+)
+
+
+def gc_end_map(r):
+    """The GC heap at the end of run `r`, one character per GC block: '.' free; among the
+    used blocks, RESERVED for the Stalloc's bytearray (reservation_blocks), LIBRARY for
+    blocks that were free at BOOT, used at LOADED and are still used (the library's
+    modules: code, functions, constants; BALLAST in a run without the library),
+    HEAP_OBJECTS for those new from LOADED to HEAP (the Stalloc object, its views and
+    tables), '#' for every other (the board's boot code, the bench, the live set)."""
+    boot, loaded, built, end = (r["layout_" + k] for k in ("boot", "loaded", "heap", "end"))
+    cells = list(end)
+    code = LIBRARY if r.get("library", True) else BALLAST
+    for k, c in enumerate(end):
+        if c != ".":
+            if boot[k] == "." and loaded[k] != ".":
+                cells[k] = code
+            elif loaded[k] == "." and built[k] != ".":
+                cells[k] = HEAP_OBJECTS
+    for k in reservation_blocks(r):
+        cells[k] = RESERVED
+    return "".join(cells)
 
 
 def bound(hist, q):
@@ -240,6 +412,26 @@ def p999(hist):
     return bound(hist, 0.999)
 
 
+def run_all(files, keys=ORDER, iterations=ITERATIONS, before=None):
+    """Run `keys` (in ORDER's order: ("gc", False) needs a run with the library first, for
+    its ballast) on fresh boards; {key: parsed result}. before(key): called before each."""
+    results = {}
+    for key in keys:
+        if before:
+            before(key)
+        mode, library = key
+        ballast = 0
+        if library is False:
+            with_library = [r for k, r in results.items() if k[1]]
+            ballast = ballast_for(with_library[0])
+        results[key] = run_board(files, mode, library, iterations, ballast=ballast)
+    return results
+
+
+def _us(r):
+    return r["total_us"] / max(r["iters"], 1)
+
+
 def summary(key, r, iterations=ITERATIONS):
     """A run in a few lines of text."""
     worst_gc = "%d us" % r["worst_gc_us"] if r["collections"] else "-"
@@ -247,15 +439,27 @@ def summary(key, r, iterations=ITERATIONS):
         ended = "MemoryError at %d: %s" % (r["fail"], r["error"])
     else:
         ended = "no MemoryError"
+    if key[1]:
+        code = "the library's code and objects %d B" % code_cost(r)
+    elif key[1] is False:
+        code = "a ballast of the library's size %d B" % code_cost(r)
+    else:
+        code = "no library, no ballast"
     lines = [
         "%s on a %s board:" % (NAMES[key], HEAPSIZE),
+        "  GC heap free: %d B at boot; %s; %d B for data; Stalloc's reservation %d B; "
+        "%d B at the loop's start"
+        % (
+            r["mem_boot"]["free"],
+            code,
+            free_for_data(r),
+            reservation_cost(r),
+            r["mem_start"]["free"],
+        ),
         "  iterations %d of %d; %s" % (r["iters"], iterations, ended),
         "  GC collections %d; worst iteration %d us (with a collection: %s); p99.9 < %d us"
         % (r["collections"], r["worst_us"], worst_gc, p999(r["hist"])),
-        "  mean iteration %.2f us; peak live set %d B"
-        % (r["total_us"] / max(r["iters"], 1), r["peak_live"]),
-        "  GC heap at start: %(free)d B free, largest free block %(largest_free)d B"
-        % r["mem_start"],
+        "  mean iteration %.2f us; peak live set %d B" % (_us(r), r["peak_live"]),
         "  GC heap at end:   %(free)d B free, largest free block %(largest_free)d B"
         % r["mem_end"],
         "  gc.mem_alloc(): start %d, max %d, end %d"
@@ -353,22 +557,33 @@ def main(argv=None):
     out = os.path.abspath(args.out)
     os.makedirs(out, exist_ok=True)
     console.print(
-        "[bold]stalloc demo[/]: the same loop on a %s virtual board (MicroPython unix port "
-        "behind a pty, code sent with mpremote), %d iterations: 16 live packets of "
-        "16-512 B, a 1-8 KiB temporary every 16th." % (HEAPSIZE, args.iterations)
+        "[bold]stalloc demo[/]: the same loop on a virtual board (the MicroPython unix port "
+        "behind a pty, code sent with mpremote) with a %d KiB GC heap, %d iterations: 16 "
+        "live packets of 16-512 B, a 1-8 KiB temporary every 16th. The port is 64-bit: "
+        "its GC blocks are %d B, a 32-bit board's %d B, so this heap has the blocks of a "
+        "%d KiB heap on a 32-bit board (rp2, esp32), where objects take half the bytes "
+        "and code about two thirds; buffer contents take the same bytes on both."
+        % (HEAP_KIB, args.iterations, GC_BLOCK, GC_BLOCK_32, KIB_32)
     )
     t0 = time.time()
-    results = {}
     with tempfile.TemporaryDirectory() as tmp, Progress(console=console) as progress:
-        task = progress.add_task("building .mpy files", total=len(RUNS) + 1)
+        task = progress.add_task("building .mpy files", total=len(ORDER) + 1)
         files = build_files(tmp)
         progress.advance(task)
-        for key in RUNS:
-            progress.update(task, description="on the board: " + NAMES[key])
-            results[key] = run_board(files, *key, iterations=args.iterations)
-            progress.advance(task)
 
-    table = Table(title="%s GC heap, %d iterations" % (HEAPSIZE, args.iterations))
+        def before(key):
+            if key != ORDER[0]:
+                progress.advance(task)
+            progress.update(task, description="on the board: " + NAMES[key])
+
+        results = run_all(files, ORDER, args.iterations, before)
+        progress.advance(task)
+
+    blocks = results[RUNS[0]]["mem_boot"]["total"] // GC_BLOCK
+    table = Table(
+        title="%d KiB GC heap, 64-bit (%d blocks of %d B: a %d KiB heap on a 32-bit board), "
+        "%d iterations" % (HEAP_KIB, blocks, GC_BLOCK, KIB_32, args.iterations)
+    )
     table.add_column("")
     for key in RUNS:
         table.add_column(NAMES[key], justify="right")
@@ -376,11 +591,30 @@ def main(argv=None):
     def row(label, fn):
         table.add_row(label, *[fn(results[key]) for key in RUNS])
 
+    def code_cell(r):
+        n = code_cost(r)
+        return ("%d B" if r["library"] else "ballast %d B") % n
+
+    def reservation_cell(r):
+        n = reservation_cost(r)
+        return "%d B" % n if n else "-"
+
+    def stalloc_run_cell(r):
+        n = stalloc_largest_free(r)
+        return "-" if n is None else "%d B" % n
+
+    row("GC heap free at boot", lambda r: "%d B" % r["mem_boot"]["free"])
+    row("- library code, objects", code_cell)
+    row("= free for the run's data", lambda r: "%d B" % free_for_data(r))
+    row("- Stalloc's reservation", reservation_cell)
+    row("- the loop's own lists", lambda r: "%d B" % loop_cost(r))
+    row("= free at loop start", lambda r: "%d B" % r["mem_start"]["free"])
+    table.add_section()
     row("iterations done", lambda r: "%d" % r["iters"])
     row("MemoryErrors", lambda r: "1 (at %d)" % r["fail"] if r["fail"] >= 0 else "0")
     row("GC collections", lambda r: "%d" % r["collections"])
     row("median iteration", lambda r: "< %d us" % bound(r["hist"], 0.5))
-    row("mean iteration", lambda r: "%.2f us" % (r["total_us"] / max(r["iters"], 1)))
+    row("mean iteration", lambda r: "%.2f us" % _us(r))
     row("p99.9 iteration", lambda r: "< %d us" % p999(r["hist"]))
     row("worst iteration", lambda r: "%d us" % r["worst_us"])
     row(
@@ -388,9 +622,11 @@ def main(argv=None):
         lambda r: "%d us" % r["worst_gc_us"] if r["collections"] else "-",
     )
     row("peak GC heap in use", lambda r: "%d B" % r["alloc_max"])
-    row("GC heap free at start", lambda r: "%d B" % r["mem_start"]["free"])
-    row("largest free block at end", lambda r: "%d B" % r["mem_end"]["largest_free"])
-    row("Stalloc blocks peak / total", lambda r: _heap_cell(r))
+    table.add_section()
+    row("GC heap free at end", lambda r: "%d B" % r["mem_end"]["free"])
+    row("largest free GC block", lambda r: "%d B" % r["mem_end"]["largest_free"])
+    row("largest free run, Stalloc", stalloc_run_cell)
+    row("Stalloc peak / blocks", lambda r: _heap_cell(r))
     console.print(table)
 
     stalloc_run = results[("int", True)]
@@ -412,28 +648,40 @@ def main(argv=None):
     path = os.path.join(out, "stalloc-fragmentation.png")
     heapviz.write_trace_plot(series, path, title="Stalloc(%d, %d), the board's requests" % (L, B))
     written.append(path)
-    for key in (("gc", False), ("gc", True)):
+    pictures = {}
+    for key, name in PICTURES.items():
         r = results[key]
-        if r["gc_map_end"]:
-            path = os.path.join(out, "gc-heap-%s.png" % ("alone" if not key[1] else "same"))
-            ended = "MemoryError" if r["fail"] >= 0 else "the end"
-            heapviz.write_heap_map(
-                r["gc_map_end"],
-                path,
-                title="GC heap at %s: %s (%d-byte blocks)" % (ended, NAMES[key], GC_BLOCK),
-            )
-            written.append(path)
+        cells = gc_end_map(r)
+        pictures[NAMES[key]] = {c: cells.count(c) for c in "#." + "".join(k[0] for k in KINDS)}
+        path = os.path.join(out, name)
+        ended = "MemoryError" if r["fail"] >= 0 else "the end"
+        heapviz.write_heap_map(
+            cells,
+            path,
+            title="GC heap at %s: %s (%d-byte GC blocks)" % (ended, NAMES[key], GC_BLOCK),
+            kinds=[k for k in KINDS if k[0] in cells],
+        )
+        written.append(path)
     path = os.path.join(out, "results.json")
     with open(path, "w") as f:
         json.dump(
             {
                 "heapsize": HEAPSIZE,
+                "gc_block": GC_BLOCK,
+                "heap_kib_32bit": KIB_32,
                 "iterations": args.iterations,
-                "stalloc": {"blocks": L, "block_size": B},
+                "stalloc": {"blocks": L, "block_size": B, "footprint": L * B + 12},
                 "runs": {
-                    NAMES[key]: {k: v for k, v in r.items() if k != "output"}
+                    NAMES[key]: dict(
+                        {k: v for k, v in r.items() if k != "output"},
+                        code_cost=code_cost(r),
+                        free_for_data=free_for_data(r),
+                        reservation_cost=reservation_cost(r),
+                        reservation_gc_blocks=len(reservation_blocks(r)),
+                    )
                     for key, r in results.items()
                 },
+                "gc_pictures": pictures,
                 "host_replay_matches_board": same,
             },
             f,
@@ -441,72 +689,181 @@ def main(argv=None):
         )
     written.append(path)
 
-    gc_run = results[("gc", True)]
-    console.print(
-        "\n[bold]What happened.[/] With the library's code on the board, plain bytearrays "
-        + (
-            "hit MemoryError at iteration %d: %s, with %d B free in pieces of at most %d B."
-            % (
-                gc_run["fail"],
-                gc_run["error"],
-                gc_run["mem_end"]["free"],
-                gc_run["mem_end"]["largest_free"],
-            )
-            if gc_run["fail"] >= 0
-            else "survived with %d collections." % gc_run["collections"]
-        )
-    )
-    alone = results[("gc", False)]
-    console.print(
-        "The Stalloc ran %d iterations with %d collections%s. Without the library, "
-        "bytearrays %s with %d collections, the slowest iteration with one taking %d us. "
-        "Iteration times "
-        "also include the host descheduling the board's process (it is a process on a "
-        "shared machine): compare p99.9 and worst over a few runs; collections do not vary."
-        % (
-            stalloc_run["iters"],
-            stalloc_run["collections"],
-            ": nothing was allocated on the GC heap (gc.mem_alloc() never moved)"
-            if stalloc_run["alloc_start"] == stalloc_run["alloc_max"] == stalloc_run["alloc_end"]
-            else "; GC heap use went from %d B to at most %d B"
-            % (stalloc_run["alloc_start"], stalloc_run["alloc_max"]),
-            "hit MemoryError at iteration %d" % alone["fail"]
-            if alone["fail"] >= 0
-            else "ran all %d iterations" % alone["iters"],
-            alone["collections"],
-            alone["worst_gc_us"],
-        )
-    )
-    byte_run = results.get(("bytes", True))
-    if byte_run is not None:
-        console.print(
-            "Through the byte API (%d pooled views, repointed: no view is made), the same "
-            "heap ran %d iterations with %d drops of gc.mem_alloc(), at %.2f us a mean "
-            "iteration against %.2f us for bytearrays without the library: the library "
-            "trades speed for a GC heap it never touches. The heap and its views keep "
-            "%d B of the board's GC heap (free at start, same board: bytearrays %d B, "
-            "Stalloc %d B; the library's code is loaded in both)."
-            % (
-                VIEWS,
-                byte_run["iters"],
-                byte_run["collections"],
-                byte_run["total_us"] / max(byte_run["iters"], 1),
-                alone["total_us"] / max(alone["iters"], 1),
-                gc_run["mem_start"]["free"] - byte_run["mem_start"]["free"],
-                gc_run["mem_start"]["free"],
-                byte_run["mem_start"]["free"],
-            )
-        )
-    console.print(
-        "The host replayed the board's requests through stalloc.trace: final heap map "
-        + ("[green]identical[/] to" if same else "[red]DIFFERENT[/] from")
-        + " the board's."
-    )
+    for paragraph in story(results, pictures, same):
+        console.print()
+        console.print(paragraph)
     console.print("\nWritten to %s:" % _show(out))
     for path in written:
         console.print("  " + os.path.basename(path))
     console.print("(%.1f s)" % (time.time() - t0))
     return 0 if same else 1
+
+
+def _ended(r):
+    """How a run ended, in words (a clause after "bytearrays")."""
+    if r["fail"] < 0:
+        return "ran all %d iterations with %d collections" % (r["iters"], r["collections"])
+    text = "hit MemoryError at iteration %d after %d collections, with %d B free" % (
+        r["fail"],
+        r["collections"],
+        r["mem_end"]["free"],
+    )
+    m = re.search(r"allocating (\d+) bytes", r["error"])
+    if m and r["mem_end"]["largest_free"] < int(m.group(1)) < r["mem_end"]["free"]:
+        return text + " but no free block of the %s B asked for (at most %d B): fragmentation" % (
+            m.group(1),
+            r["mem_end"]["largest_free"],
+        )
+    return text + " (%s)" % r["error"]
+
+
+def story(results, pictures, same):
+    """What the table shows, in paragraphs of rich markup; each comparison is worded from
+    the numbers of this run."""
+    alone, gc_run = results[("gc", False)], results[("gc", True)]
+    int_run, byte_run = results[("int", True)], results[("bytes", True)]
+    stalloc_runs = (int_run, byte_run)
+    bare = results.get(BARE)
+    data = [free_for_data(results[key]) for key in RUNS]
+    code = code_cost(gc_run)
+    res = reservation_cost(int_run)
+    nres = len(reservation_blocks(int_run))
+    paras = [
+        "[bold]Budgets.[/] Every run had the same free GC heap for its data: %d B (%s). "
+        "From the %d B free at boot (the board's own code and the bench loaded), the "
+        "library's modules took %d B (%d GC blocks of code, functions and constants; on a "
+        "32-bit board about two thirds of the bytes: the README's memory table); the "
+        '"no library" run holds a bytearray of that size in their place, so every column '
+        "pays for the library's code and the columns compare the loops alone. The Stalloc "
+        "runs then took %d B of their free heap for the Stalloc: its %d-byte bytearray "
+        "(%d GC blocks) and %d B of objects (the Stalloc, its %d pooled views, tables). "
+        "The loop's own lists took %d B in every run, which left %d B free at the loop's "
+        "start for bytearrays and %d B in the Stalloc runs."
+        % (
+            data[0],
+            "all equal"
+            if max(data) == min(data)
+            else "within %d B: %s" % (max(data) - min(data), ", ".join(map(str, data))),
+            gc_run["mem_boot"]["free"],
+            code,
+            code // GC_BLOCK,
+            res,
+            L * B + 12,
+            nres,
+            res - nres * GC_BLOCK,
+            VIEWS,
+            loop_cost(gc_run),
+            gc_run["mem_start"]["free"],
+            int_run["mem_start"]["free"],
+        ),
+        "[bold]Results.[/] On the same board, plain bytearrays %s; without the library "
+        "they %s. The Stalloc %s through the integer API (heap.memory and block indexes) and "
+        "%s through the byte API (%d pooled views, repointed: no view is made), %s. "
+        "p99.9 iteration: < %d us and < %d us. At the end the GC heap's largest free block "
+        "was %d B in the Stalloc runs (and the Stalloc's own largest free run %d B), "
+        "against %d B (same board) and %d B (no library) with bytearrays."
+        % (
+            _ended(gc_run),
+            _ended(alone),
+            "ran all %d iterations" % int_run["iters"] if int_run["fail"] < 0 else _ended(int_run),
+            "all %d" % byte_run["iters"] if byte_run["fail"] < 0 else _ended(byte_run),
+            VIEWS,
+            "with %d and %d collections, and gc.mem_alloc() never moved in either"
+            % (int_run["collections"], byte_run["collections"])
+            if all(r["alloc_start"] == r["alloc_max"] == r["alloc_end"] for r in stalloc_runs)
+            else "with %d and %d collections; gc.mem_alloc() rose by up to %d B and %d B"
+            % (
+                int_run["collections"],
+                byte_run["collections"],
+                int_run["alloc_max"] - int_run["alloc_start"],
+                byte_run["alloc_max"] - byte_run["alloc_start"],
+            ),
+            p999(int_run["hist"]),
+            p999(byte_run["hist"]),
+            int_run["mem_end"]["largest_free"],
+            stalloc_largest_free(int_run),
+            gc_run["mem_end"]["largest_free"],
+            alone["mem_end"]["largest_free"],
+        ),
+    ]
+    # Per-call speed from the longest bytearray run: the equal-budget ones may have
+    # stopped after a few hundred iterations, where one slow iteration moves the mean.
+    gc_runs = [r for r in (alone, gc_run, bare) if r is not None]
+    ref = max(gc_runs, key=lambda r: r["iters"])
+    where = "the bare board's, below" if ref is bare else _name_of(results, ref)
+    short = [r for r in (alone, gc_run) if r is not ref and r["iters"] < 10_000]
+    faster = _us(ref) < min(_us(r) for r in stalloc_runs)
+    paras.append(
+        "[bold]Where the library does not win.[/] %s: a mean iteration of %.2f us over the "
+        "%d iterations of the longest bytearray run (%s%s), against %.2f us for the integer "
+        "API and %.2f us for the byte API%s. The library's code (%d B) and the Stalloc "
+        "(%d B) hold their memory whether the loop needs it or not: %d B free at the "
+        "loop's start against %d B for bytearrays, and at its peak the loop used %d of "
+        "the Stalloc's %d blocks. Worst iterations (%d us integer API, %d us byte API, %d us "
+        "same-board bytearrays) are mostly the host descheduling the board's process, a "
+        "process on a shared machine: they move from run to run; the collection and "
+        "MemoryError counts do not."
+        % (
+            "Per call, bytearrays are faster"
+            if faster
+            else "Per call, bytearrays were not faster in this run",
+            _us(ref),
+            ref["iters"],
+            where,
+            "; the equal-budget runs stopped after %s iterations, too few for a mean: "
+            "%s us"
+            % (
+                " and ".join(str(r["iters"]) for r in short),
+                " and ".join("%.2f" % _us(r) for r in short),
+            )
+            if short
+            else "",
+            _us(int_run),
+            _us(byte_run),
+            "; bytearrays pay in collections instead (%d in that run, one every %d "
+            "iterations)" % (ref["collections"], ref["iters"] // ref["collections"])
+            if faster and ref["collections"]
+            else "",
+            code,
+            res,
+            int_run["mem_start"]["free"],
+            gc_run["mem_start"]["free"],
+            int_run["heap"]["peak_used"],
+            L,
+            int_run["worst_us"],
+            byte_run["worst_us"],
+            gc_run["worst_us"],
+        )
+    )
+    if bare is not None:
+        paras.append(
+            "Not an equal budget, so not in the table: on a bare board, with neither the "
+            "library nor a ballast (%d B free for data, the library's %d B included), "
+            "bytearrays %s." % (free_for_data(bare), code, _ended(bare))
+        )
+    counts = pictures[NAMES[("int", True)]]
+    paras.append(
+        "[bold]Pictures.[/] gc-heap-*.png draw the GC heap at the end of each run from "
+        "micropython.mem_info(1), one square per %d-byte GC block, after a collection "
+        "with the live set held: in orange the library's code and objects (blocks free "
+        "before the imports, taken by them and still held: %d in the integer-API run), in "
+        "light orange the ballast in their place, in purple the Stalloc's bytearray (%d "
+        "blocks, from uctypes.addressof(heap._mem)), in lilac its objects (%d), in blue "
+        "everything else (the board's boot code, the bench, the live buffers), in green "
+        "the largest free block. stalloc-heap-map.png is the Stalloc's own blocks at the "
+        "end, stalloc-fragmentation.png their use over the run, replayed on the host."
+        % (GC_BLOCK, counts[LIBRARY], counts[RESERVED], counts[HEAP_OBJECTS])
+    )
+    paras.append(
+        "The host replayed the board's requests through stalloc.trace: final heap map "
+        + ("[green]identical[/] to" if same else "[red]DIFFERENT[/] from")
+        + " the board's."
+    )
+    return paras
+
+
+def _name_of(results, r):
+    return next(NAMES[k] for k, v in results.items() if v is r)
 
 
 def _heap_cell(r):

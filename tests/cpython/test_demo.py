@@ -1,7 +1,9 @@
 """tools/demo.py, the README's first command (tools/demo.sh runs it): the loop on 64 KiB
-virtual boards with bytearrays and with a Stalloc, the side-by-side table, the host's
-replay of the board's requests and the pictures. Run here with fewer iterations; the
-fragmentation test (test_board_fragmentation.py) asserts on the full runs."""
+virtual boards with bytearrays and with a Stalloc from equal free heaps, the side-by-side
+table and its story, the host's replay of the board's requests and the pictures, the GC
+heap's with the library's and the Stalloc's blocks marked. Run here once, with fewer
+iterations; the fragmentation test (test_board_fragmentation.py) asserts on the full
+runs."""
 
 import json
 import os
@@ -18,8 +20,10 @@ DEMO = os.path.join(ROOT, "tools", "demo.py")
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="uses ptys")
 
 
-def test_demo_runs_compares_and_draws(tmp_path):
-    out = tmp_path / "pics"
+@pytest.fixture(scope="module")
+def ran(tmp_path_factory):
+    """(printed text, output folder) of one demo run of 5000 iterations."""
+    out = tmp_path_factory.mktemp("demo") / "pics"
     proc = subprocess.run(
         [sys.executable, DEMO, "--iterations", "5000", "--out", str(out)],
         cwd=ROOT,
@@ -29,14 +33,25 @@ def test_demo_runs_compares_and_draws(tmp_path):
     )
     text = proc.stdout + proc.stderr
     assert proc.returncode == 0, text[-3000:]
-    for name in ("bytearray, no library", "bytearray, same board", "Stalloc, integer API"):
-        assert name in text, text[-3000:]
+    return text, out
+
+
+def test_demo_runs_compares_and_draws(ran):
+    text, out = ran
+    for key in demo.RUNS:
+        assert demo.NAMES[key] in text, text[-3000:]
     assert "identical to the board's" in text
+    # the board's size in 32-bit terms, in the title and the introduction
+    assert "64 KiB GC heap, 64-bit (2024 blocks of 32 B: a 32 KiB heap on a 32-bit board)" in (
+        " ".join(text.split())
+    )
     for name in (
         "stalloc-heap-map.png",
         "stalloc-fragmentation.png",
         "gc-heap-alone.png",
         "gc-heap-same.png",
+        "gc-heap-stalloc.png",
+        "gc-heap-stalloc-bytes.png",
     ):
         with open(out / name, "rb") as f:
             assert f.read(8) == b"\x89PNG\r\n\x1a\n", name
@@ -47,6 +62,9 @@ def test_demo_runs_compares_and_draws(tmp_path):
     stalloc_run = runs["Stalloc, integer API"]
     assert stalloc_run["iters"] == 5000 and stalloc_run["collections"] == 0
     assert stalloc_run["alloc_start"] == stalloc_run["alloc_max"]  # nothing on the GC heap
+    byte_run = runs["Stalloc, byte API"]
+    assert byte_run["iters"] == 5000 and byte_run["collections"] == 0
+    assert byte_run["alloc_start"] == byte_run["alloc_max"] == byte_run["alloc_end"]
     same = runs["bytearray, same board"]  # fragmented (MemoryError), or paid in collections
     assert 0 <= same["fail"] < 5000 or same["collections"] > 0, same
     trace = (out / "stalloc-trace.txt").read_text()
@@ -56,6 +74,61 @@ def test_demo_runs_compares_and_draws(tmp_path):
         made = run["iters"] + (1 if run["fail"] >= 0 else 0)
         reqs = demo.requests(made, *demo.workload(5000)[1:])
         assert demo.request_sum(reqs) == run["reqsum"], run
+
+
+def test_demo_compares_equal_budgets_and_says_so(ran):
+    # Each table column started with the same free GC heap for its data, the library's
+    # code counted in all of them (a ballast of its size where it is not imported); the
+    # table and the story print those figures; the GC pictures mark the library's blocks
+    # and the Stalloc's bytearray, block for block.
+    text, out = ran
+    flat = " ".join(text.split())
+    results = json.loads((out / "results.json").read_text())
+    runs = results["runs"]
+    table = [runs[demo.NAMES[key]] for key in demo.RUNS]
+    data = [r["free_for_data"] for r in table]
+    assert max(data) - min(data) <= demo.EQUAL_FREE, data
+    code = runs["bytearray, same board"]["code_cost"]
+    assert code > 4096 and all(abs(r["code_cost"] - code) <= demo.EQUAL_FREE for r in table)
+    alone = runs["bytearray, no library"]
+    assert alone["library"] is False and alone["ballast"] == code - demo.GC_BLOCK
+    assert alone["modules"] == []  # the ballast stands in for the library's code
+    footprint = demo.L * demo.B + 12
+    blocks = -(-footprint // demo.GC_BLOCK)
+    for r in table:
+        stalloc = r["mode"] != "gc"
+        assert (r["reservation_cost"] >= footprint) if stalloc else r["reservation_cost"] == 0
+        assert r["reservation_gc_blocks"] == (blocks if stalloc else 0)
+    # the table prints each figure, and the story the budget
+    for label in (
+        "= free for the run's data",
+        "- library code, objects",
+        "- Stalloc's reservation",
+    ):
+        assert label in text, text[-3000:]
+    assert "%d B" % data[0] in text and "ballast %d B" % alone["code_cost"] in text
+    assert "Every run had the same free GC heap for its data: %d B" % min(data) in flat or (
+        "Every run had the same free GC heap for its data: %d B (within" % data[0] in flat
+    )
+    assert "the library's modules took %d B" % code in flat
+    assert "Where the library does not win." in flat
+    for r in (runs["Stalloc, integer API"], runs["Stalloc, byte API"]):  # the mean compared
+        assert "%.2f us" % (r["total_us"] / r["iters"]) in flat
+    # the bare board: told, not tabled
+    bare = runs["bytearray, bare board"]
+    assert bare["library"] is None and bare["ballast"] == 0
+    assert abs(bare["free_for_data"] - data[0] - code) <= demo.EQUAL_FREE
+    assert "Not an equal budget, so not in the table: on a bare board" in flat
+    # the pictures' owners, counted per block
+    pics = results["gc_pictures"]
+    for name in ("Stalloc, integer API", "Stalloc, byte API"):
+        counts = pics[name]
+        assert counts["R"] == blocks == runs[name]["reservation_gc_blocks"], counts
+        assert abs(counts["L"] - code // demo.GC_BLOCK) <= 8 and counts["o"] > 0, counts
+        assert counts["b"] == 0, counts
+    assert pics["bytearray, same board"]["L"] > 0 and pics["bytearray, same board"]["R"] == 0
+    assert pics["bytearray, no library"]["b"] > 0 and pics["bytearray, no library"]["L"] == 0
+    assert "Stalloc's bytearray (%d blocks" % blocks in flat
 
 
 def test_requests_follow_the_workload_and_the_checksum_sees_their_order():
@@ -84,3 +157,42 @@ def test_gc_layout_reads_mem_info_1():
     cells = demo.gc_layout(text)
     assert len(cells) == 16128 // 32 == 504
     assert cells[:10] == "#####.####" and set(cells[10:]) == {"."}
+
+
+def _layout(cells, base="55bdcb508ac0"):
+    # a mem_info(1) printout of a 2-line heap whose blocks are `cells` ('#' used)
+    lines = [
+        "GC: total: %d, used: 0, free: 0" % (len(cells) * demo.GC_BLOCK),
+        " No. of 1-blocks: 0, 2-blocks: 0, max blk sz: 0, max free sz: 0",
+        "GC memory layout; from %s:" % base,
+    ]
+    for k in range(0, len(cells), 64):
+        row = cells[k : k + 64].replace("#", "h")
+        lines.append("%08x: %s" % (k * demo.GC_BLOCK, row))
+    return "\n".join(lines) + "\n"
+
+
+def test_gc_end_map_names_each_blocks_owner():
+    base = 0x55BDCB508AC0
+    boot = "##" + "." * 126
+    loaded = "####" + "." * 124  # the imports took blocks 2 and 3
+    built = "#####" + "#" * 20 + "." * 103  # the Stalloc: objects at 4, bytearray 5..24
+    end = "#" * 25 + "##" + "." * 101  # and the loop's live set at 25, 26
+    r = {
+        "library": True,
+        "layout_boot": demo.gc_layout(_layout(boot)),
+        "layout_loaded": demo.gc_layout(_layout(loaded)),
+        "layout_heap": demo.gc_layout(_layout(built)),
+        "layout_end": demo.gc_layout(_layout(end)),
+        "gc_base": demo.gc_base(_layout(end)),
+        "reservation": (base + 5 * demo.GC_BLOCK, 20 * demo.GC_BLOCK - 20),
+    }
+    assert r["gc_base"] == base
+    assert demo.reservation_blocks(r) == range(5, 25)
+    cells = demo.gc_end_map(r)
+    assert cells == "##LLo" + "R" * 20 + "##" + "." * 101
+    r["library"] = False  # the same blocks, taken by a ballast
+    assert demo.gc_end_map(r)[2:4] == "bb"
+    r["reservation"] = (base + 5 * demo.GC_BLOCK + 8, 64)  # not on a block: refused
+    with pytest.raises(RuntimeError):
+        demo.reservation_blocks(r)

@@ -145,6 +145,26 @@ def test_a_known_map_as_svg_has_one_rectangle_per_run_with_its_fill(tmp_path):
     assert [round(w / unit, 3) for w in widths[1:6]] == [2, 4, 1, 6, 2]
 
 
+def test_kinds_colour_known_owners_and_add_a_legend_line(tmp_path):
+    # tools/demo.py's GC pictures: the library's blocks and a heap's bytearray in colours
+    path = tmp_path / "kinds.png"
+    kinds = [("L", "#e6550d", "library"), ("R", "#756bb1", "reservation")]
+    g = V.write_heap_map("LL#RRR..", path, kinds=kinds)
+    assert g == V.map_geometry(8, legend_rows=2)
+    assert g["height"] == V.map_geometry(8)["height"] + V.LEGEND_H
+    img = mimage.imread(path)
+    assert img.shape[:2] == (g["height"], g["width"])
+    for k, color in enumerate(["#e6550d"] * 2 + [V.USED] + ["#756bb1"] * 3 + [V.LARGEST] * 2):
+        _is(img, *V.block_center(g, k), color)
+    V.write_heap_map("LR.", tmp_path / "kinds.svg", kinds=kinds)
+    fills = _fills(tmp_path / "kinds.svg")
+    assert fills[-5:] == [V.USED, V.FREE, V.LARGEST, "#e6550d", "#756bb1"]  # both legends
+    with pytest.raises(ValueError, match="characters"):
+        V.write_heap_map("LX", path, kinds=kinds)
+    with pytest.raises(ValueError, match="redefine"):
+        V.write_heap_map("#.", path, kinds=[("#", "#000000", "mine")])
+
+
 def test_grouped_maps_and_bad_input(tmp_path):
     path = tmp_path / "g.png"
     g = V.write_heap_map("#:.", path)

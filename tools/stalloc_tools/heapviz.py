@@ -68,6 +68,7 @@ MAX_GRID = 768
 MARGIN = 8
 TOP = 28  # title band
 BOTTOM = 30  # summary and legend band
+LEGEND_H = 18  # the second legend line of a map with extra kinds
 MIN_WIDTH = 560
 DPI = 100
 STRIP = 720  # pixels of the largest chunk in a stack picture
@@ -89,12 +90,15 @@ def _check_path(path):
         raise ValueError("picture path must end in .png or .svg, got %r" % str(path))
 
 
-def _check_map(map_text):
+def _check_map(map_text, extra=""):
     if not map_text:
         raise ValueError("empty heap map")
-    bad = set(map_text) - set(_KIND)
+    bad = set(map_text) - set(_KIND) - set(extra)
     if bad:
-        raise ValueError("heap map characters are '#', '.', ':'; got %r" % "".join(sorted(bad)))
+        raise ValueError(
+            "heap map characters are %s; got %r"
+            % (", ".join(repr(c) for c in list(_KIND) + list(extra)), "".join(sorted(bad)))
+        )
 
 
 def _canvas(width, height):
@@ -129,9 +133,11 @@ def largest_free_run(map_text):
     return best, best_n
 
 
-def map_geometry(blocks):
+def map_geometry(blocks, legend_rows=1):
     """The layout of a heap map of `blocks` blocks, as a dict: cols, rows, cell (pixels
-    per block), x0, y0 (the grid's top-left pixel), width, height (of the image)."""
+    per block), x0, y0 (the grid's top-left pixel), width, height (of the image).
+    legend_rows: 2 for a map with extra kinds (write_heap_map's `kinds`), whose legend
+    takes a second line of LEGEND_H pixels below the summary."""
     cols = min(blocks, COLS)
     rows = -(-blocks // cols)
     cell = max(MIN_CELL, min(CELL, MAX_GRID // rows))
@@ -143,7 +149,7 @@ def map_geometry(blocks):
         "x0": MARGIN,
         "y0": TOP,
         "width": width,
-        "height": TOP + rows * cell + BOTTOM,
+        "height": TOP + rows * cell + BOTTOM + (legend_rows - 1) * LEGEND_H,
     }
 
 
@@ -162,19 +168,25 @@ def _legend(ax, x, y, items):
     return t
 
 
-def write_heap_map(map_text, path, title=None):
+def write_heap_map(map_text, path, title=None, kinds=()):
     """Draw a heap map ('#' used, '.' free, ':' partly used; one character per block, as
     heap.map(width=heap.blocks) gives) to `path` (.png or .svg) as a grid, the largest free
-    run in LARGEST. Returns map_geometry(len(map_text)). ValueError for an empty map, another
-    character or another extension."""
+    run in LARGEST. kinds: more characters for used blocks of a known owner, as
+    (character, colour, label) triples, e.g. ("L", "#e6550d", "library code"): drawn in
+    their colour, counted as used, and listed with their counts on a second legend line.
+    Returns map_geometry(len(map_text), 2 if kinds else 1). ValueError for an empty map,
+    another character or another extension."""
     _check_path(path)
-    _check_map(map_text)
+    extra = {ch: (color, label) for ch, color, label in kinds}
+    if set(extra) & set(_KIND):
+        raise ValueError("kinds may not redefine '#', '.' or ':'")
+    _check_map(map_text, "".join(extra))
     L = len(map_text)
-    g = map_geometry(L)
+    g = map_geometry(L, 2 if extra else 1)
     cols, cell, x0, y0 = g["cols"], g["cell"], g["x0"], g["y0"]
     fig, ax = _canvas(g["width"], g["height"])
     big, big_n = largest_free_run(map_text)
-    colors = [_KIND[ch] for ch in map_text]
+    colors = [_KIND[ch] if ch in _KIND else extra[ch][0] for ch in map_text]
     for k in range(big_n):
         colors[big + k] = LARGEST
     for r in range(g["rows"]):
@@ -196,7 +208,7 @@ def write_heap_map(map_text, path, title=None):
             if r:
                 segs.append([(x0, y0 + r * cell), (x0 + n * cell, y0 + r * cell)])
         ax.add_collection(LineCollection(segs, colors="white", linewidths=0.6))
-    used = map_text.count("#")
+    used = map_text.count("#") + sum(map_text.count(ch) for ch in extra)
     free = map_text.count(".")
     runs = sum(1 for k in range(L) if map_text[k] == "." and (k == 0 or map_text[k - 1] != "."))
     ax.text(MARGIN, TOP / 2, title or "heap map", va="center", ha="left", fontsize=11)
@@ -209,7 +221,7 @@ def write_heap_map(map_text, path, title=None):
     )
     if big_n:
         summary += " at %d" % big
-    yb = g["height"] - BOTTOM / 2
+    yb = TOP + g["rows"] * cell + BOTTOM / 2
     ax.text(MARGIN, yb, summary, va="center", ha="left", fontsize=8)
     _legend(
         ax,
@@ -217,6 +229,16 @@ def write_heap_map(map_text, path, title=None):
         yb,
         [(USED, "used"), (FREE, "free"), (LARGEST, "largest free run")],
     )
+    if extra:
+        _legend(
+            ax,
+            MARGIN,
+            yb + LEGEND_H,
+            [
+                (color, "%s: %d" % (label, map_text.count(ch)))
+                for ch, (color, label) in extra.items()
+            ],
+        )
     fig.savefig(path, dpi=DPI)
     return g
 
