@@ -412,7 +412,7 @@ def _drop(temps, n):
 
 def arena_memory_arena(seq):
     sizes, ends = seq
-    arena = MemoryArena(ARENA_BLOCK)
+    arena = MemoryArena(ARENA_BLOCK, views=48)  # a pooled view per temporary
     temps = [None] * 64
     st = [0, None, None]  # count, the scope, its allocator
 
