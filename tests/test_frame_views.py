@@ -237,3 +237,85 @@ def _address(view):
     from stalloc._base import view_address
 
     return view_address(view)
+
+
+# -- what a MemoryError, or a long life, must not break ----------------------------------
+
+
+class _FullDict(dict):
+    # A dict that cannot grow, as on a full GC heap.
+    def __setitem__(self, key, value):
+        raise MemoryError("dict cannot grow")
+
+
+def test_a_fresh_view_that_cannot_be_recorded_gives_its_blocks_back():
+    for views in (0, 1):
+        h = Stalloc(16, 16, views=views)
+        if views:
+            h.alloc(16)  # the pool's one view: the next alloc() makes a fresh one
+        h._live = _FullDict()
+        used = h.stats().used
+        raises(MemoryError, h.alloc, 20)
+        assert h.stats().used == used, views
+        h.check()
+
+
+def test_a_depth_whose_row_cannot_be_made_still_opens_and_ends_its_frames():
+    from stalloc import stack as stack_module
+
+    native = stack_module._native
+    if native is None:
+        raise SkipTest("the state table exists with the native emitter only")
+
+    class NoRoom:
+        def __iter__(self):
+            raise MemoryError("no room for the row")
+
+    stack = Stack(1024)
+    row = native._ROW
+    native._ROW = NoRoom()
+    try:
+        for _ in range(2):
+            with stack.frame(16) as v:
+                v[15] = 1
+                assert stack.uninit(8, len) == 8  # a new depth: no row, the slow path
+    finally:
+        native._ROW = row
+    assert stack.depth == 0 and stack._top == 0
+    stack.trim()
+
+
+def test_the_chunk_generation_wraps_without_reviving_old_views():
+    # A depth's row holds the gen its view was made in and the view's address. When the
+    # gen wraps, every row is forgotten: a row from long ago (here: one naming a decoy
+    # view, with the gen the stack reaches right after the wrap) must not be moved.
+    from stalloc import stack as stack_module
+
+    if stack_module._native is None:
+        raise SkipTest("the state table exists with the native emitter only")
+    stack = Stack(256)
+    warm_stack(stack, 2)
+    decoy = memoryview(bytearray(64))[0:4]
+    h = stack._h
+    r = 8 + 8 * 1  # depth 1's row
+    h[r + 5] = 3  # the gen after the wrap (1), then two changes as the next frame grows
+    h[r + 6] = id(decoy) & 0xFFFFFFFF
+    h[r + 7] = id(decoy) >> 32 if id(decoy) > 0xFFFFFFFF else 0
+    h[3] = 1 << 30  # the next chunk change wraps
+    stack.trim()
+    assert h[3] == 1 and h[r + 5] == 0
+    with stack.frame(100) as a:  # no chunk: the current one dropped, a new one (gen 3)
+        a[:] = bytes([7]) * 100
+        assert stack.uninit(50, len) == 50
+        assert bytes(a) == bytes([7]) * 100
+    assert h[3] == 3 and len(decoy) == 4 and stack.depth == 0
+
+
+def test_layout_inside_a_fast_frame_leaves_no_reference_behind():
+    stack = Stack(1024)
+    warm_stack(stack, 2)
+    got = []
+    stack.uninit(64, lambda v: got.append(stack.layout()))
+    assert got[0][1] == [(0, 0, 64)]
+    stack.trim()
+    assert all(rec[1] is None and rec[7] is None for rec in stack._recs)

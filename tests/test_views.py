@@ -281,7 +281,7 @@ def _fn(v):
 
 def test_byte_frames_run_with_the_gc_heap_locked():
     micropython = micropython_only()
-    stack = Stack(16384)
+    stack = Stack(8192)
     warm_stack(stack, 3)
     stack.uninit(4096, _fn)
     stack.uninit_slice(4096, _fn)
@@ -308,7 +308,7 @@ def test_byte_frames_allocate_nothing_not_even_a_frame():
 
     if not hasattr(micropython, "mem_total") or not stack_module.ACCELERATED:
         raise SkipTest("needs micropython.mem_total() and the native emitter")
-    stack = Stack(16384)
+    stack = Stack(8192)
     warm_stack(stack, 2)
     stack.uninit(4096, _fn)
     t = micropython.mem_total()

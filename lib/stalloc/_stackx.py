@@ -266,14 +266,15 @@ def layout(stack):
         held.append(stack._chunk)
         chunks.append((stack.capacity, stack._top))
     native = load("stack")._native
-    if native is not None:  # fast frames keep their fields in the state table
-        for d in range(stack.depth):
-            native.mirror(stack, d, False)
     frames = []
-    for rec in stack._recs[: stack.depth]:
+    for d in range(stack.depth):
+        rec = stack._recs[d]
+        # A fast frame keeps its fields in the native state table, not in its record.
+        fast = native.fast_frame(stack, d) if native is not None else None
+        chunk, start, n = fast or (rec[_CHUNK], rec[_START], rec[_NBYTES])
         for k in range(len(held)):
-            if rec[_NBYTES] and rec[_CHUNK] is held[k]:
-                frames.append((k, rec[_START], rec[_NBYTES]))
+            if n and chunk is held[k]:
+                frames.append((k, start, n))
     return chunks, frames
 
 

@@ -298,10 +298,10 @@ def alloc(self, nbytes, align=1):
     code = _FRESH - code
     try:
         view = self._fresh(code << self._shift, nbytes)  # no pooled view: a fresh one
-    except MemoryError as e:  # no room for it on the GC heap (or strict): blocks go back
+        self._live[code] = view
+    except MemoryError as e:  # no room on the GC heap (or strict): the blocks go back
         resize(self._mem, self._vt, code, (nbytes - 1 >> self._shift) + 1, 0, 0)
         raise e
-    self._live[code] = view
     return view
 
 

@@ -520,7 +520,7 @@ class Stack:
         h = self._h
         if h is not None:
             h[2] = self.capacity
-            h[3] += 1
+            _native.regen(h)
 
     def _retire(self, chunk, top):
         # An older chunk (the last in _old: every frame above has ended) now holds frames

@@ -10,14 +10,14 @@
 # fast path: the stack's scalars live in one u32 array, the state table below, which
 # two viper calls update, with the depth's view repointed in the same call (the words of
 # _repoint.py). Nothing else is written: the frame's record (stack.py) is filled in
-# only if the slow path has to end the frame, or a picture asks (mirror()). The table,
+# only if the slow path has to end the frame (mirror()). The table,
 # u32 items:
 #
 #     item           what
 #     0              top       bytes used in the current chunk        (Stack._top)
 #     1              depth     frames open                            (Stack.depth)
 #     2              capacity  bytes of the current chunk   } written by Stack._changed()
-#     3              gen       changes of the current chunk }
+#     3              gen       changes of the current chunk, 1..2**30 }
 #     5              depths    how many depths have a row below
 #     6              the view's offset item | its length item << 8 (_repoint.py)
 #     8 + 8d + 0..7  depth d: the fast frame's saved top, start and nbytes (0: none
@@ -99,7 +99,7 @@ def _row(h, d: int, pbase: int, a: int):
     p[r + 4] = pbase
     p[r + 5] = p[3]
     p[r + 6] = a
-    p[r + 7] = (a >> 16) >> 16  # 0 on a 32-bit port
+    p[r + 7] = (uint(a) >> 16) >> 16  # 0 on a 32-bit port (a logical shift)
 
 
 def _adopt(stack, d, view, pbase):
@@ -112,9 +112,19 @@ def _adopt(stack, d, view, pbase):
         _row(h, d, pbase, id(view))
 
 
-def mirror(stack, d, end):
-    # The fast frame at depth d into its record, as the slow path keeps it (end: it is
-    # the slow path's to end now). Its chunk is the one its depth's view is on.
+def fast_frame(stack, d):
+    # (chunk, start, nbytes) of the fast frame open at depth d, or None. Its chunk is
+    # the one its depth's view is on.
+    h = stack._h
+    r = 8 + 8 * d
+    if d < h[5] and h[r + 2]:
+        return stack._recs[d][9], h[r + 1], h[r + 2]
+    return None
+
+
+def mirror(stack, d):
+    # The fast frame at depth d into its record, as the slow path keeps it: the slow
+    # path ends it now.
     h = stack._h
     r = 8 + 8 * d
     rec = stack._recs[d]
@@ -126,8 +136,18 @@ def mirror(stack, d, end):
         rec[5] = stack._nslots  # as when it began: the frames above have ended
         rec[6] = 0
         rec[7] = rec[8]
-        if end:
-            h[r + 2] = 0
+        h[r + 2] = 0
+
+
+def regen(h):
+    # The chunk changed (Stack._changed()): a new gen. Before it wraps, every depth's view
+    # is forgotten, so that no row made long ago can match again.
+    if h[3] < 1 << 30:
+        h[3] += 1
+    else:
+        h[3] = 1
+        for r in range(13, len(h), 8):
+            h[r] = 0
 
 
 def _get_top(s):
@@ -177,7 +197,7 @@ def _run_bytes(stack, n, fn):
             finally:
                 if _leave(h, d) <= 0:
                     stack._recs[d][0] = fn
-                    mirror(stack, d, True)
+                    mirror(stack, d)
                     stack._close(fn)  # raises if frames were left open above
     view = stack._open_bytes(fn, n)
     try:
@@ -201,7 +221,7 @@ def uninit_slice(self, n, fn, typecode="B"):
             finally:
                 if _leave(h, d) <= 0:
                     self._recs[d][0] = fn
-                    mirror(self, d, True)
+                    mirror(self, d)
                     self._close(fn)
     return _run_bytes(self, n, fn)
 
@@ -223,7 +243,10 @@ def _open_bytes(self, owner, n):
     d = self._h[1] - 1
     rec = self._recs[d]
     if view is rec[8] and rec[9] is self._chunk:
-        _adopt(self, d, view, rec[10])
+        try:
+            _adopt(self, d, view, rec[10])
+        except MemoryError:  # no row for this depth yet: its frames stay on the slow path
+            pass
     return view
 
 
@@ -239,7 +262,7 @@ def _close(self, owner):
         rec[0] = None
         return
     if k:
-        mirror(self, d, True)
+        mirror(self, d)
     h[1] = d
     view = rec[7]
     if view is not None:
