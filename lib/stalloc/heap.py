@@ -23,11 +23,12 @@ block indexes, keeps nothing outside the bytearray and allocates nothing on the
 MicroPython GC heap, so it runs with the heap locked (hard interrupt handlers); the byte
 API (alloc, free, realloc, scoped) hands out memoryviews: on MicroPython from a fixed pool
 of view objects tracked in a small table (_repoint.py), else fresh ones kept in a dict
-(one entry per live view, bounded by L). Costs, with F the number of free runs (F <= (L + 1) // 2):
-allocating, freeing, shrinking and growing walk the free list, O(F); is_oom, is_empty
-and clear are O(1). What most programs never need loads on first use: the diagnostics
-(check, stats, str, map, ...: diag.py) and the slow paths (arguments the fast paths do
-not take, and refusals other than "no room": _slow.py).
+(one entry per live view, bounded by L). Costs, with F the number of free runs
+(F <= (L + 1) // 2) and V the pooled views: allocating, freeing, shrinking and growing
+walk the free list, O(F) (the byte API's also scan the pool, O(V)); is_oom and is_empty
+are O(1), clear O(V) plus the fresh views. What most programs never need loads on first
+use: the diagnostics (check, stats, str, map, ...: diag.py) and the slow paths (arguments
+the fast paths do not take, and refusals other than "no room": _slow.py).
 
 Native twins: on MicroPython with the native emitter, heap_native.py replaces the kernel
 methods (_k_alloc, _k_resize) and the hot methods named in the table at the end of this
@@ -399,8 +400,8 @@ class Stalloc(Allocator):
         return not (w[tr + _T_OOM] or w[tr + _T_FIRST]) and w[1] == self.blocks
 
     def clear(self):
-        """Free everything at once. O(1), plus O(highest block of a live view) to retire
-        the byte API's views (emptied and pooled on MicroPython, released on CPython:
+        """Free everything at once. O(1), plus O(V) and O(highest block of a fresh view)
+        to retire the byte API's views (emptied on MicroPython, released on CPython:
         using one raises ValueError). Every outstanding index and view becomes invalid;
         peak and failed are kept. Allocates nothing.
         """
