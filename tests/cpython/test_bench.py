@@ -9,6 +9,7 @@ import subprocess
 import sys
 
 import pytest
+from _host import refused  # tests/cpython/_host.py
 
 import _bench_child as child
 import _bench_report as report
@@ -159,16 +160,6 @@ def _bench(*args, cwd=ROOT):
     )
 
 
-def _refused(proc, names):
-    # exit 2, one line on stderr, `error: ` naming the file, no traceback
-    assert proc.returncode == 2, (proc.returncode, proc.stdout[-2000:], proc.stderr)
-    assert "Traceback" not in proc.stderr, proc.stderr
-    lines = proc.stderr.splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), proc.stderr
-    assert str(names) in lines[0], lines
-    return lines[0]
-
-
 def test_saved_results_are_rendered_without_running_anything(run, tmp_path):
     _, _, out = run
     proc = _bench("--results", out / "bench.json", "--plots", tmp_path / "p", "--no-progress")
@@ -179,28 +170,30 @@ def test_saved_results_are_rendered_without_running_anything(run, tmp_path):
 
 def test_a_missing_or_malformed_results_file_is_one_error_line_and_exit_2(tmp_path):
     missing = tmp_path / "nope.json"
-    assert "No such file" in _refused(_bench("--results", missing), missing)
-    _refused(_bench("--results", tmp_path), tmp_path)  # a directory
+    assert "No such file" in refused(_bench("--results", missing), missing, quiet=False)
+    refused(_bench("--results", tmp_path), tmp_path, quiet=False)  # a directory
     bad = tmp_path / "bad.json"
     bad.write_text('{"schema": 1, "runs": [')
-    assert "JSON" in _refused(_bench("--results", bad), bad)
+    assert "JSON" in refused(_bench("--results", bad), bad, quiet=False)
     other = tmp_path / "other.json"
     other.write_text('{"some": "other document"}')
-    _refused(_bench("--results", other), other)
+    refused(_bench("--results", other), other, quiet=False)
     broken = tmp_path / "broken.json"
     broken.write_text('{"schema": 1, "runs": [{"key": "cpython"}], "date": "x"}')
-    _refused(_bench("--results", broken), broken)
+    refused(_bench("--results", broken), broken, quiet=False)
 
 
 def test_an_output_path_that_cannot_be_written_is_refused_before_running(tmp_path):
     # refused at once (no runtime started), not after the whole run
     proc = _bench("--quick", "--runtimes", "cpython", "--json", tmp_path)
-    _refused(proc, tmp_path)
+    refused(proc, tmp_path, quiet=False)
     assert proc.stdout == ""
     afile = tmp_path / "f"
     afile.write_text("")
-    _refused(_bench("--quick", "--runtimes", "cpython", "--plots", afile), afile)
-    _refused(_bench("--quick", "--runtimes", "cpython", "--json", afile / "x.json"), afile)
+    refused(_bench("--quick", "--runtimes", "cpython", "--plots", afile), afile, quiet=False)
+    refused(
+        _bench("--quick", "--runtimes", "cpython", "--json", afile / "x.json"), afile, quiet=False
+    )
 
 
 def test_reports_go_to_out_by_default(run, tmp_path):

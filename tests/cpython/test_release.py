@@ -11,6 +11,7 @@ import tarfile
 import zipfile
 
 import pytest
+from _host import refused  # tests/cpython/_host.py
 
 import release  # tools/release.py (tests/conftest.py puts tools/ on sys.path)
 import vboard  # tools/vboard.py
@@ -130,17 +131,6 @@ def _venv(tmp_path, out, extra, *pip_args):
     return proc, run
 
 
-def _refused(proc, *words):
-    """Assert `proc` refused its input as the tools do: exit 2, one `error:` line on
-    stderr holding each of `words`, no traceback, nothing on stdout."""
-    assert proc.returncode == 2, (proc.returncode, proc.stdout, proc.stderr)
-    lines = proc.stderr.splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), proc.stderr
-    for word in words:
-        assert word in lines[0], (word, lines[0])
-    assert proc.stdout == ""
-
-
 def test_the_wheel_works_in_a_fresh_venv_outside_the_checkout(dist, tmp_path):
     out, _ = dist
     pip, run = _venv(tmp_path, out, "", "--no-index", "--no-deps")  # no rich, no matplotlib
@@ -161,9 +151,9 @@ def test_the_wheel_works_in_a_fresh_venv_outside_the_checkout(dist, tmp_path):
     assert json.loads(proc.stdout)["blocks"] == 6 and proc.stderr == ""
     proc = run("stalloc-trace", trace, "--blocks", "8")
     assert proc.returncode == 0 and proc.stdout.rstrip().endswith("###.##.."), proc
-    _refused(run("stalloc-trace", tmp_path / "nope.trace"), "nope.trace", "No such file")
-    _refused(run("stalloc-plan", trace), "rich", EXTRA)  # the table needs rich
-    _refused(run("stalloc-viz", "map", "--text", "##.."), "matplotlib", EXTRA)
+    refused(run("stalloc-trace", tmp_path / "nope.trace"), "nope.trace", "No such file")
+    refused(run("stalloc-plan", trace), "rich", EXTRA)  # the table needs rich
+    refused(run("stalloc-viz", "map", "--text", "##.."), "matplotlib", EXTRA)
     assert not (tmp_path / "out").exists()
 
 
@@ -209,9 +199,9 @@ def test_the_commands_with_the_tools_extra_in_a_fresh_venv(dist, tmp_path):
     # one bad input each: exit 2 and one `error:` line
     bad = tmp_path / "bad.trace"
     bad.write_text("alloc 0 64 1 0\n")
-    _refused(run("stalloc-plan", bad), "bad.trace", "not a stalloc trace")
-    _refused(run("stalloc-trace", bad, "--blocks", "8"), "bad.trace", "not a stalloc trace")
-    _refused(run("stalloc-viz", "map", "--text", "##x.", "--out", "m.png"), "'x'")
+    refused(run("stalloc-plan", bad), "bad.trace", "not a stalloc trace")
+    refused(run("stalloc-trace", bad, "--blocks", "8"), "bad.trace", "not a stalloc trace")
+    refused(run("stalloc-viz", "map", "--text", "##x.", "--out", "m.png"), "'x'")
     assert sorted(os.listdir(tmp_path)) == ["bad.trace", "d", "venv"]
 
 
