@@ -132,13 +132,29 @@ def verify(view, seed):
     return True
 
 
-def micropython_only():
-    """The micropython module, or SkipTest: views are repointed only on MicroPython."""
+def micropython_only(why="views are repointed only on MicroPython"):
+    """The micropython module, or SkipTest saying `why`."""
     if not IS_MPY:
-        raise SkipTest("views are repointed only on MicroPython")
+        raise SkipTest(why)
     import micropython
 
     return micropython
+
+
+def fails_locked(micropython, fn):
+    """True if fn() raised MemoryError with the GC heap locked. fn takes no argument: a
+    call with *args could allocate, and fail, by itself. The flag lives in a bytearray
+    made before the lock."""
+    caught = bytearray(1)
+    micropython.heap_lock()
+    try:
+        try:
+            fn()
+        except MemoryError:
+            caught[0] = 1
+    finally:
+        micropython.heap_unlock()
+    return caught[0] == 1
 
 
 def write_first(view):

@@ -4,6 +4,7 @@
 # small virtual board next to the stacks it makes.
 
 from stalloc import MemoryArena, Stack, Stalloc
+from stalloc._base import view_address
 
 from _util import IS_MPY, Rng, SkipTest, micropython_only, raises, warm_stack, write_first
 
@@ -223,7 +224,7 @@ def test_arena_views_never_overlap_in_a_random_workload():
                     n = rng.range(1, 300)
                     align = rng.choice((1, 2, 4, 8))  # blocks start 8-aligned
                     v = a.alloc(n, align)
-                    assert len(v) == n and _address(v) % align == 0, (seed, n, align)
+                    assert len(v) == n and view_address(v) % align == 0, (seed, n, align)
                     v[:] = bytes([k + 1]) * n
                     held.append((v, k + 1))
                 for v, mark in held:
@@ -231,12 +232,6 @@ def test_arena_views_never_overlap_in_a_random_workload():
         if heap is not None:
             arena.release()
             assert heap.is_empty()
-
-
-def _address(view):
-    from stalloc._base import view_address
-
-    return view_address(view)
 
 
 # -- what a MemoryError, or a long life, must not break ----------------------------------

@@ -7,15 +7,11 @@
 
 from stalloc import Stalloc, SyncStalloc
 
-from _util import IS_MPY, SkipTest
+from _util import fails_locked, micropython_only
 
 
 def _locked_region():
-    if not IS_MPY:
-        raise SkipTest("micropython.heap_lock() exists only on MicroPython")
-    import micropython
-
-    return micropython
+    return micropython_only("micropython.heap_lock() exists only on MicroPython")
 
 
 def _exercise(h, out):
@@ -70,16 +66,7 @@ def test_out_of_memory_with_the_heap_locked_raises_memoryerror_and_changes_nothi
     h = Stalloc(4, 8)
     h.allocate_blocks(3)
     before = bytes(h._mem)
-    caught = bytearray(1)
-    micropython.heap_lock()
-    try:
-        try:
-            h.allocate_blocks(2)
-        except MemoryError:
-            caught[0] = 1
-    finally:
-        micropython.heap_unlock()
-    assert caught[0] == 1
+    assert fails_locked(micropython, lambda: h.allocate_blocks(2))
     after = bytes(h._mem)
     t = len(after) - 12  # the trailer
     assert after[: t + 8] == before[: t + 8]  # only the failed counter moved
@@ -127,16 +114,7 @@ def test_a_view_the_gc_heap_cannot_hold_gives_its_blocks_back():
     keep = h.alloc(20)
     runs = h.free_runs()
     before = bytes(h._mem)
-    caught = bytearray(1)
-    micropython.heap_lock()
-    try:
-        try:
-            h.alloc(30)
-        except MemoryError:
-            caught[0] = 1
-    finally:
-        micropython.heap_unlock()
-    assert caught[0] == 1
+    assert fails_locked(micropython, lambda: h.alloc(30))
     after = bytes(h._mem)
     t = len(after) - 12  # the trailer: first, oom, used, peak, failed
     assert after[t : t + 6] == before[t : t + 6] and after[t + 8 :] == before[t + 8 :]
