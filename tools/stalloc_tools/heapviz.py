@@ -455,7 +455,7 @@ def main(argv=None):
     ap = argparse.ArgumentParser(
         description=__doc__.splitlines()[0],
         epilog="Exit status: 0 done, 2 bad input or a missing extra (one `error:` line on "
-        "stderr). Needs matplotlib: pip install 'stalloc[tools]'.",
+        "stderr). Needs matplotlib: %s." % EXTRA,
     )
     sub = ap.add_subparsers(dest="cmd", required=True)
     m = sub.add_parser("map", help="draw a heap map")

@@ -53,7 +53,7 @@ import json
 import math
 import sys
 
-from . import Progress, command, error, need
+from . import EXTRA, Progress, command, error, need
 from . import heaptrace as T
 
 MAX_BLOCKS = 65535  # Stalloc's limit
@@ -277,7 +277,7 @@ def main(argv=None):
     ap = argparse.ArgumentParser(
         description=__doc__.splitlines()[0],
         epilog="Exit status: 0 done, 2 bad input or a missing extra (one `error:` line on "
-        "stderr). The table needs rich: pip install 'stalloc[tools]'.",
+        "stderr). The table needs rich: %s." % EXTRA,
     )
     ap.add_argument("trace", help="a trace file (TraceRecorder.dump output)")
     ap.add_argument("--block-size", type=int, help="B in bytes (default: the recorded one)")
