@@ -3,7 +3,9 @@ from .diag import HeapStats
 
 ACCELERATED: bool
 
-class Stalloc(Allocator):
+class _HeapAPI(Allocator):
+    # Stub only: what Stalloc and SyncStalloc (sync.pyi) both offer. At run time they are
+    # separate Allocator classes with these methods.
     blocks: int
     block_size: int
     footprint: int
@@ -29,3 +31,5 @@ class Stalloc(Allocator):
     def free_runs(self) -> list[tuple[int, int]]: ...
     def map(self, width: int = 64) -> str: ...
     def map_into(self, buf: bytearray | memoryview) -> int: ...
+
+class Stalloc(_HeapAPI): ...
