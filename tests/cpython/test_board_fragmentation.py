@@ -4,7 +4,8 @@ The evidence that the library is worth it on a small board, measured on the boar
 (tools/vboard.py: the MicroPython unix port with -X heapsize=64k behind a pty; the loop
 is examples/frag_bench.py, compiled with mpy-cross and run through `mpremote exec`; the
 machinery is tools/demo.py's, and the demo prints the same runs as a table). The port is
-64-bit: 2024 GC blocks of 32 B, as many as a 32 KiB heap on a 32-bit board.
+64-bit: 2020-2024 GC blocks of 32 B (where malloc puts the heap decides the last few), as
+many as a 32 KiB heap on a 32-bit board.
 
 What fits in 64 KiB (64-bit unix port, MicroPython 1.29.0-preview): the whole package
 does not (~72 KB from .mpy: tools/footprint.py --runtime unix64). The board gets what
