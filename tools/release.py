@@ -54,6 +54,12 @@ def version():
     return scope["__version__"]
 
 
+def _authors():
+    # The root package.json's, as pyproject.toml names them (a test checks both agree).
+    with open(os.path.join(ROOT, "package.json")) as f:
+        return json.load(f)["authors"]
+
+
 def python_package(out):
     """The wheel and sdist, checked with twine. Returns their paths."""
     _run([sys.executable, "-m", "build", "--outdir", out, ROOT], cwd=ROOT)
@@ -84,7 +90,7 @@ def board_bundle(name, out, tmp):
         urls.append(["stalloc/" + base, "stalloc/" + base])
     pkg = os.path.join(mip, "package.json")
     with open(pkg, "w") as f:
-        json.dump({"urls": urls, "deps": [], "version": v}, f, indent=1)
+        json.dump({"urls": urls, "deps": [], "version": v, "authors": _authors()}, f, indent=1)
         f.write("\n")
     archive = os.path.join(out, "stalloc-%s-%s-mpy.tar.gz" % (v, name))
     with tarfile.open(archive, "w:gz") as tar:

@@ -209,7 +209,7 @@ def test_a_board_bundle_is_mpy_for_its_arch_and_its_archive_matches(dist):
     out, _ = dist
     with open(os.path.join(out, "mip", "rp2-pico", "package.json")) as f:
         pkg = json.load(f)
-    assert pkg["version"] == release.version()
+    assert pkg["version"] == release.version() and pkg["authors"] == release._authors()
     names = [dest for dest, _ in pkg["urls"]]
     assert "stalloc/heap.mpy" in names and "stalloc/heap_native.mpy" in names
     assert "stalloc/stack.mpy" in names and "stalloc/irq.mpy" in names

@@ -32,11 +32,12 @@ def test_pyproject_reads_the_version_from_the_package():
     assert 'version = { attr = "stalloc.__version__" }' in text
 
 
-def test_pyproject_and_package_json_name_the_same_authors():
+def test_pyproject_and_every_package_json_name_the_same_authors():
     text = _read("pyproject.toml")
     names = re.findall(r'\{ name = "([^"]+)" \}', re.search(r"^authors = (.*)$", text, re.M)[1])
     assert names == ["stalloc for Python contributors"]
-    assert json.loads(_read("package.json"))["authors"] == names
+    for path in ["package.json"] + glob.glob(os.path.join(ROOT, "packages/*/package.json")):
+        assert json.loads(_read(path))["authors"] == names, path
 
 
 def test_the_changelog_starts_with_this_version():
