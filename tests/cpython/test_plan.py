@@ -340,6 +340,25 @@ def test_a_trace_no_stalloc_can_hold():
     assert p.blocks is None and p.clean_blocks is None
 
 
+@pytest.mark.parametrize("json_out", [False, True])
+def test_cli_exits_3_when_no_stalloc_can_hold_the_trace(tmp_path, json_out):
+    path = tmp_path / "big.trace"
+    path.write_text(T.dumps(_trace(4, "alloc 0 400000 1 0")))
+    proc = subprocess.run(
+        [sys.executable, os.path.join(ROOT, "tools", "plan.py"), str(path)]
+        + (["--json"] if json_out else []),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == P.NO_FIT == 3, proc.stderr
+    assert proc.stderr.strip().endswith("no Stalloc of at most 65535 blocks holds this trace")
+    if json_out:
+        assert json.loads(proc.stdout)["blocks"] is None
+    else:
+        assert "no heap of <= 65535 blocks never fails" in proc.stdout
+
+
 # -- the bounds ---------------------------------------------------------------------------------
 
 

@@ -45,7 +45,9 @@ edge-dependent call, so most replays on too small a heap are short.
 On a terminal the planner shows its progress on stderr (one line, rewritten in place,
 wiped at the end); elsewhere it prints only the plan. A missing or malformed TRACE (or a
 block size Stalloc refuses) is one `error:` line on stderr and exit status 2, and so is a
-missing rich (the table needs it; --json does not).
+missing rich (the table needs it; --json does not). When no Stalloc of at most 65535
+blocks holds the trace, the plan is printed with "-" for that size, one line on stderr
+says so, and the exit status is 3, so that a script never takes the plan for a size.
 """
 
 import argparse
@@ -57,6 +59,7 @@ from . import EXTRA, Progress, command, error, need
 from . import heaptrace as T
 
 MAX_BLOCKS = 65535  # Stalloc's limit
+NO_FIT = 3  # exit status: the plan is printed, but no Stalloc holds the trace
 
 
 def _blocks(nbytes, B):
@@ -277,7 +280,8 @@ def main(argv=None):
     ap = argparse.ArgumentParser(
         description=__doc__.splitlines()[0],
         epilog="Exit status: 0 done, 2 bad input or a missing extra (one `error:` line on "
-        "stderr). The table needs rich: %s." % EXTRA,
+        "stderr), 3 no Stalloc of at most %d blocks holds the trace (the plan is printed "
+        "all the same). The table needs rich: %s." % (MAX_BLOCKS, EXTRA),
     )
     ap.add_argument("trace", help="a trace file (TraceRecorder.dump output)")
     ap.add_argument("--block-size", type=int, help="B in bytes (default: the recorded one)")
@@ -301,6 +305,12 @@ def main(argv=None):
         print(json.dumps(p.as_dict(), indent=1))
     else:
         _table(p, trace)
+    if p.blocks is None:  # the plan is printed; a script must not read it as a size
+        print(
+            "%s: no Stalloc of at most %d blocks holds this trace" % (ap.prog, MAX_BLOCKS),
+            file=sys.stderr,
+        )
+        return NO_FIT
     return 0
 
 
