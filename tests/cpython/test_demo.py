@@ -42,7 +42,7 @@ def test_demo_runs_compares_and_draws(ran):
         assert demo.NAMES[key] in text, text[-3000:]
     assert "identical to the board's" in text
     # the board's size in 32-bit terms, in the title and the introduction; the block count
-    # is the board's own (the port's malloc'd heap may start off a block boundary: +-1 block)
+    # is the board's own (where the port mallocs its heap decides the last few blocks)
     results = json.loads((out / "results.json").read_text())
     total = results["runs"][demo.NAMES[demo.RUNS[0]]]["mem_boot"]["total"]
     blocks = total // demo.GC_BLOCK
