@@ -33,3 +33,6 @@ def release(view):
         view.release()
     except BufferError:
         pass
+
+
+_READY = True  # see _base.load()

@@ -40,15 +40,9 @@ def allocate(h, n, align, code, s):
         check_count(n, "nbytes" if s else "size")
         check_align(align)
         blocks = min((n - 1 >> s) + 1, 65536)
-        code = h._k_alloc(blocks, min((align - 1 >> s) + 1, 65536))
+        code = h._k_alloc(blocks, min((align - 1 >> s) + 1, 65536), int(n) if s else 0)
         if code >= 0:
-            if not s:
-                return code
-            try:
-                return h._hand_out(code, int(n))
-            except MemoryError:
-                h._k_resize(code, blocks, 0, 0)
-                raise
+            return h._view_at(code) if s else code
         if code == _OOM:
             h._refused(n, align, code, s)  # raises AllocError
     refuse(0, code)
@@ -90,8 +84,9 @@ def realloc(h, view, nbytes, align=1):
     In place when the block count is unchanged, when shrinking, or when the run behind
     has room, provided the position meets `align` (S7); otherwise moves within this heap
     and copies min(old, new) bytes (S5). Blocks: ceil(nbytes / B) (S4). O(F).
-    AllocError leaves the old view valid and the heap unchanged but the failed counter;
-    ValueError for a view that is not live here.
+    All or nothing: AllocError (no room: the failed counter counts it) or MemoryError (no
+    room on the GC heap for a view or a copy's slice) leaves the old view valid and the
+    heap as it was; ValueError for a view that is not live here.
     """
     s = h._shift
     tr = h._tr
@@ -100,7 +95,8 @@ def realloc(h, view, nbytes, align=1):
         refuse(i, 0)
     nbytes = int(check_count(nbytes, "nbytes"))
     align = int(check_align(align))
-    old = (len(view) - 1 >> s) + 1
+    n = len(view)
+    old = (n - 1 >> s) + 1
     new = (nbytes - 1 >> s) + 1
     # Its blocks must still be allocated (the integer API may have freed them behind
     # its back): an impossible growth probes that, changing nothing.
@@ -110,23 +106,26 @@ def realloc(h, view, nbytes, align=1):
     # Larger than the heap: nothing to try in place, and no slicing (a size past a
     # small int raises OverflowError on MicroPython); alloc() below counts it.
     if nbytes <= tr << 1 and not i & ((align - 1) >> s):
+        off = i << s
+        # In place: the new view first (the one thing that can fail), then the blocks.
+        resized = view if h._vs is not None else h.memory[off : off + nbytes]
         if new == old or h._k_resize(i, old, new, _PROBE) >= 0:
-            off = i << s
-            if h._vs is not None:  # the same view, repointed: nothing allocated
+            if resized is view:  # the same view, repointed: nothing allocated
                 h._move(view, off, nbytes)
-                return view
-            resized = h.memory[off : off + nbytes]
-            h._live[i] = resized  # an existing key: the dict does not grow
-            release(view)
+            else:
+                h._live[i] = resized  # an existing key: the dict does not grow
+                release(view)
             return resized
-    # Move: a new view (AllocError leaves everything as it was), then copy and free.
+    # Move: what is copied, then a new view (AllocError leaves everything as it was),
+    # then the copy and the free, undone if either fails.
+    src = view if nbytes >= n else view[:nbytes]
     moved = h.alloc(nbytes, align)
     try:
-        moved[: len(view)] = view if nbytes >= len(view) else view[:nbytes]
-    except MemoryError:  # MicroPython could not allocate the slice of `view`
+        moved[: len(src)] = src
+        h.free(view)
+    except MemoryError:  # CPython: no room to make a slice, or to locate the view
         h.free(moved)
         raise
-    h.free(view)
     return moved
 
 

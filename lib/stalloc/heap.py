@@ -70,12 +70,19 @@ ACCELERATED = _native is not None  # the native twins are in use
 
 
 def _fail(w, tr):
-    lo = w[tr + 4] + 1
-    if lo <= 0xFFFF:
-        w[tr + 4] = lo
-    elif w[tr + 5] != 0xFFFF:
-        w[tr + 4] = 0
-        w[tr + 5] = w[tr + 5] + 1
+    # Count a failed request (saturating): the new halves are made before either is
+    # written (on CPython making an int can fail).
+    t4 = tr + 4
+    t5 = tr + 5
+    lo = w[t4] + 1
+    hi = w[t5]
+    if lo > 0xFFFF:
+        if hi == 0xFFFF:
+            return
+        lo = 0
+        hi += 1
+    w[t4] = lo
+    w[t5] = hi
 
 
 def table(h, n):
@@ -164,11 +171,18 @@ class Stalloc(Allocator):
     # heap, is not empty, and the next run starts after its end (sorted, coalesced).
     # That keeps every index in 0..L (no write outside the heap, even in viper) and
     # makes every walk end; a header that fails gives _CORRUPT, with nothing changed.
+    #
+    # Each kernel walks first and writes last, every value it writes made before the
+    # first write: on CPython an int past 256 is a new object, and a MemoryError between
+    # two writes would leave the list half linked. So a kernel changes all or nothing.
 
-    def _k_alloc(self, size, align):
+    def _k_alloc(self, size, align, nbytes=0):
         # First fit: the lowest index that is a multiple of `align` with `size` free blocks.
         # Returns the index, _OOM (counted as failed), or _RANGE if size < 1 or align is not
-        # a power of two. Twin: heap_native.allocate.
+        # a power of two. nbytes > 0 (the byte API): before any write, the view of nbytes
+        # at the index is made and recorded (_hand_out; _view_at() finds it); a
+        # MemoryError (or strict mode's AllocError) there leaves the heap as it was.
+        # Twin: heap_native.allocate.
         w = self._w
         tr = self._tr
         s1 = self._s1
@@ -191,37 +205,53 @@ class Stalloc(Allocator):
                 return _CORRUPT
             start = (cur + mask) & ~mask
             if start + size <= end:
-                back = start + size
-                if back < end:
-                    # Blocks left behind the allocation become a run of their own.
-                    b = back << s1
-                    w[b] = nxt
-                    w[b + 1] = end - back
-                    nxt = back
-                if start > cur:
-                    # Blocks skipped in front for alignment stay a run, still linked from
-                    # prev. (stalloc S2 unlinked them here and left a stale header.)
-                    w[h] = nxt
-                    w[h + 1] = start - cur
-                elif prev >= 0:
-                    w[prev << s1] = nxt
-                elif nxt:
-                    w[tr] = nxt
-                else:
-                    # The base points at nothing only when no run is left at all.
-                    # (stalloc S1 set this whenever the *last* run was consumed.)
-                    w[tr] = 0
-                    w[tr + 1] = 0xFFFF
-                u = w[tr + 2] + size
-                w[tr + 2] = u
-                if u > w[tr + 3]:
-                    w[tr + 3] = u
-                return start
+                break
             if not nxt:
                 _fail(w, tr)
                 return _OOM
             prev = cur
             cur = nxt
+        # Everything written below is made first (see above), then the view.
+        back = start + size
+        link = nxt  # what the run in front (or the base) links to from now on
+        if back < end:
+            # Blocks left behind the allocation become a run of their own.
+            b = back << s1
+            b1 = b + 1
+            rest = end - back
+            link = back
+        h1 = h + 1
+        front = start - cur
+        p = prev << s1
+        t1 = tr + 1
+        t2 = tr + 2
+        t3 = tr + 3
+        u = w[t2] + size
+        peak = w[t3]
+        if u > peak:
+            peak = u
+        if nbytes:
+            self._hand_out(start, nbytes)
+        if back < end:
+            w[b] = nxt
+            w[b1] = rest
+        if front:
+            # Blocks skipped in front for alignment stay a run, still linked from
+            # prev. (stalloc S2 unlinked them here and left a stale header.)
+            w[h] = link
+            w[h1] = front
+        elif prev >= 0:
+            w[p] = link
+        elif link:
+            w[tr] = link
+        else:
+            # The base points at nothing only when no run is left at all.
+            # (stalloc S1 set this whenever the *last* run was consumed.)
+            w[tr] = 0
+            w[t1] = 0xFFFF
+        w[t2] = u
+        w[t3] = peak
+        return start
 
     def _k_resize(self, idx, old, new, mode):
         # Resize the allocated range [idx, idx + old) to `new` blocks without moving it.
@@ -262,35 +292,44 @@ class Stalloc(Allocator):
                     cur = -1
                     break
                 cur = cnext
-        if (prev >= 0 and pend > idx) or (cur >= 0 and cur < idx + old):
+        top = idx + old
+        if (prev >= 0 and pend > idx) or (cur >= 0 and cur < top):
             return _FREED
+        t1 = tr + 1
+        t2 = tr + 2
+        p = prev << s1
         if new < old:
-            lo = idx + new  # the tail [lo, idx + old) becomes free
+            lo = idx + new  # the tail [lo, top) becomes free
             size = old - new
-            w[tr + 2] = w[tr + 2] - size
-            if cur == idx + old:
+            u = w[t2] - size
+            nxt = cur
+            if cur == top:
                 # Absorb the run that starts right behind.
                 size += w[(cur << s1) + 1]
-                cur = cnext
+                nxt = cnext
             elif cur < 0:
-                cur = 0
+                nxt = 0
             if prev >= 0 and pend == lo:
-                # Extend the run right in front (only a free can touch it), up to cur.
-                h = prev << s1
-                w[h] = cur
-                w[h + 1] = pend - prev + size
+                # Extend the run right in front (only a free can touch it), up to nxt.
+                p1 = p + 1
+                n = pend - prev + size
+                w[t2] = u
+                w[p] = nxt
+                w[p1] = n
                 return 0
             h = lo << s1
-            w[h] = cur
-            w[h + 1] = size
+            h1 = h + 1
+            w[t2] = u
+            w[h] = nxt
+            w[h1] = size
             if prev >= 0:
-                w[prev << s1] = lo
+                w[p] = lo
             else:
                 w[tr] = lo
-                w[tr + 1] = 0
+                w[t1] = 0
             return new
         avail = 0
-        if cur == idx + old:
+        if cur == top:
             avail = w[(cur << s1) + 1]
         take = new - old
         if take > avail:
@@ -302,24 +341,32 @@ class Stalloc(Allocator):
         if take <= 0:
             return old
         nxt = cnext
+        back = cur + take
         if take < avail:
             # The rest of the run behind stays a run, further back.
-            b = (cur + take) << s1
-            w[b] = nxt
-            w[b + 1] = avail - take
-            nxt = cur + take
+            b = back << s1
+            b1 = b + 1
+            rest = avail - take
+            nxt = back
+        t3 = tr + 3
+        u = w[t2] + take
+        peak = w[t3]
+        if u > peak:
+            peak = u
+        reached = old + take
+        if take < avail:
+            w[b] = cnext
+            w[b1] = rest
         if prev >= 0:
-            w[prev << s1] = nxt
+            w[p] = nxt
         elif nxt:
             w[tr] = nxt
         else:
             w[tr] = 0
-            w[tr + 1] = 0xFFFF
-        u = w[tr + 2] + take
-        w[tr + 2] = u
-        if u > w[tr + 3]:
-            w[tr + 3] = u
-        return old + take
+            w[t1] = 0xFFFF
+        w[t2] = u
+        w[t3] = peak
+        return reached
 
     def allocate_blocks(self, size, align=1):
         """Allocate `size` blocks; return the index of the first. Twin: heap_native.
@@ -437,8 +484,8 @@ class Stalloc(Allocator):
         at least 8-aligned. Not zeroed. O(F + views); allocates nothing with a pooled
         view, else the view and a dict entry. AllocError if no run fits (heap unchanged
         but the failed counter); TypeError / ValueError for a non-int, nbytes < 1 or a bad
-        alignment; MemoryError if the GC heap cannot hold the view (its blocks go back;
-        peak_used saw them taken). Twin: heap_native.
+        alignment; MemoryError if the GC heap cannot hold a fresh view (the heap is left
+        as it was). Twin: heap_native.
         """
         s = self._shift
         code = 0
@@ -451,13 +498,10 @@ class Stalloc(Allocator):
         ):
             # Past the heap's size: 65536 blocks, which never fit (and count as failed).
             n = (nbytes - 1 >> s) + 1 if nbytes <= self._tr << 1 else 65536
-            code = self._k_alloc(n, (align - 1 >> s) + 1)
+            code = self._k_alloc(n, (align - 1 >> s) + 1, nbytes)
             if code >= 0:
-                try:
-                    return self._hand_out(code, nbytes)
-                except MemoryError:
-                    self._k_resize(code, n, 0, 0)
-                    raise
+                view = self._live.get(code)  # a fresh view, else the pooled one
+                return self._view_at(code) if view is None else view
         return self._refused(nbytes, align, code, s)
 
     def _refused(self, n, align, code, s):
@@ -469,10 +513,10 @@ class Stalloc(Allocator):
         return load("_slow").allocate(self, n, align, code, s)
 
     def _hand_out(self, i, nbytes):
-        # Blocks from i on are allocated: a pooled view repointed at them, or a fresh one.
-        # A MemoryError (AllocError in strict mode) is the caller's to undo (its blocks go
-        # back): a `try` in this frame would put the frame on the GC heap on MicroPython,
-        # allocating on every call.
+        # The view for blocks i.. about to be allocated (the kernel has not written yet): a
+        # pooled view repointed at them, or a fresh one (no pool, or it is empty: counted,
+        # or refused in strict mode). A MemoryError (or strict mode's AllocError) leaves
+        # everything as it was but the counters, and the kernel then writes nothing.
         off = i << self._shift
         j = self._slot(-1)
         if j >= 0:
@@ -480,9 +524,23 @@ class Stalloc(Allocator):
             self._move(view, off, nbytes)
             self._vt[j] = i + 1
             return view
-        view = self._fresh(off, nbytes)
-        self._live[i] = view
+        pool = self._vs is not None
+        if pool:
+            missed = self._missed + 1
+            if self._strict:
+                self._missed = missed
+                _fail(self._w, self._tr)
+                raise AllocError("no pooled view left (views=%d, strict)" % len(self._vs))
+        view = self.memory[off : off + nbytes]
+        self._live[i] = view  # the last step that can fail (a dict growing)
+        if pool:
+            self._missed = missed
         return view
+
+    def _view_at(self, i):
+        # The live view at block i (a pooled one, or a fresh one).
+        j = self._slot(i)
+        return self._vs[(j - _SLOTS) // _SLOT] if j >= 0 else self._live[i]
 
     def _slot(self, i):
         # The view table's index of the slot whose view is at block i (i = -1: a free
@@ -497,15 +555,6 @@ class Stalloc(Allocator):
                 j += _SLOT
         return -1
 
-    def _fresh(self, off, nbytes):
-        # A new view: there is no pool, or it is empty (counted; refused if strict).
-        if self._vs is not None:
-            self._missed += 1
-            if self._strict:
-                _fail(self._w, self._tr)
-                raise AllocError("no pooled view left (views=%d, strict)" % len(self._vs))
-        return self.memory[off : off + nbytes]
-
     def _retire(self, view):
         # A view freed: released (CPython), or emptied (a stale reference sees nothing).
         if self._vs is None:
@@ -518,8 +567,10 @@ class Stalloc(Allocator):
 
         ValueError (heap unchanged) for anything but one of this heap's live views: a
         copy or re-slice, a view already freed, another allocator's view, a non-buffer.
-        On CPython the view is released: using it afterwards raises ValueError. Twin:
-        heap_native (pooled views; the rest it hands to this method).
+        On CPython the view is released: using it afterwards raises ValueError; finding
+        it takes a ctypes object, so out of memory it raises MemoryError, the view still
+        live (MicroPython allocates nothing here). Twin: heap_native (pooled views; the
+        rest it hands to this method).
         """
         s = self._shift
         i = (view_address(view) - self._base) >> s
@@ -529,12 +580,15 @@ class Stalloc(Allocator):
             j = -1  # a copy of the pooled view there
         if j >= 0 or (view is not None and self._live.get(i) is view):
             code = self._k_resize(i, (len(view) - 1 >> s) + 1, 0, 0)
-            if not code:
+            if not code:  # freed: nothing below may raise
                 if j >= 0:
                     self._vt[j] = 0
                 else:
                     del self._live[i]
-                self._retire(view)
+                try:
+                    self._retire(view)
+                except MemoryError:  # CPython: no room for the call; the view stays usable
+                    pass
                 return
         self._refused(i, 0, code, 0)
 
@@ -581,5 +635,6 @@ if _native:
         PURE[_name] = getattr(Stalloc, _name)
         setattr(Stalloc, _name, getattr(_native, _name))
     Stalloc._free = PURE["free"]  # what the native free() does not take itself
+    _native.fresh = PURE["alloc"]  # ... nor the native alloc(): a fresh view
 
 _READY = True  # see _base.load()

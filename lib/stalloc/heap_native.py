@@ -50,14 +50,15 @@ def _fail(mem, tr: int):
 
 @micropython.viper
 def allocate(mem, vt, size: int, align: int, nbytes: int) -> int:
-    # heap.py's _k_alloc, with the geometry from the view table (_repoint.pool). With
+    # heap.py's _k_alloc, with the geometry from the view table (_repoint.pool). nbytes < 0:
+    # find only, write nothing (the index, or a refusal counted as failed). With
     # nbytes > 0 it is alloc()'s whole fast path: size and align in bytes, and a pooled
     # view repointed at the blocks; it returns the view's slot then, or _FRESH - i when
-    # the blocks at i are taken but no pooled view is free.
+    # no pooled view is free (nothing taken: the caller makes a fresh view first).
     t = ptr32(vt)
     g = int(t[1])
     s1 = g >> 8
-    if nbytes:
+    if nbytes > 0:
         if align > 0xFFFF or align & (align - 1) or size < 1:
             return _RANGE
         size = ((size - 1) >> (s1 + 1)) + 1
@@ -89,6 +90,15 @@ def allocate(mem, vt, size: int, align: int, nbytes: int) -> int:
             return _OOM
         prev = cur
         cur = nxt
+    if nbytes < 0:
+        return start
+    j = _SLOTS
+    if nbytes:
+        last = _SLOTS + int(t[0]) * _SLOT
+        while j < last and t[j]:
+            j += _SLOT
+        if j == last:
+            return _FRESH - start
     back = start + size
     if back < end:
         b = back << s1
@@ -111,18 +121,12 @@ def allocate(mem, vt, size: int, align: int, nbytes: int) -> int:
         w[tr + 3] = u
     if not nbytes:
         return start
-    j = _SLOTS
-    end = _SLOTS + int(t[0]) * _SLOT
-    while j < end:
-        if not t[j]:
-            t[j] = start + 1
-            o = ptr32(int(t[j + 1]) | (int(t[j + 2]) << 32) if t[j + 2] else int(t[j + 1]))
-            f = int(t[3])
-            o[f & 0xFF] = (o[f & 0xFF] & 0xFF) | ((start << (s1 + 1)) << 8)
-            o[f >> 8] = nbytes
-            return (j - _SLOTS) // _SLOT
-        j += _SLOT
-    return _FRESH - start
+    t[j] = start + 1
+    o = ptr32(int(t[j + 1]) | (int(t[j + 2]) << 32) if t[j + 2] else int(t[j + 1]))
+    f = int(t[3])
+    o[f & 0xFF] = (o[f & 0xFF] & 0xFF) | ((start << (s1 + 1)) << 8)
+    o[f >> 8] = nbytes
+    return (j - _SLOTS) // _SLOT
 
 
 @micropython.viper
@@ -215,7 +219,14 @@ def resize(mem, vt, idx: int, old: int, new: int, mode: int) -> int:
 
 
 @micropython.native
-def _k_alloc(self, size, align):
+def _k_alloc(self, size, align, nbytes=0):
+    if not nbytes:
+        return allocate(self._mem, self._vt, size, align, 0)
+    # The byte API's slow paths: find, make the view (nothing taken if that fails), take.
+    code = allocate(self._mem, self._vt, size, align, -1)
+    if code < 0:
+        return code
+    self._hand_out(code, nbytes)
     return allocate(self._mem, self._vt, size, align, 0)
 
 
@@ -295,14 +306,12 @@ def alloc(self, nbytes, align=1):
         pass
     if code > _FRESH:
         return self._refused(nbytes, align, code, self._shift)  # the slow path
-    code = _FRESH - code
-    try:
-        view = self._fresh(code << self._shift, nbytes)  # no pooled view: a fresh one
-        self._live[code] = view
-    except MemoryError as e:  # no room on the GC heap (or strict): the blocks go back
-        resize(self._mem, self._vt, code, (nbytes - 1 >> self._shift) + 1, 0, 0)
-        raise e
-    return view
+    # No pooled view free (nothing taken yet): heap.py's alloc() makes a fresh view
+    # before it takes the blocks.
+    return fresh(self, nbytes, align)
+
+
+fresh = None  # heap.py's alloc(), set when heap.py installs these
 
 
 @micropython.native

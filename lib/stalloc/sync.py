@@ -17,7 +17,8 @@ def _locked0(sync, fn):
     try:
         return fn(sync._heap)
     finally:
-        sync._release()
+        sync._holder = None  # inline: a call here could fail (CPython) and keep the lock
+        sync._lock.release()
 
 
 def _locked1(sync, fn, a):
@@ -25,7 +26,8 @@ def _locked1(sync, fn, a):
     try:
         return fn(sync._heap, a)
     finally:
-        sync._release()
+        sync._holder = None  # inline: a call here could fail (CPython) and keep the lock
+        sync._lock.release()
 
 
 def _locked2(sync, fn, a, b):
@@ -33,7 +35,8 @@ def _locked2(sync, fn, a, b):
     try:
         return fn(sync._heap, a, b)
     finally:
-        sync._release()
+        sync._holder = None  # inline: a call here could fail (CPython) and keep the lock
+        sync._lock.release()
 
 
 def _locked3(sync, fn, a, b, c):
@@ -41,7 +44,8 @@ def _locked3(sync, fn, a, b, c):
     try:
         return fn(sync._heap, a, b, c)
     finally:
-        sync._release()
+        sync._holder = None  # inline: a call here could fail (CPython) and keep the lock
+        sync._lock.release()
 
 
 def _method(name):
@@ -71,7 +75,10 @@ class _Locked:
         return self._sync._heap
 
     def __exit__(self, exc_type, exc, tb):
-        self._sync._release()  # also on exceptions: the lock is never left held (S6)
+        # Also on exceptions: the lock is never left held (S6). Inline, as in _locked0.
+        sync = self._sync
+        sync._holder = None
+        sync._lock.release()
 
 
 class _Guarded(Allocator):
@@ -158,7 +165,10 @@ class SyncStalloc(_Guarded):
 
     def __init__(self, L, B, views=4, strict=False):
         self._guard(L, B, views, strict)
-        self._lock = _new_lock()
+        try:
+            self._lock = _new_lock()
+        except RuntimeError:  # CPython's "can't allocate lock": out of memory
+            raise MemoryError("can't allocate lock") from None
         self._holder = None  # the thread holding the lock, where the lock cannot tell
 
     def _acquire(self):

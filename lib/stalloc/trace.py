@@ -10,10 +10,13 @@ A TraceRecorder wraps a heap (Stalloc, SyncStalloc, ...) that is empty when reco
 starts, and has the heap's API: the byte API (alloc, free, realloc, scoped), the integer
 API (allocate_blocks, deallocate_blocks, shrink_in_place, grow_in_place, grow_up_to),
 clear() and the read-only calls, all passed through. Each call that changes the heap or
-fails with AllocError (MemoryError with the heap locked) is logged as one 16-byte
-record in a bytearray made at construction; when it is full, later calls still run but
-are only counted (`dropped`): the log is always a prefix of what happened. Calls
-rejected with ValueError / TypeError change nothing and are not logged. Logging an
+that the heap refuses (AllocError; MemoryError with the heap locked) is logged as one
+16-byte record in a bytearray made at construction; when it is full, later calls still
+run but are only counted (`dropped`): the log is always a prefix of what happened. Calls
+rejected with ValueError / TypeError, or with MemoryError by the runtime (no room on the
+GC heap for a view: the heap is left as it was) change nothing and are not logged. A
+call that succeeded is never turned into an error by its logging: a record that cannot
+be written (CPython out of memory) is counted as dropped, as is every later one. Logging an
 integer-API call allocates nothing on the GC heap (it runs with the heap locked, as in an
 interrupt handler); the byte API allocates what the heap's own byte API does.
 
@@ -165,6 +168,8 @@ class TraceRecorder(Allocator):
             self._inner = heap  # the heap the calls go to
         self._base = inner._base
         self._shift = inner._shift
+        self._w = inner._w  # to tell the heap's refusals (its failed counter moves) ...
+        self._t4 = inner._tr + 4  # ... from the runtime's MemoryError (nothing logged)
         self._buf = bytearray(capacity * _REC)
         self._cap = capacity
         self._n = 0
@@ -192,13 +197,20 @@ class TraceRecorder(Allocator):
         """Calls not logged because the buffer was full."""
         return self._dropped
 
-    def _log(self, head, index, index2, a, b):
-        # head = op | status << 8 | log2(align) << 16. Only int arithmetic and bytearray
-        # item writes: nothing is allocated.
+    def _log(self, op, align, index, index2, a, b):
+        # One record. index and index2 may be views (their block is found here). Only
+        # int arithmetic and bytearray item writes: nothing allocated on MicroPython. On
+        # CPython making an int can fail: the logged calls below then count the record
+        # as dropped (and every later one: the log stays a prefix of what happened).
         n = self._n
-        if n >= self._cap:
+        if n >= self._cap or self._dropped:
             self._dropped += 1
             return
+        if type(index) is memoryview:
+            index = self._index(index)
+        if type(index2) is memoryview:
+            index2 = self._index(index2)
+        head = op | _log2(align) << 16
         o = n * _REC
         buf = self._buf
         _put32(buf, o, head)
@@ -207,6 +219,12 @@ class TraceRecorder(Allocator):
         _put32(buf, o + 8, a)
         _put32(buf, o + 12, b)
         self._n = n + 1
+
+    def _refused(self, lo):
+        # The heap's failed counter (low half) moved from lo: it refused the call itself
+        # (AllocError, or MemoryError with the GC heap locked). Else the runtime ran out
+        # of memory and the heap is unchanged: nothing to log.
+        return self._w[self._t4] != lo
 
     def _index(self, view):
         return (view_address(view) - self._base) >> self._shift
@@ -415,52 +433,79 @@ class TraceRecorder(Allocator):
 
 
 def _allocate_blocks(rec, size, align):
+    lo = rec._w[rec._t4]
     try:
         i = rec._inner.allocate_blocks(size, align)
     except MemoryError:  # AllocError, or MemoryError with the heap locked
-        rec._log(_ALLOCATE | 256 | _log2(align) << 16, _NONE, 0, size, 0)
+        if rec._refused(lo):
+            rec._log(_ALLOCATE | 256, align, _NONE, 0, size, 0)
         raise
-    rec._log(_ALLOCATE | _log2(align) << 16, i, 0, size, 0)
+    try:
+        rec._log(_ALLOCATE, align, i, 0, size, 0)
+    except MemoryError:  # CPython: the call is done, its record lost
+        rec._dropped += 1
     return i
 
 
 def _deallocate_blocks(rec, index, size):
     rec._inner.deallocate_blocks(index, size)
-    rec._log(_DEALLOCATE, index, 0, size, 0)
+    try:
+        rec._log(_DEALLOCATE, 1, index, 0, size, 0)
+    except MemoryError:  # CPython: the call is done, its record lost
+        rec._dropped += 1
 
 
 def _shrink_in_place(rec, index, old_size, new_size):
     rec._inner.shrink_in_place(index, old_size, new_size)
-    rec._log(_SHRINK, index, 0, old_size, new_size)
+    try:
+        rec._log(_SHRINK, 1, index, 0, old_size, new_size)
+    except MemoryError:  # CPython: the call is done, its record lost
+        rec._dropped += 1
 
 
 def _grow_in_place(rec, index, old_size, new_size):
+    lo = rec._w[rec._t4]
     try:
         rec._inner.grow_in_place(index, old_size, new_size)
     except MemoryError:
-        rec._log(_GROW | 256, index, 0, old_size, new_size)
+        if rec._refused(lo):
+            rec._log(_GROW | 256, 1, index, 0, old_size, new_size)
         raise
-    rec._log(_GROW, index, 0, old_size, new_size)
+    try:
+        rec._log(_GROW, 1, index, 0, old_size, new_size)
+    except MemoryError:  # CPython: the call is done, its record lost
+        rec._dropped += 1
 
 
 def _grow_up_to(rec, index, old_size, new_size):
     r = rec._inner.grow_up_to(index, old_size, new_size)
-    rec._log(_GROW_UP_TO, index, r, old_size, new_size)
+    try:
+        rec._log(_GROW_UP_TO, 1, index, r, old_size, new_size)
+    except MemoryError:  # CPython: the call is done, its record lost
+        rec._dropped += 1
     return r
 
 
 def _clear(rec, _a, _b):
     rec._inner.clear()
-    rec._log(_CLEAR, 0, 0, 0, 0)
+    try:
+        rec._log(_CLEAR, 1, 0, 0, 0, 0)
+    except MemoryError:  # CPython: the call is done, its record lost
+        rec._dropped += 1
 
 
 def _alloc(rec, nbytes, align):
+    lo = rec._w[rec._t4]
     try:
         view = rec._inner.alloc(nbytes, align)
     except MemoryError:
-        rec._log(_ALLOC | 256 | _log2(align) << 16, _NONE, 0, nbytes, 0)
+        if rec._refused(lo):
+            rec._log(_ALLOC | 256, align, _NONE, 0, nbytes, 0)
         raise
-    rec._log(_ALLOC | _log2(align) << 16, rec._index(view), 0, nbytes, 0)
+    try:
+        rec._log(_ALLOC, align, view, 0, nbytes, 0)
+    except MemoryError:  # CPython: the call is done, its record lost
+        rec._dropped += 1
     return view
 
 
@@ -468,18 +513,26 @@ def _free(rec, view, _b):
     i = rec._index(view)
     n = len(view) if type(view) is memoryview else 0
     rec._inner.free(view)
-    rec._log(_FREE, i, 0, n, 0)
+    try:
+        rec._log(_FREE, 1, i, 0, n, 0)
+    except MemoryError:  # CPython: the call is done, its record lost
+        rec._dropped += 1
 
 
 def _realloc(rec, view, nbytes, align):
     i = rec._index(view)
     n = len(view) if type(view) is memoryview else 0
+    lo = rec._w[rec._t4]
     try:
         new = rec._inner.realloc(view, nbytes, align)
     except MemoryError:
-        rec._log(_REALLOC | 256 | _log2(align) << 16, i, _NONE, nbytes, n)
+        if rec._refused(lo):
+            rec._log(_REALLOC | 256, align, i, _NONE, nbytes, n)
         raise
-    rec._log(_REALLOC | _log2(align) << 16, i, rec._index(new), nbytes, n)
+    try:
+        rec._log(_REALLOC, align, i, new, nbytes, n)
+    except MemoryError:  # CPython: the call is done, its record lost
+        rec._dropped += 1
     return new
 
 
