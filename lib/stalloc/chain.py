@@ -14,15 +14,17 @@ from ._check import check_align, check_count, is_int
 
 def move(view, target, nbytes, align, owner):
     """realloc by moving: a new view from `target`, min(old, new) bytes copied, the old
-    view freed by `owner`. An AllocError from `target` leaves everything as it was."""
+    view freed by `owner`. All or nothing: the slice to copy is made first, and the new
+    view goes back to `target` if the copy or the free fails (MemoryError: CPython
+    locating a view). AllocError from `target` leaves everything as it was."""
+    src = view if nbytes >= len(view) else view[:nbytes]
     moved = target.alloc(nbytes, align)
-    keep = min(len(view), nbytes)
     try:
-        moved[:keep] = view if keep == len(view) else view[:keep]
-    except MemoryError:  # MicroPython could not allocate the slice of `view`
+        moved[: len(src)] = src
+        owner.free(view)
+    except MemoryError:
         target.free(moved)
         raise
-    owner.free(view)
     return moved
 
 
@@ -63,22 +65,24 @@ class System(Allocator):
         check_align(align)
         pad = 0 if align <= _NATURAL_ALIGN else align - 1
         total = nbytes + pad
-        if self.limit is not None and self.used + total > self.limit:
+        used = self.used + total
+        if self.limit is not None and used > self.limit:
             self.failed += 1
             raise AllocError("System limit: %d + %d bytes > %d" % (self.used, total, self.limit))
+        peak = used if used > self.peak else self.peak
         try:
             buf = bytearray(total)
             view = memoryview(buf)
             if pad:
                 off = -addressof(buf) & (align - 1)
                 view = view[off : off + nbytes]
-            self._live[id(view)] = (view, total)
+            entry = (view, total)
+            self._live[id(view)] = entry  # the last step that can fail
         except (MemoryError, OverflowError):  # OverflowError: past the address space
             self.failed += 1
             raise AllocError("the runtime heap has no %d bytes" % total) from None
-        self.used += total
-        if self.used > self.peak:
-            self.peak = self.used
+        self.used = used
+        self.peak = peak
         return view
 
     def owns(self, view):
@@ -88,11 +92,13 @@ class System(Allocator):
 
     def free(self, view):
         """Drop a live view; its bytearray goes back to the GC. ValueError if not ours."""
-        entry = self._live.get(id(view))
+        key = id(view)
+        entry = self._live.get(key)
         if entry is None or entry[0] is not view:
             raise ValueError("not a live view of this System allocator")
-        del self._live[id(view)]
-        self.used -= entry[1]
+        used = self.used - entry[1]
+        del self._live[key]
+        self.used = used
         release(view)
 
     def realloc(self, view, nbytes, align=1):
