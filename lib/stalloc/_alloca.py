@@ -48,16 +48,20 @@ def stackalloc_uninit(n, fn, typecode=None):
 def stackalloc(n, value, fn, typecode=None):
     """fn(items) on n items, each `value`."""
     with default_stack().frame(_check_n(n, "n"), typecode or "O") as items:
-        for k in range(n):
+        k = 0
+        while k < n:  # not a range: on CPython that is an object to make
             items[k] = value
+            k += 1
         return fn(items)
 
 
 def stackalloc_with(n, factory, fn, typecode=None):
     """fn(items) on n items, each made by calling factory()."""
     with default_stack().frame(_check_n(n, "n"), typecode or "O") as items:
-        for k in range(n):
+        k = 0
+        while k < n:
             items[k] = factory()
+            k += 1
         return fn(items)
 
 

@@ -39,7 +39,7 @@ class Pointer:
     threads must not share one). Allocates nothing per move."""
 
     def __init__(self):
-        self._o = words(id(self))  # aimed at a view by each move
+        self._o = words(id(self))  # aimed at a view by each move, then back here
         self._aim = words(id(self._o))  # over _o's own object: word 2 is its address
 
     def aimed(self, obj):
@@ -57,6 +57,13 @@ class Pointer:
         o = self._o
         o[_OFF] = (o[_OFF] & 0xFF) | off << 8
         o[_LEN] = n
+        # Aimed back here: an address kept in _o would keep the view, and the memory it
+        # covers, alive (the GC takes any address for a reference).
+        if _WIDE:
+            a[4] = id(self) & 0xFFFFFFFF
+            a[5] = id(self) >> 32
+        else:
+            a[2] = id(self)
 
 
 def offset(view):

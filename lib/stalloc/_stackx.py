@@ -22,93 +22,136 @@ _COUNT = const(6)
 _VIEW = const(7)
 
 
-def _typed(rec, tc):
-    if rec[_NBYTES]:
-        view = rec[_CHUNK][rec[_START] : rec[_START] + rec[_NBYTES]]
-    else:
-        view = memoryview(bytearray(0))
-    return typed_view(view, tc)
-
-
 def open_typed(stack, owner, n, tc):
-    # A typed frame of n items, aligned to the item size: the record, then its view,
-    # undone if the view cannot be had (MemoryError on MicroPython).
+    # A typed frame of n items, aligned to the item size: room (growth undone if a later
+    # step fails), then its view, then its record.
     size = itemsize(tc)
-    rec = stack._push(owner)
-    if n:
-        try:
-            _extend(stack, rec, n * size, size)
-        except BaseException:
-            owner._busy = False
-            stack._close(owner)
-            raise
+    nbytes = n * size
+    stack._rec()
+    top = stack._top
+    start = (top + size - 1) & -size
+    nold = len(stack._old)
+    cap = stack.capacity
+    grew = nbytes and start + nbytes > cap
+    if grew:
+        stack._grow(nbytes)
+        start = top = 0
     try:
-        view = _typed(rec, tc)
-    except BaseException:
-        owner._busy = False
-        stack._close(owner)
+        end = start + nbytes
+        if nbytes:
+            view = typed_view(stack._chunk[start:end], tc)
+        else:
+            view = typed_view(memoryview(bytearray(0)), tc)
+    except MemoryError:
+        if grew:
+            stack._rewind(nold, cap)
         raise
+    rec = stack._push(owner)
     rec[_VIEW] = view
+    if nbytes:
+        rec[_CHUNK] = stack._chunk
+        rec[_SAVED] = top
+        rec[_START] = start
+        rec[_NBYTES] = nbytes
+        stack._top = end
     return view
 
 
 def open_filled(stack, f, items, tc):
-    # buffered() with a typecode: numbers packed into a typed frame as they come.
+    # buffered() with a typecode: numbers packed into a typed frame as they come. A
+    # failure ends the frame and undoes the growth it caused.
     nslots = len(stack._slots)
+    allocs = stack._chunk_allocs
+    nold = len(stack._old)
+    cap = stack.capacity
     rec = stack._push(f)
     try:
         size = itemsize(tc)
         for item in items:
             stack._on_top(rec)
-            data = struct.pack(tc, item)  # first: a bad item raises before the frame grows
-            _extend(stack, rec, size, size)
-            end = rec[_START] + rec[_NBYTES]
-            rec[_CHUNK][end - size : end] = data
+            _extend(stack, rec, struct.pack(tc, item), size)  # a bad item: nothing grew
         stack._on_top(rec)
-        view = _typed(rec, tc)
+        if rec[_NBYTES]:
+            view = rec[_CHUNK][rec[_START] : rec[_START] + rec[_NBYTES]]
+        else:
+            view = memoryview(bytearray(0))
+        view = typed_view(view, tc)
     except BaseException:
         stack._abandon(f, items, nslots)
+        if stack._chunk_allocs != allocs:
+            stack._rewind(nold, cap)
         raise
     rec[_VIEW] = view
     return view
 
 
-def _extend(stack, rec, nbytes, align):
-    # Grow the frame of `rec`, which is on top, by nbytes; move it if needed.
+def _extend(stack, rec, data, align):
+    # Append `data` (bytes) to the frame of `rec`, which is on top; move it if needed. All
+    # or nothing: what can fail (a slice, a chunk, a record, the copies) comes before
+    # the stores, and growth is undone.
+    nbytes = len(data)
     chunk = rec[_CHUNK]
+    used = rec[_NBYTES]
+    need = used + nbytes
     if chunk is None:
-        start = (stack._top + align - 1) & -align
-        if start + nbytes > stack.capacity:
-            start = stack._make_room(nbytes)
+        top = stack._top
+        start = (top + align - 1) & -align
+        end = start + nbytes
+        if end <= stack.capacity:
+            stack._chunk[start:end] = data
+        else:
+            nold = len(stack._old)
+            cap = stack.capacity
+            stack._grow(nbytes)
+            start = top = 0
+            end = nbytes
+            try:
+                stack._chunk[0:end] = data
+            except MemoryError:
+                stack._rewind(nold, cap)
+                raise
         rec[_CHUNK] = stack._chunk
-        rec[_SAVED] = stack._top if start else 0
+        rec[_SAVED] = top
         rec[_START] = start
         rec[_NBYTES] = nbytes
-        stack._top = start + nbytes
-        return
-    used = rec[_NBYTES]
-    end = rec[_START] + used + nbytes
-    if chunk is stack._chunk and end <= stack.capacity:
-        rec[_NBYTES] = used + nbytes
         stack._top = end
         return
-    need = used + nbytes
     start = rec[_START]
+    end = start + need
+    if chunk is stack._chunk and end <= stack.capacity:
+        chunk[start + used : end] = data
+        rec[_NBYTES] = need
+        stack._top = end
+        return
+    src = chunk[start : start + used]
     if chunk is stack._chunk:
         # On top of the current chunk: move to a new, bigger chunk; the frames below
-        # keep the old chunk up to where this frame began. Both chunks are held while
-        # the items are copied, and the ceiling counts both.
+        # keep the old chunk up to where this frame began (or, if none, it is given
+        # back). Both chunks are held while the items are copied, and the ceiling counts
+        # both.
         new = stack._new_chunk(need, stack._grown(need))
-        new[0:used] = chunk[start : start + used]
-        stack._install(new, rec[_SAVED])
+        try:
+            new[0:used] = src
+            new[used:need] = data
+            stack._swap(new, rec[_SAVED])
+        except MemoryError:
+            stack._free_chunk(new)
+            raise
     else:
         # In an older chunk while the current one is empty (the frames that grew it
         # have ended): move into the current chunk, or a bigger one.
-        if need > stack.capacity:
-            size = stack._grown(need)
-            stack._drop_current()
-            stack._install(stack._new_chunk(need, size), 0)
-        stack._chunk[0:used] = chunk[start : start + used]
+        nold = len(stack._old)
+        cap = stack.capacity
+        grew = need > cap
+        if grew:
+            stack._grow(need)
+        try:
+            stack._chunk[0:used] = src
+            stack._chunk[used:need] = data
+        except MemoryError:
+            if grew:
+                stack._rewind(nold, cap)
+            raise
         stack._retire(chunk, rec[_SAVED])
     rec[_CHUNK] = stack._chunk
     rec[_SAVED] = 0
@@ -150,10 +193,7 @@ class StackVec:
             self._stack._push_slot(rec, item)
         else:
             data = struct.pack(tc, item)  # first: a bad item raises before the vec grows
-            size = len(data)
-            _extend(self._stack, rec, size, size)
-            end = rec[_START] + rec[_NBYTES]
-            rec[_CHUNK][end - size : end] = data
+            _extend(self._stack, rec, data, len(data))
 
     def extend(self, items):
         for item in items:
@@ -239,13 +279,8 @@ class VecScope:
 
     def __enter__(self):
         stack = self._stack
-        rec = stack._push(self)
-        try:
-            vec = StackVec(stack, rec, self._typecode)
-        except BaseException:  # MemoryError on MicroPython
-            stack._close(self)
-            raise
-        rec[_VIEW] = vec
+        vec = StackVec(stack, stack._rec(), self._typecode)  # first: it can fail
+        stack._push(self)[_VIEW] = vec
         return vec
 
     def __exit__(self, exc_type, exc, tb):

@@ -18,6 +18,13 @@ settles on one chunk and reuses it with no further allocation. max_capacity boun
 is held at every moment (chunks, plus object slots at one word each): past it,
 AllocError and nothing grows.
 
+Every call is all or nothing: a frame that cannot be had (AllocError past max_capacity or
+from the allocator, MemoryError from the runtime while a view or a record is made) leaves
+the stack as it was, its chunks and open frames included. A frame whose exit is refused
+because frames opened after it are still open (two asyncio tasks holding frames of one
+stack across an await end them in the order they resume) is marked ended, and goes when
+the frames above it have ended.
+
 Frames end with their `with` block or closure, also on exceptions. Object slots are then
 cleared (references dropped exactly then), typed and object views invalidated, and on
 CPython byte views released: a view used after its frame raises ValueError. MicroPython
@@ -37,6 +44,7 @@ from ._check import check_count
 from ._views import ItemView, per_thread
 
 DEFAULT_CAPACITY = 1024
+DEFAULT_MAX_CAPACITY = 65536  # the ceiling of a default stack made from now on
 _WORD = 8 if __import__("sys").maxsize > 1 << 32 else 4  # bytes an object slot costs
 _MAX_SLOTS = (1 << 62) // _WORD  # more slots than any machine could address
 
@@ -55,6 +63,9 @@ _VIEW = const(7)  # what it handed out
 _PVIEW = const(8)  # the view
 _PCHUNK = const(9)  # the chunk it was sliced from
 _PBASE = const(10)  # that chunk's start, as an offset of the view
+_ENDED = "ended"  # the owner of a frame whose exit was refused: it goes with the frames above
+_LIFO = "frames must end in LIFO order, innermost first"
+_NOTHING = memoryview(bytearray(0))  # every zero-byte frame's view (writable, never released)
 
 
 def _check_n(n, what):
@@ -98,7 +109,9 @@ class _Frame:
 
     def __enter__(self):
         # No try here: on MicroPython it would put this frame on the GC heap every time.
-        # Room is made before the record is pushed, so a failure leaves nothing to undo.
+        # Each _open_* is all or nothing. The manager is free again from here: the depth
+        # it serves is taken by this frame (once open) or still free (if refused).
+        self._busy = False
         st = self._stack
         tc = self._tc
         items = self._items
@@ -112,7 +125,6 @@ class _Frame:
         return load("_stackx").open_typed(st, self, self._n, tc)
 
     def __exit__(self, exc_type, exc, tb):
-        self._busy = False
         self._stack._close(self)
 
 
@@ -120,7 +132,8 @@ class Stack:
     """A second stack: LIFO frames over chunks that grow on demand, up to a ceiling.
 
     capacity: bytes of the first chunk, allocated now. max_capacity: ceiling on the bytes
-    held in chunks plus object slots at one word each (None: no ceiling). allocator: where
+    held in chunks plus object slots at one word each (None: no ceiling; a thread's
+    default stack has DEFAULT_MAX_CAPACITY). allocator: where
     chunks come from (anything with alloc/free, e.g. a Stalloc or System(limit)); None
     (default): bytearrays from the GC heap. Not thread-safe: one stack per thread (see
     default_stack()). Read-only attributes: `depth` (frames open), `held` (bytes held:
@@ -156,7 +169,12 @@ class Stack:
             if rp.OK:
                 self._move = rp.mover()
         self._chunk_allocs = 0  # chunks ever allocated (tests watch saturation)
-        self._install(self._new_chunk(capacity, capacity), 0)
+        chunk = self._new_chunk(capacity, capacity)
+        try:
+            self._swap(chunk, 0)
+        except MemoryError:  # CPython: no room for an int; the allocator gets its chunk back
+            self._free_chunk(chunk)
+            raise
 
     # -- frames ------------------------------------------------------------------------
 
@@ -191,7 +209,10 @@ class Stack:
             mgrs.append(_Frame(self))  # a depth reached for the first time
         f = mgrs[d]
         if f._busy:
-            f = _Frame(self)
+            # Handed out and not entered yet: frame() called twice, or a `with` that
+            # failed before entering (CPython out of memory). The new one serves the
+            # depth from now on.
+            f = mgrs[d] = _Frame(self)
         f._busy = True
         return f
 
@@ -201,9 +222,10 @@ class Stack:
         typecode None: object slots (any items, references dropped when the block ends);
         an `array` typecode: numbers packed in a typed frame (_stackx.py).
         """
+        items = iter(iterable)
         f = self.frame(0, typecode)
         f._tc = None if typecode == "O" else typecode  # 'B' too: packed bytes
-        f._items = iter(iterable)
+        f._items = items
         return f
 
     def vec(self, typecode=None):
@@ -242,15 +264,19 @@ class Stack:
     def trim(self):
         """With no frame open, give the current chunk back; the next frame allocates anew.
 
-        Also drops the object-slot list. Memory a stack saturated at is otherwise kept
-        for reuse (second-stack never gave it back, SS2). RuntimeError while frames are
-        open.
+        Also drops the object-slot list (and an older chunk an allocator could not take
+        back when its frames ended: CPython out of memory). Memory a stack saturated at is
+        otherwise kept for reuse (second-stack never gave it back, SS2). RuntimeError
+        while frames are open.
         """
         if self.depth:
             raise RuntimeError("trim() with %d frames open" % self.depth)
+        for _ in range(len(self._old)):
+            self._retire(self._old[-1][0], 0)
+        n = len(self._slots) * _WORD
         self._drop_current()
-        self.held -= len(self._slots) * _WORD
         self._slots = []
+        self.held -= n
 
     def __repr__(self):
         return "<Stack depth=%d chunk=%d/%d held=%d>" % (
@@ -261,14 +287,25 @@ class Stack:
         )
 
     # -- internals: every frame is a record pushed by _push and popped by _close -------
+    # Each frame is made all or nothing: what can fail (a new record, slots, a chunk, a
+    # view: allocations) comes first, then the stores that open it. Values are computed
+    # before they are stored: on CPython an int past 256 is a new object, so even
+    # `self._top = start + n` could fail between two stores. Growth that a later step
+    # refuses is undone (_rewind).
 
-    def _push(self, owner):
-        # The record for a new frame on top, reset; the caller fills in its bytes.
+    def _rec(self):
+        # The record of the depth a frame opens at (made the first time it is reached).
         d = self.depth
         recs = self._recs
         if d == len(recs):
-            recs.append([None] * 11)  # a depth reached for the first time
-        rec = recs[d]
+            recs.append([None] * 11)
+        return recs[d]
+
+    def _push(self, owner):
+        # The record for a new frame on top, reset; the caller fills in its bytes. Only
+        # _rec() can fail, before anything changed.
+        rec = self._rec()
+        d = self.depth + 1
         rec[_OWNER] = owner
         rec[_CHUNK] = None
         rec[_SAVED] = self._top
@@ -277,48 +314,56 @@ class Stack:
         rec[_SLOTS] = self._nslots
         rec[_COUNT] = 0
         rec[_VIEW] = None
-        self.depth = d + 1
+        self.depth = d
         return rec
 
     def _open_bytes(self, owner, n):
-        # A byte frame of n bytes, 8-aligned: push its record, return its view. The hot
-        # path of frame() and uninit(). Twin: stack_native.
+        # A byte frame of n bytes, 8-aligned: its view, then its record. The hot path of
+        # frame() and uninit() (no `try` here: it would put this frame on the GC heap on
+        # MicroPython). Twin: stack_native.
         top = self._top
         start = (top + 7) & -8
-        chunk = None  # a zero-byte frame lives in no chunk: it must not keep one
-        if n:
-            if start + n > self.capacity:
-                start = self._make_room(n)  # offset 0 of a chunk is 8-aligned
-                top = 0
-            chunk = self._chunk
-        else:
-            start = top
-        view = self._view(start, n)  # before any change: a MemoryError is harmless
+        if self.depth == len(self._recs):
+            self._rec()  # a depth reached for the first time
+        if not n:
+            start = top  # a zero-byte frame lives in no chunk: it must not keep one
+        elif start + n > self.capacity:
+            return self._open_grown(owner, n)
+        view = self._view(start, n)
+        end = start + n  # (on CPython a new int: it can fail, before anything changed)
         rec = self._push(owner)
-        rec[_CHUNK] = chunk
+        rec[_CHUNK] = self._chunk if n else None
         rec[_SAVED] = top
         rec[_START] = start
         rec[_NBYTES] = n
         rec[_VIEW] = view
-        self._top = start + n
+        self._top = end
         return view
+
+    def _open_grown(self, owner, n):
+        # A byte frame that needs a new chunk: opened there, or the growth undone.
+        nold = len(self._old)
+        cap = self.capacity
+        self._grow(n)
+        try:
+            return self._open_bytes(owner, n)  # fits now, at offset 0 (8-aligned)
+        except MemoryError:  # (before _open_bytes() changed anything)
+            self._rewind(nold, cap)
+            raise
 
     def _view(self, start, n):
         # The view of bytes start..start+n of the current chunk for a frame at this
-        # depth: the depth's own view moved there, or (first time at this depth on this
-        # chunk, or no repointing here) a new one, which the depth keeps if it can.
-        d = self.depth
+        # depth (its record made): the depth's own view moved there, or (first time at
+        # this depth on this chunk, or no repointing here) a new one, which the depth
+        # keeps if it can.
+        if not n:
+            return _NOTHING  # a zero-byte frame's view: in no chunk, keeping none alive
         chunk = self._chunk
-        if self._move is not None:
-            if d == len(self._recs):
-                self._recs.append([None] * 11)  # a depth reached for the first time
-            rec = self._recs[d]
-            if rec[_PCHUNK] is chunk and chunk is not None:
-                view = rec[_PVIEW]
-                self._move(view, rec[_PBASE] + start, n)
-                return view
-        if chunk is None:
-            return memoryview(bytearray(0))  # writable, like every byte frame
+        rec = self._recs[self.depth]
+        if self._move is not None and rec[_PCHUNK] is chunk:
+            view = rec[_PVIEW]
+            self._move(view, rec[_PBASE] + start, n)
+            return view
         view = chunk[start : start + n]
         if self._move is not None:
             rp = load("_repoint")
@@ -330,13 +375,16 @@ class Stack:
         return view
 
     def _open_objects(self, owner, n):
-        # An object frame of n slots (None): the slots are taken first, all at once.
+        # An object frame of n slots (None): the view and the slots first, all at once.
+        self._rec()
+        base = self._nslots
+        view = ObjectView(self._slots, base, n)
         self._reserve_slots(n)
         rec = self._push(owner)
-        rec[_SLOTS] = self._nslots
+        rec[_SLOTS] = base
         rec[_COUNT] = n
-        self._nslots += n
-        view = rec[_VIEW] = ObjectView(self._slots, rec[_SLOTS], n)
+        rec[_VIEW] = view
+        self._nslots = base + n
         return view
 
     def _open_filled(self, f, items, tc):
@@ -351,22 +399,26 @@ class Stack:
                 self._on_top(rec)
                 self._push_slot(rec, item)
             self._on_top(rec)
+            view = ObjectView(self._slots, rec[_SLOTS], rec[_COUNT])
         except BaseException:
             self._abandon(f, items, nslots)
             raise
-        view = rec[_VIEW] = ObjectView(self._slots, rec[_SLOTS], rec[_COUNT])
+        rec[_VIEW] = view
         return view
 
     def _abandon(self, f, items, nslots):
         # A failed buffered(): close the iterable (a generator's own frames end then, and
         # this one is on top), end the frame, give back the slots this request took.
-        close = getattr(items, "close", None)
-        if close is not None:
-            close()
-        f._busy = False
+        try:
+            close = getattr(items, "close", None)
+            if close is not None:
+                close()
+        except MemoryError:  # no room to close it now: its frames end when it is collected
+            pass
         self._close(f)
-        self.held -= (len(self._slots) - nslots) * _WORD
+        held = self.held - (len(self._slots) - nslots) * _WORD
         del self._slots[nslots:]
+        self.held = held
 
     def _on_top(self, rec):
         if self._recs[self.depth - 1] is not rec:
@@ -380,7 +432,7 @@ class Stack:
         # MicroPython. Twin: stack_native.
         d = self.depth - 1
         if d < 0 or self._recs[d][_OWNER] is not owner:
-            raise RuntimeError("frames must end in LIFO order, innermost first")
+            self._out_of_order(owner)
         rec = self._recs[d]
         self.depth = d
         view = rec[_VIEW]
@@ -389,7 +441,7 @@ class Stack:
                 view.release()  # typed views (MicroPython), object views, stack vecs
             elif view is rec[_PVIEW]:
                 self._move(view, rec[_PBASE], 0)  # emptied: a stale reference sees nothing
-            else:
+            elif view is not _NOTHING:
                 release(view)  # CPython: byte views raise on use from now on
         if self._nslots > rec[_SLOTS]:
             self._clear_slots(rec[_SLOTS])
@@ -400,11 +452,28 @@ class Stack:
         # The record holds nothing meanwhile: a chunk kept alive here could never be
         # collected.
         rec[_OWNER] = rec[_CHUNK] = rec[_VIEW] = None
+        if d and self._recs[d - 1][_OWNER] is _ENDED:
+            self._close(_ENDED)  # a frame below whose exit was refused goes now
+
+    def _out_of_order(self, owner):
+        # _close() of a frame that is not on top: refused. If it is open further down, it
+        # is marked ended, and goes as soon as the frames above it have ended.
+        for d in range(self.depth - 1):
+            if self._recs[d][_OWNER] is owner:
+                self._recs[d][_OWNER] = _ENDED
+                raise RuntimeError(
+                    _LIFO + ": this one ends with the frames above it (asyncio: a Stack per task)"
+                )
+        raise RuntimeError(_LIFO)
 
     def _clear_slots(self, base):
+        # Drop the references now, not when the slot is reused. (A loop on an int, not a
+        # range: on CPython a range is an object to make, and this runs as frames end.)
         slots = self._slots
-        for k in range(base, self._nslots):
-            slots[k] = None  # drop the references now, not when the slot is reused
+        k = self._nslots
+        while k > base:
+            k -= 1
+            slots[k] = None
         self._nslots = base
 
     def _reserve_slots(self, n):
@@ -413,36 +482,94 @@ class Stack:
         # _nslots are always None (cleared when their frame ended).
         missing = self._nslots + n - len(self._slots)
         if missing > 0:
-            if missing > _MAX_SLOTS or (
-                self._max is not None and self.held + missing * _WORD > self._max
-            ):
+            held = self.held + missing * _WORD
+            if missing > _MAX_SLOTS or (self._max is not None and held > self._max):
                 raise AllocError("second stack: no room for %d object slots" % n)
             try:
                 self._slots.extend([None] * missing)
             except (MemoryError, OverflowError):
                 raise AllocError("second stack: no room for %d object slots" % n)
-            self.held += missing * _WORD
+            self.held = held
 
     def _push_slot(self, rec, item):
         k = self._nslots
         if k == len(self._slots):
             self._reserve_slots(1)
+        count = rec[_COUNT] + 1
+        nk = k + 1
         self._slots[k] = item
-        self._nslots = k + 1
-        rec[_COUNT] += 1
+        self._nslots = nk
+        rec[_COUNT] = count
 
     # -- chunks ------------------------------------------------------------------------
 
-    def _make_room(self, need):
-        # A new current chunk for a frame that does not fit the current one. An empty
-        # current chunk is given back first, so that its memory is room for the new one:
-        # the stack never holds both (if the new one cannot be had, the stack is left as
-        # trim() leaves it). Returns 0, the frame's offset in the new chunk.
+    def _grow(self, need):
+        # Make a new chunk of at least `need` bytes current, for a frame that does not fit
+        # the current one, preferring double the current size. The old current chunk
+        # keeps the frames in it (to _old), or, when none lives in it, is given back once
+        # the new one is had: a refused growth changes nothing (AllocError). Two cases
+        # give the empty chunk back first, its memory being the room the new one needs:
+        # when max_capacity leaves no room for both, and when an allocator (not the GC
+        # heap) refuses to hold both. If the new chunk still cannot be had, one of the
+        # old size is taken again (maybe another object; if even that fails, the stack
+        # is left as trim() leaves it). A later step of the same call that fails undoes
+        # the growth with _rewind().
         size = self._grown(need)
-        if not self._top:
+        top = self._top
+        cap = self.capacity
+        empty = self._chunk is not None and not top
+        if not empty or self._max is None or need <= self._max - self.held:
+            try:
+                new = self._new_chunk(need, size)
+            except AllocError:
+                if not empty or self._alloc is None:
+                    raise
+                new = None
+            if new is not None:
+                try:
+                    self._swap(new, top)
+                except MemoryError:
+                    self._free_chunk(new)
+                    raise
+                return
+        elif need > self._max - self.held + cap:
+            self._new_chunk(need, size)  # raises: past the ceiling even without it
+        self._drop_current()
+        new = None
+        try:
+            new = self._new_chunk(need, size)
+            self._swap(new, 0)
+        except MemoryError:
+            if new is not None:
+                self._free_chunk(new)
+            self._restore(cap)
+            raise
+
+    def _rewind(self, nold, cap):
+        # Undo the growth of a request that a later step refused: the current chunk was
+        # of cap bytes, with nold chunks in _old. The old chunk comes back from _old
+        # (nothing allocated), or is taken again if it was given back (_grow). (Not the
+        # old chunk itself as the mark: held here it could not be collected for room.)
+        if len(self._old) > nold:
+            old = self._old[-1]
+            held = self.held - self.capacity
+            size = len(old[0])
+            self._free_chunk(self._chunk)
+            self._old.pop()
+            self._set_current(old[0], old[1], size)
+            self.held = held
+        else:
             self._drop_current()
-        self._install(self._new_chunk(need, size), self._top)
-        return 0
+            self._restore(cap)
+
+    def _restore(self, cap):
+        # A chunk of cap bytes again in place of the empty one given back, if it can be
+        # had (else the stack stays without one, as trim() leaves it).
+        if cap:
+            try:
+                self._swap(self._new_chunk(cap, cap), 0)
+            except MemoryError:
+                pass
 
     def _grown(self, need):
         # The size a new chunk for `need` bytes would prefer: double the current one.
@@ -450,13 +577,12 @@ class Stack:
 
     def _drop_current(self):
         # Give the current chunk back (no frame lives in it).
-        if self._chunk is not None:
-            self._free_chunk(self._chunk)
-            self.held -= self.capacity
-        self._chunk = None
-        self.capacity = 0
-        self._top = 0
-        self._changed()
+        chunk = self._chunk
+        if chunk is not None:
+            held = self.held - self.capacity
+            self._free_chunk(chunk)
+            self.held = held
+            self._set_current(None, 0, 0)
 
     def _new_chunk(self, need, size):
         # A chunk of at least `need` bytes, `size` if the ceiling and the allocator allow
@@ -491,49 +617,66 @@ class Stack:
             raise AllocError("second stack: the GC heap has no %d bytes" % size)
 
     def _free_chunk(self, chunk):
-        for rec in self._recs:  # views into it are no depth's any more
+        # Give a chunk back. The views the depths keep into it go first (a cache; on
+        # CPython iterating can fail), then the allocator's free(), which can fail too
+        # (CPython locating a view): either way before the chunk is gone. A view left
+        # pointing into it, or its address left in a table (the GC is conservative: an
+        # address is a reference) would keep the chunk's memory alive after it is gone.
+        h = self._h
+        d = 0
+        for rec in self._recs:
             if rec[_PCHUNK] is chunk:
                 rec[_PVIEW] = rec[_PCHUNK] = None
+                if h is not None:
+                    _native.forget(h, d)
+            d += 1
         if self._alloc is not None:
             self._alloc.free(chunk)
         else:
             release(chunk)  # CPython: its frames' views are gone; the GC takes the rest
 
-    def _install(self, chunk, keep):
-        # Make `chunk` current. The old current chunk keeps frames up to `keep` (moved to
-        # _old), or is given back when nothing lives in it.
-        if self._chunk is not None:
+    def _swap(self, chunk, keep):
+        # Make `chunk` current, all or nothing. The old current chunk keeps the frames in
+        # it up to `keep` (to _old), or with keep 0 holds none and is given back.
+        old = self._chunk
+        cap = len(chunk)
+        held = self.held + cap
+        if old is not None:
             if keep:
-                self._old.append([self._chunk, keep])
+                self._old.append([old, keep])
             else:
-                self.held -= self.capacity
-                self._free_chunk(self._chunk)
-        self._chunk = chunk
-        self.capacity = len(chunk)
-        self._changed()
-        self.held += self.capacity
-        self._top = 0
+                held -= self.capacity
+                self._free_chunk(old)
+        self._set_current(chunk, 0, cap)
+        self.held = held
 
-    def _changed(self):
-        # The current chunk changed: the fast frames' table keeps its size, and counts the
-        # changes (a depth's view is on the current chunk if it was made since the last).
+    def _set_current(self, chunk, top, cap):
+        # The current chunk, its top and size, and the fast frames' table (which counts
+        # the changes: a depth's view is on the current chunk if made since the last).
+        self._chunk = chunk
+        self.capacity = cap
+        self._top = top
         h = self._h
         if h is not None:
-            h[2] = self.capacity
+            h[2] = cap
             _native.regen(h)
 
     def _retire(self, chunk, top):
         # An older chunk (the last in _old: every frame above has ended) now holds frames
-        # up to `top`; give it back once nothing lives in it.
+        # up to `top`; give it back once nothing lives in it. If the allocator cannot
+        # take it now (CPython, out of memory), it stays in _old, empty, until trim().
         old = self._old[-1]
         if old[0] is not chunk:
             raise RuntimeError("second stack corrupted: frames ended out of order")
-        if top:
-            old[1] = top
-        else:
-            self._old.pop()
-            self.held -= len(chunk)
-            self._free_chunk(chunk)
+        old[1] = top
+        if not top:
+            try:
+                held = self.held - len(chunk)
+                self._free_chunk(chunk)
+                self._old.pop()
+                self.held = held
+            except MemoryError:
+                pass
 
 
 # -- the default stack of each thread ----------------------------------------------------
@@ -542,10 +685,12 @@ _default = per_thread()
 
 
 def default_stack():
-    """This thread's default stack (made on first use with DEFAULT_CAPACITY bytes)."""
+    """This thread's default stack, made on first use: Stack(DEFAULT_CAPACITY,
+    DEFAULT_MAX_CAPACITY), 1 KiB growing up to 64 KiB (set either module attribute before
+    a thread's first use, or give the thread its own with set_default_stack())."""
     stack = _default.get()
     if stack is None:
-        stack = Stack()
+        stack = Stack(DEFAULT_CAPACITY, DEFAULT_MAX_CAPACITY)
         _default.set(stack)
     return stack
 
@@ -605,6 +750,7 @@ if ACCELERATED:
     Stack._open_bytes_slow = Stack._open_bytes
     Stack._open_bytes = _native._open_bytes
     Stack._close = _native._close
+    _native._ENDED = _ENDED
     # The scalars the fast frames keep in their state table, read and written here too.
     Stack._top, Stack.depth = _native.FIELDS
 

@@ -8,6 +8,7 @@ from ._stackx import StackVec
 _T = TypeVar("_T")
 
 DEFAULT_CAPACITY: int
+DEFAULT_MAX_CAPACITY: int
 ACCELERATED: bool
 
 class Stack:

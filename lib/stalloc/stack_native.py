@@ -16,7 +16,7 @@
 #     item           what
 #     0              top       bytes used in the current chunk        (Stack._top)
 #     1              depth     frames open                            (Stack.depth)
-#     2              capacity  bytes of the current chunk   } written by Stack._changed()
+#     2              capacity  bytes of the current chunk   } written by Stack._set_current()
 #     3              gen       changes of the current chunk, 1..2**30 }
 #     5              depths    how many depths have a row below
 #     6              the view's offset item | its length item << 8 (_repoint.py)
@@ -112,6 +112,14 @@ def _adopt(stack, d, view, pbase):
         _row(h, d, pbase, id(view))
 
 
+def forget(h, d):
+    # Depth d's view is gone (its chunk was given back): its row no longer holds its
+    # address, which the GC would take for a reference.
+    r = 8 + 8 * d
+    if d < h[5]:
+        h[r + 5] = h[r + 6] = h[r + 7] = 0
+
+
 def fast_frame(stack, d):
     # (chunk, start, nbytes) of the fast frame open at depth d, or None. Its chunk is
     # the one its depth's view is on.
@@ -140,7 +148,7 @@ def mirror(stack, d):
 
 
 def regen(h):
-    # The chunk changed (Stack._changed()): a new gen. Before it wraps, every depth's view
+    # The chunk changed (Stack._set_current()): a new gen. Before it wraps, every depth's view
     # is forgotten, so that no row made long ago can match again.
     if h[3] < 1 << 30:
         h[3] += 1
@@ -166,7 +174,7 @@ def _set_depth(s, v):
     s._h[1] = v
 
 
-# The properties Stack reads these two scalars through (stack.py's _changed() writes
+# The properties Stack reads these two scalars through (stack.py's _set_current() writes
 # the chunk's size and gen).
 FIELDS = (property(_get_top, _set_top), property(_get_depth, _set_depth))
 
@@ -250,16 +258,21 @@ def _open_bytes(self, owner, n):
     return view
 
 
+_ENDED = None  # stack.py's marker of a frame whose exit was refused (set when it loads)
+
+
 @micropython.native
 def _close(self, owner):
     h = self._h
     d = h[1] - 1
     if d < 0 or self._recs[d][0] is not owner:
-        raise RuntimeError("frames must end in LIFO order, innermost first")
+        self._out_of_order(owner)  # raises
     rec = self._recs[d]
     k = _leave(h, d)
     if k > 0:
         rec[0] = None
+        if d and self._recs[d - 1][0] is _ENDED:
+            self._close(_ENDED)
         return
     if k:
         mirror(self, d)
@@ -279,6 +292,8 @@ def _close(self, owner):
     rec[0] = None
     rec[1] = None
     rec[7] = None
+    if d and self._recs[d - 1][0] is _ENDED:
+        self._close(_ENDED)
 
 
 _READY = True  # see _base.load()

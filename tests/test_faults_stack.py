@@ -1,0 +1,398 @@
+# The second stack under fault injection (_faults.py): every kind of frame, growth to a
+# new chunk (also with a frame open below, also from a Stalloc), stack vecs, the alloca
+# family and the constructor either complete or raise MemoryError with the stack exactly
+# as it was (depth, bytes held, chunk, slots, frame managers free) and its open frames
+# intact; and the same call then works.
+
+from stalloc import (
+    AllocError,
+    Stack,
+    Stalloc,
+    alloca,
+    alloca_zeroed,
+    default_stack,
+    set_default_stack,
+    stackalloc,
+    stackalloc_uninit,
+    stackalloc_with,
+    stackalloc_with_iter,
+)
+
+from _faults import Case, fails, heap_state, locked, repeats_without_growth, sweep
+from _util import IS_MPY, fill, raises, verify
+
+
+def stack_state(st):
+    return (
+        st.depth,
+        st.held,
+        st.capacity,
+        st._top,
+        len(st._old),
+        st._nslots,
+        len(st._slots),
+    )
+
+
+def touch(view):
+    # What the frames' functions do: use the view, and allocate nothing (the calls are
+    # under test, not the function: on CPython even len() of 600 makes an int).
+    view[0] = 1
+    return True
+
+
+def touch_items(items):
+    items[0] = 1
+    return True
+
+
+class StackCase(Case):
+    # A stack whose 256-byte chunk is warm at depths 0..2, with an outer 64-byte frame
+    # open (filled with a pattern), so that a frame lands at depth 1.
+    outer = 64
+    allocator = None
+
+    def stack(self):
+        return Stack(256, allocator=self.allocator)
+
+    def make(self):
+        st = self.stack()
+        for _ in range(2):
+            with st.frame(16), st.frame(16), st.frame(16):
+                pass
+        f = st.frame(self.outer)
+        v = f.__enter__()
+        fill(v, 5)
+        return [st, f, v]
+
+    def state(self, s):
+        return stack_state(s[0])
+
+    def check(self, s):
+        assert verify(s[2], 5), "the open frame lost its contents"
+
+    def done(self, s, r):
+        st = s[0]
+        assert st.depth == 1
+        self.check(s)
+        s[1].__exit__(None, None, None)
+        assert st.depth == 0 and st._nslots == 0 and not st._old
+        assert not [f for f in st._mgrs if f._busy], "a frame manager left busy"
+
+
+class Uninit(StackCase):
+    n = 100  # fits the chunk: a warm depth, nothing to allocate
+
+    def op(self, s):
+        return s[0].uninit(self.n, touch)
+
+
+class UninitGrows(Uninit):
+    n = 600  # a new chunk, with the outer frame left in the old one
+
+
+class UninitGrowsAlone(UninitGrows):
+    outer = 0  # the empty chunk is given back for the new one
+
+
+class SliceObjects(StackCase):
+    def op(self, s):
+        return s[0].uninit_slice(4, touch_items, "O")
+
+
+class SliceTyped(StackCase):
+    def op(self, s):
+        return s[0].uninit_slice(40, touch_items, "h")
+
+
+class SliceTypedGrows(StackCase):
+    def op(self, s):
+        return s[0].uninit_slice(300, touch_items, "i")
+
+
+class FrameBytes(StackCase):
+    n = 600
+
+    def op(self, s):
+        with s[0].frame(self.n) as v:
+            return touch(v)
+
+
+class FrameObjects(StackCase):
+    def op(self, s):
+        with s[0].frame(4, "O") as v:
+            return touch_items(v)
+
+
+class FrameTyped(StackCase):
+    def op(self, s):
+        with s[0].frame(100, "h") as v:
+            return touch_items(v)
+
+
+class Buffer(StackCase):
+    typecode = None
+
+    def op(self, s):
+        return s[0].buffer(range(20), touch_items, self.typecode)
+
+
+class BufferTyped(Buffer):
+    typecode = "h"
+
+
+class BufferTypedGrows(Buffer):
+    typecode = "q"
+
+    def op(self, s):
+        return s[0].buffer(range(40), touch_items, self.typecode)
+
+
+class Push(StackCase):
+    # One push onto a vec whose frame fills its chunk: it moves to a new one.
+    typecode = "i"
+    n = 48
+
+    def make(self):
+        s = StackCase.make(self)
+        scope = s[0].vec(self.typecode)
+        vec = scope.__enter__()
+        for k in range(self.n):
+            vec.push(k)
+        return s + [scope, vec]
+
+    def op(self, s):
+        return s[4].push(7)
+
+    def check(self, s):
+        StackCase.check(self, s)
+        vec = s[4]
+        assert len(vec) == self.n and vec[self.n - 1] == self.n - 1
+
+    def done(self, s, r):
+        vec = s[4]
+        assert len(vec) == self.n + 1 and vec[self.n] == 7 and vec[self.n - 1] == self.n - 1
+        s[3].__exit__(None, None, None)
+        s[4] = [0] * (self.n - 1) + [self.n - 1]  # what check() expects of the ended vec
+        StackCase.done(self, s, r)
+
+
+class VecEnter(StackCase):
+    # with_stack_vec(): its scope and vec made, entered, ended.
+    def op(self, s):
+        return s[0].with_stack_vec(touch_vec, "h")
+
+
+def touch_vec(vec):
+    return vec is not None
+
+
+class PushObjects(Push):
+    typecode = None
+    n = 4  # the slot list grows by one for the push
+
+
+class FromHeap(UninitGrows):
+    # Chunks from a Stalloc: the heap is part of the state.
+    def stack(self):
+        self.allocator = Stalloc(64, 32)
+        return Stack(256, allocator=self.allocator)
+
+    def make(self):
+        s = UninitGrows.make(self)
+        return s + [s[0]._alloc]
+
+    def state(self, s):
+        return (stack_state(s[0]), heap_state(s[3]))
+
+    def done(self, s, r):
+        UninitGrows.done(self, s, r)
+        s[0].trim()
+        assert s[3].is_empty()
+        s[3].check()
+
+
+class FromHeapAlone(FromHeap):
+    outer = 0
+
+
+class PushFromHeap(Push):
+    def stack(self):
+        return Stack(256, allocator=Stalloc(64, 32))
+
+    def state(self, s):
+        return (stack_state(s[0]), heap_state(s[0]._alloc))
+
+
+def test_byte_frames_are_all_or_nothing():
+    for case in (Uninit(), FrameBytes()):
+        sweep(case)
+    fails(UninitGrows())
+    fails(UninitGrowsAlone())
+
+
+def test_object_and_typed_frames_are_all_or_nothing():
+    for case in (SliceObjects(), FrameObjects(), SliceTyped(), FrameTyped()):
+        fails(case)
+    fails(SliceTypedGrows())
+
+
+def test_buffers_and_vecs_are_all_or_nothing():
+    for case in (Buffer(), BufferTyped(), BufferTypedGrows(), Push(), PushObjects()):
+        fails(case)
+    fails(VecEnter())
+
+
+def test_chunks_from_a_heap_are_all_or_nothing():
+    for case in (FromHeap(), FromHeapAlone(), PushFromHeap()):
+        sweep(case)
+
+
+class Construct(Case):
+    # Stack(capacity, allocator=heap): the heap keeps nothing of a failed constructor.
+    def make(self):
+        return [Stalloc(32, 32, 0)]
+
+    def op(self, s):
+        return Stack(256, allocator=s[0])
+
+    def state(self, s):
+        return heap_state(s[0])
+
+    def done(self, s, st):
+        assert st.uninit(100, touch)
+        st.trim()
+        assert s[0].is_empty()
+
+
+def test_constructor_is_all_or_nothing():
+    fails(Construct())
+
+
+class Alloca(StackCase):
+    # The alloca family on this thread's default stack (a fresh one per case).
+    def make(self):
+        s = StackCase.make(self)
+        set_default_stack(s[0])
+        return s
+
+    def done(self, s, r):
+        StackCase.done(self, s, r)
+        set_default_stack(None)
+
+
+class AllocaBytes(Alloca):
+    def op(self, s):
+        return alloca(600, touch)
+
+
+class AllocaZeroed(Alloca):
+    def op(self, s):
+        return alloca_zeroed(100, touch)
+
+
+class Stackalloc(Alloca):
+    def op(self, s):
+        return stackalloc(4, 1, touch_items)
+
+
+class StackallocUninit(Alloca):
+    def op(self, s):
+        return stackalloc_uninit(20, touch_items, "h")
+
+
+class StackallocWith(Alloca):
+    def op(self, s):
+        return stackalloc_with(4, int, touch_items)
+
+
+class StackallocWithIter(Alloca):
+    def op(self, s):
+        return stackalloc_with_iter(range(10), touch_items, None, 6)
+
+
+def test_the_alloca_family_is_all_or_nothing():
+    sweep(AllocaZeroed())
+    for case in (AllocaBytes(), Stackalloc(), StackallocUninit(), StackallocWith()):
+        fails(case)
+    fails(StackallocWithIter())
+
+
+def test_a_refused_frame_leaves_its_manager_free():
+    # A frame refused (no room under the ceiling) must not keep its depth's frame
+    # manager: the next frame at that depth reuses it, allocating nothing.
+    st = Stack(64, max_capacity=128)
+    with st.frame(16):
+        pass
+    mgrs = len(st._mgrs)
+    for _ in range(3):
+        try:
+            with st.frame(1000):
+                pass
+        except AllocError:
+            pass
+    assert len(st._mgrs) == mgrs and not st._mgrs[0]._busy
+    with st.frame(16) as v:
+        assert len(v) == 16
+
+
+def test_a_refusal_past_the_ceiling_changes_nothing():
+    # The empty chunk is not given back for a request the ceiling refuses anyway.
+    st = Stack(64, max_capacity=256)
+    before = stack_state(st)
+    raises(AllocError, st.uninit, 300, len)
+    assert stack_state(st) == before
+    assert st.uninit(256, len) == 256  # the empty chunk's room counts: this fits
+
+
+def test_repeated_failures_keep_nothing():
+    repeats_without_growth(FrameObjects(), 0)
+    repeats_without_growth(UninitGrows(), 2)
+
+
+def test_the_default_stack_is_bounded():
+    # A fresh default stack has a ceiling (stack.DEFAULT_MAX_CAPACITY) and holds no more.
+    from stalloc import stack as mod
+
+    set_default_stack(None)
+    try:
+        st = default_stack()
+        assert st._max == mod.DEFAULT_MAX_CAPACITY
+        raises(AllocError, st.uninit, mod.DEFAULT_MAX_CAPACITY + 1, len)
+        assert st.held <= mod.DEFAULT_MAX_CAPACITY and st.depth == 0
+    finally:
+        set_default_stack(None)
+
+
+def test_frames_ended_out_of_order_are_popped_with_the_frames_above():
+    # Two asyncio tasks holding frames of one stack across an await end them in the
+    # order they resume: the first exit is refused (not LIFO), and once the frame above
+    # ends, the refused one is gone too: the stack recovers.
+    st = Stack(256)
+    fa = st.frame(16)
+    fa.__enter__()
+    fb = st.frame(32, "O")
+    fb.__enter__()
+    raises(RuntimeError, fa.__exit__, None, None, None)
+    assert st.depth == 2  # b is still open above a
+    fb.__exit__(None, None, None)
+    assert st.depth == 0 and st._top == 0 and st._nslots == 0
+    assert not [f for f in st._mgrs if f._busy]
+    with st.frame(16) as v:  # and works as before
+        assert len(v) == 16
+
+
+def test_warm_frames_run_with_the_heap_locked():
+    # The other side of all or nothing: once warm, byte frames allocate nothing at all
+    # (MicroPython: they run with the GC heap locked), also after a refused one.
+    if not IS_MPY:
+        return
+    case = FrameBytes()
+    case.n = 100
+    s = case.make()
+    for _ in range(2):
+        case.op(s)
+    assert locked(case.op, s)
+    raises(AllocError, Stack(64, max_capacity=128).uninit, 1000, len)
+    assert locked(Uninit().op, s) and locked(case.op, s)
+    case.done(s, None)
