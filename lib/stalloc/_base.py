@@ -76,21 +76,45 @@ def load(name, native=False):
                 return __import__(full, None, None, [name])
             except (ImportError, SyntaxError, ValueError):
                 # No native emitter (SyntaxError), left out of a build for such a board
-                # (ImportError), or an .mpy for another arch (ValueError).
-                pass
+                # (ImportError), or an .mpy for another arch (ValueError). Its entry
+                # goes (the module importing it is not whole yet: it stays).
+                if not hasattr(_modules.get(full), "_READY"):
+                    _modules.pop(full, None)
         return None
     m = _modules.get(full)
     if m is None or not hasattr(m, "_READY"):
         if _loading:
             _loading.acquire()
         try:
+            if m is not None and not hasattr(m, "_READY"):
+                _forget()  # what an import that failed before left (see _forget)
             m = __import__(full, None, None, [name])
+        except BaseException:
+            _forget()
+            raise
         finally:
             if _loading:
                 _loading.release()
         while not hasattr(m, "_READY"):
             pass  # the importing thread finishes it (a GIL is released as bytecode runs)
     return m
+
+
+def _forget():
+    # MicroPython keeps a module whose import failed (MemoryError halfway: a first use
+    # with the GC heap nearly full) in sys.modules, half made, and would hand it out
+    # again; or only its name, with no module (no room to make one). Drop every such
+    # entry of the package, so that the next use imports it anew. pop(), not del: a
+    # name without a module is a KeyError to del. Allocates nothing (it runs just after
+    # a MemoryError).
+    found = True
+    while found:
+        found = False
+        for key in _modules:
+            if key.startswith("stalloc.") and not hasattr(_modules.get(key), "_READY"):
+                _modules.pop(key, None)
+                found = True
+                break
 
 
 class AllocError(MemoryError):
