@@ -30,9 +30,16 @@ from ._check import check_align, check_count
 from ._typed import itemsize, typed_view
 from .chain import System
 
+_STRUCT_ERROR = getattr(struct, "error", ValueError)  # MicroPython has no struct.error
+
 
 class ArenaAllocator:
-    """What `with arena.allocator() as a:` gives: allocation until the block ends."""
+    """What `with arena.allocator() as a:` gives: allocation until the block ends.
+
+    Each call is all or nothing: AllocError (past max_bytes, or the block allocator
+    refuses), MemoryError (no room on the GC heap for a view, a block's pool or its
+    record) or a bad argument leave the arena as it was, no bytes used, no block added.
+    """
 
     def __init__(self, arena):
         self._arena = arena
@@ -47,24 +54,28 @@ class ArenaAllocator:
         """A writable memoryview of nbytes uninitialised bytes. O(blocks)."""
         check_count(nbytes, "nbytes")
         check_align(align)
-        return self._live()._carve(nbytes, align)
+        return self._live()._carve(nbytes, align, None)
 
     def put(self, fmt, *values):
         """Pack values with struct format `fmt` into the arena; return their view.
 
-        light_arena's copy-in allocation. 8-byte aligned.
+        light_arena's copy-in allocation. 8-byte aligned. The values are checked as the
+        runtime's struct checks them (TypeError for a wrong type; CPython also refuses
+        an out-of-range value or a wrong count with ValueError, MicroPython truncates)
+        before any byte is used.
         """
-        view = self.alloc(struct.calcsize(fmt), 8)
-        struct.pack_into(fmt, view, 0, *values)
-        return view
+        try:
+            data = struct.pack(fmt, *values)
+        except _STRUCT_ERROR as e:  # CPython's struct.error: neither Type- nor ValueError
+            raise (TypeError if " not a" in str(e) else ValueError)(str(e)) from None
+        check_count(len(data), "nbytes")
+        return self._live()._carve(len(data), 8, data)
 
     def array(self, typecode, n):
         """A typed view of n uninitialised items of an `array` typecode."""
         size = itemsize(typecode)
         check_count(n, "n")
-        view = typed_view(self.alloc(n * size, size), typecode)
-        self._arena._handed.append(view)  # typed views die with the scope on both runtimes
-        return view
+        return self._live()._carve(n * size, size, typecode)
 
 
 class _Scope:
@@ -157,50 +168,83 @@ class MemoryArena:
         self._held = 0
 
     def _add_block(self, size, align=8):
+        # A new block at the end, all or nothing: what can fail comes first (the block,
+        # its pool of views, its record, a longer list), and a block already had goes
+        # back to its allocator if a later step fails.
         if self.max_bytes is not None and self._held + size > self.max_bytes:
             raise AllocError(
                 "arena: a %d-byte block would pass max_bytes %d" % (size, self.max_bytes)
             )
+        held = self._held + size
         block = self._allocator.alloc(size, max(8, align))
-        pool = None
-        base = 0
-        if self._move is not None:
-            rp = load("_repoint")
-            base = rp.offset(block)
-            if base + size <= rp.LIMIT:  # else offsets do not fit a view's word
-                pool = [memoryview(block)[0:0] for _ in range(self._views)]
-        self._blocks.append([block, 0, 0, pool, base])
-        self._held += size
+        try:
+            pool = None
+            base = 0
+            if self._move is not None:
+                rp = load("_repoint")
+                base = rp.offset(block)
+                if base + size <= rp.LIMIT:  # else offsets do not fit a view's word
+                    pool = [memoryview(block)[0:0] for _ in range(self._views)]
+            self._blocks.append([block, 0, 0, pool, base])
+        except MemoryError:
+            self._allocator.free(block)
+            raise
+        self._held = held
 
-    def _carve(self, nbytes, align):
-        # Frames here stay within MicroPython's 11 words of state (else each call takes
-        # its frame from the GC heap): finding room is apart.
-        block = self._room(nbytes, align)
-        if block[3] is not None and block[2] < len(block[3]):
-            view = block[3][block[2]]  # the block's next pooled view, moved onto the bytes
-            block[2] += 1
-            self._move(view, block[4] + block[1] - nbytes, nbytes)
-            return view
-        view = block[0][block[1] - nbytes : block[1]]
-        if not IS_MPY:
-            self._handed.append(view)
-        return view
-
-    def _room(self, nbytes, align):
-        # The first block with room for nbytes at `align` (a new one if none has), its
-        # bytes used moved to the end of the allocation.
+    def _carve(self, nbytes, align, what):
+        # nbytes at `align` in the first block with room (a new block if none has): a
+        # byte view (what None), a typed view (what: a typecode) or the bytes `what`
+        # copied in. A block added for it goes again if a later step fails.
         k = self._fit(nbytes, align)
-        if k < 0:
-            # A new block starts at offset 0, aligned to `align`: no padding needed.
-            self._add_block(max(self.block_size, nbytes), align)
-            k = len(self._blocks) - 1
+        if k >= 0:
+            return self._carve_in(k, nbytes, align, what)
+        # A new block starts at offset 0, aligned to `align`: no padding needed.
+        self._add_block(max(self.block_size, nbytes), align)
+        try:
+            return self._carve_in(len(self._blocks) - 1, nbytes, align, what)
+        except MemoryError:
+            block = self._blocks[-1]
+            held = self._held - len(block[0])
+            self._allocator.free(block[0])
+            self._blocks.pop()
+            self._held = held
+            raise
+
+    def _carve_in(self, k, nbytes, align, what):
+        # Block k has room: the view (pooled, or fresh), its typed view or copy, their
+        # place in the scope's list, then the stores. Everything that can fail first.
         block = self._blocks[k]
-        end = ((block[1] + align - 1) & -align) + nbytes
-        self._used += end - block[1]
+        start = (block[1] + align - 1) & -align
+        end = start + nbytes
+        used = self._used + end - block[1]
+        peak = self.peak if self.peak > used else used
+        pool = block[3]
+        taken = block[2]
+        handed = self._handed
+        n = len(handed)
+        if pool is not None and taken < len(pool):
+            view = pool[taken]  # the block's next pooled view, moved onto the bytes
+            self._move(view, block[4] + start, nbytes)
+            taken += 1
+        else:
+            view = block[0][start:end]
+            if not IS_MPY:
+                handed.append(view)  # released at the end of the scope
+        try:
+            if type(what) is str:
+                view = typed_view(view, what)
+                handed.append(view)  # typed views die with the scope on both runtimes
+            elif what is not None:
+                view[0:nbytes] = what
+        except MemoryError:
+            if len(handed) > n:
+                handed.pop()
+            raise
         block[1] = end
-        if self._used > self.peak:
-            self.peak = self._used
-        return block
+        block[2] = taken
+        self._used = used
+        self.peak = peak
+        return view
 
     def _fit(self, nbytes, align):
         # The index of the first block with room, or -1.
@@ -213,19 +257,28 @@ class MemoryArena:
         return -1
 
     def _reset(self):
-        # The scope ended. Emptying the pooled views is apart, for the 11 words.
-        for block in self._blocks:
+        # The scope ended. Nothing here allocates (index loops: on CPython an iterator is
+        # an object to make). Emptying the pooled views is apart, for the 11 words.
+        blocks = self._blocks
+        k = 0
+        while k < len(blocks):
+            block = blocks[k]
             block[1] = 0
             if block[2]:
                 self._empty(block)
+            k += 1
         self._used = 0
-        for view in self._handed:
+        handed = self._handed
+        k = len(handed)
+        while k:
+            k -= 1
+            view = handed[k]
             if type(view) is memoryview:
                 release(view)  # CPython only; MicroPython cannot release a memoryview
             else:
                 view.release()  # typed views (MicroPython)
-        if self._handed:
-            self._handed = []
+        if handed:
+            del handed[:]  # (not pop() or clear(): a list they shrink can be moved: allocated)
         self._open = False
 
     def _empty(self, block):
