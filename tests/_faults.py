@@ -7,11 +7,14 @@
 #                          of the interpreter fails (a view, a list, a dict slot, an int, a
 #                          ctypes object), k = 0, 1, 2, ... until the call runs through
 #                          3 times in a row (a call that absorbs one failure may still
-#                          allocate after it)
+#                          allocate after it). One, not every one from k on: on CPython the
+#                          undo paths themselves make ints and call functions, which a
+#                          CPython out of memory for good cannot run
 #   MicroPython, unix      the GC heap filled with ballast so that X bytes stay free,
 #                          X = 0, one GC block, two, ... 32, then 16 levels per doubling,
-#                          until the call succeeds: every allocation past X fails (after
-#                          a collection, as on a board)
+#                          until the call succeeds 3 times in a row: every allocation past
+#                          X fails (after a collection, as on a board), undo paths
+#                          included, which allocate nothing there
 #   MicroPython, 32-bit    heap_lock() (X = 0): the WebAssembly port grows its GC heap on
 #   WebAssembly            demand and frees nothing inside a running call, so it cannot be
 #                          filled to a level
@@ -121,9 +124,9 @@ def _level(k):
     return k if k < 32 else int(32 * 1.0442738 ** (k - 32))
 
 
-def _attempt(case, s, k):
-    # case.op(s) with allocations failing from point k on; returns (result, error).
-    # Nothing here allocates between arming and disarming but the call itself.
+def attempt(case, s, k):
+    """case.op(s) with allocation failure point k armed (see the top): (result, error).
+    Nothing here allocates between arming and disarming but the call itself."""
     r = err = None
     if not IS_MPY:
         gc.disable()
@@ -158,9 +161,9 @@ def _attempt(case, s, k):
 def heap_state(h):
     """Everything a heap call may change but its high-water marks (the failed counter,
     and peak_used, which counts blocks a call held for a moment before it failed and
-    gave them back): the free list, the bytes of the allocated blocks, the views out
-    (block, length, pool slot) and the views-missed counter. What free blocks hold
-    past their run header is no one's."""
+    gave them back: a moving realloc, a chain's move): the free list, the bytes of the
+    allocated blocks, the views out (block, length, pool slot) and the views-missed
+    counter. What free blocks hold past their run header is no one's."""
     inner = getattr(h, "_heap", h)
     mem = bytearray(data_and_free_list(inner))
     mem[len(mem) - 2 :] = b"\0\0"  # peak_used
@@ -214,11 +217,11 @@ def sweep(case, limit=3000):
             case.cold()
         s = case.make()
         before = case.state(s)
-        r, err = _attempt(case, s, k)
+        r, err = attempt(case, s, k)
         if err is None:
             case.done(s, r)
             streak += 1
-            if IS_MPY or streak >= 3:
+            if streak >= 3 or WASM:
                 return failures
         else:
             streak = 0
@@ -293,15 +296,28 @@ def repeats_without_growth(case, k, times=4):
         return
     s = case.make()
     for _ in range(times):
-        _attempt(case, s, k)
+        attempt(case, s, k)
     gc.collect()
     before = gc.mem_alloc()
     for _ in range(times):
-        _attempt(case, s, k)
+        attempt(case, s, k)
     gc.collect()
     grew = gc.mem_alloc() - before
     assert grew <= 0, "%d bytes kept by %d failed calls" % (grew, times)
     case.done(s, case.op(s))
+
+
+def allocates_nothing(fn, s):
+    """MicroPython, where it counts every allocation (micropython.mem_total(): the unix
+    port): fn(s), warm, allocates nothing at all, not even a call frame that the GC heap
+    lends and takes back (heap_lock() cannot see those: the VM then uses the C stack).
+    True where there is nothing to count."""
+    if not IS_MPY or not hasattr(micropython, "mem_total"):
+        return True
+    fn(s)
+    before = micropython.mem_total()
+    fn(s)
+    return micropython.mem_total() == before
 
 
 def locked(fn, s):

@@ -5,7 +5,17 @@
 
 from stalloc import AllocError, Stalloc, SyncStalloc, TraceRecorder
 
-from _faults import Case, fails, heap_state, locked, repeats_without_growth, sweep
+from _faults import (
+    WASM,
+    Case,
+    allocates_nothing,
+    attempt,
+    fails,
+    heap_state,
+    locked,
+    repeats_without_growth,
+    sweep,
+)
 from _util import IS_MPY, fill, raises, verify
 
 # A heap whose block indexes and trailer offsets pass 256: CPython makes such ints on the
@@ -406,6 +416,35 @@ def test_trace_recorder_is_all_or_nothing():
     sweep(RecordFree())
 
 
+class RecordRefused(Record):
+    # A call the heap refuses (no room): it fails at every point, and must be logged as
+    # failed, or counted as dropped where its record cannot be written (CPython) - or,
+    # failing before the heap refused, not logged at all.
+    def op(self, s):
+        return s[0].alloc(10**4)
+
+
+def test_a_refused_call_is_logged_or_dropped_and_the_log_stays_a_prefix():
+    case = RecordRefused()
+    clean = 0
+    k = 0
+    while clean < (1 if WASM else 3):  # (WebAssembly: the heap locked, one point)
+        s = case.make()
+        rec = s[0]
+        heap = rec.heap
+        n = rec.records
+        failed = heap.stats().failed
+        r, err = attempt(case, s, k)
+        assert isinstance(err, MemoryError) and r is None, (k, err)
+        refused = heap.stats().failed - failed
+        assert rec.records + rec.dropped == n + refused, (k, rec.records, rec.dropped)
+        rec.free(s[1])  # a later call: logged, unless the log lost a record before
+        assert rec.records == (n if rec.dropped else n + refused + 1), k
+        clean = clean + 1 if refused and not rec.dropped else 0
+        k += 1
+        assert k < 3000
+
+
 def test_repeated_failures_keep_nothing():
     # The same failing call again and again on one heap keeps no GC memory.
     repeats_without_growth(AllocNoPool(), 0)
@@ -419,6 +458,8 @@ def test_warm_pooled_calls_run_with_the_heap_locked():
     # refused call.
     if not IS_MPY:
         return
+    from stalloc import heap as heap_module
+
     case = Alloc()
     s = case.make()
     s[0].free(case.op(s))
@@ -426,3 +467,9 @@ def test_warm_pooled_calls_run_with_the_heap_locked():
     raises(AllocError, s[0].alloc, 10**4)
     assert locked(Free().op, s)  # a's view back to the pool
     assert locked(case.op, s)  # and out again
+    if heap_module.ACCELERATED:  # not even a call frame lent by the GC heap
+        assert allocates_nothing(_pair, s)
+
+
+def _pair(s):
+    s[0].free(s[0].alloc(30))

@@ -41,8 +41,8 @@ def allocate(h, n, align, code, s):
         check_align(align)
         blocks = min((n - 1 >> s) + 1, 65536)
         code = h._k_alloc(blocks, min((align - 1 >> s) + 1, 65536), int(n) if s else 0)
-        if code >= 0:
-            return h._view_at(code) if s else code
+        if type(code) is not int or code >= 0:
+            return code  # the view (s), or the index
         if code == _OOM:
             h._refused(n, align, code, s)  # raises AllocError
     refuse(0, code)
@@ -114,7 +114,10 @@ def realloc(h, view, nbytes, align=1):
                 h._move(view, off, nbytes)
             else:
                 h._live[i] = resized  # an existing key: the dict does not grow
-                release(view)
+                try:
+                    release(view)
+                except MemoryError:  # CPython: no room for the call; the old view lives on
+                    pass
             return resized
     # Move: what is copied, then a new view (AllocError leaves everything as it was),
     # then the copy and the free, undone if either fails.

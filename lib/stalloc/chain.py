@@ -99,7 +99,10 @@ class System(Allocator):
         used = self.used - entry[1]
         del self._live[key]
         self.used = used
-        release(view)
+        try:
+            release(view)
+        except MemoryError:  # CPython: no room for the call; freed all the same
+            pass
 
     def realloc(self, view, nbytes, align=1):
         """Move to a new bytearray of `nbytes`, copying min(old, new) bytes.

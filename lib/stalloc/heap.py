@@ -180,7 +180,7 @@ class Stalloc(Allocator):
         # First fit: the lowest index that is a multiple of `align` with `size` free blocks.
         # Returns the index, _OOM (counted as failed), or _RANGE if size < 1 or align is not
         # a power of two. nbytes > 0 (the byte API): before any write, the view of nbytes
-        # at the index is made and recorded (_hand_out; _view_at() finds it); a
+        # at the index is made (_hand_out), and returned instead of the index; a
         # MemoryError (or strict mode's AllocError) there leaves the heap as it was.
         # Twin: heap_native.allocate.
         w = self._w
@@ -231,7 +231,7 @@ class Stalloc(Allocator):
         if u > peak:
             peak = u
         if nbytes:
-            self._hand_out(start, nbytes)
+            view = self._hand_out(start, nbytes)
         if back < end:
             w[b] = nxt
             w[b1] = rest
@@ -251,7 +251,7 @@ class Stalloc(Allocator):
             w[t1] = 0xFFFF
         w[t2] = u
         w[t3] = peak
-        return start
+        return view if nbytes else start
 
     def _k_resize(self, idx, old, new, mode):
         # Resize the allocated range [idx, idx + old) to `new` blocks without moving it.
@@ -499,9 +499,8 @@ class Stalloc(Allocator):
             # Past the heap's size: 65536 blocks, which never fit (and count as failed).
             n = (nbytes - 1 >> s) + 1 if nbytes <= self._tr << 1 else 65536
             code = self._k_alloc(n, (align - 1 >> s) + 1, nbytes)
-            if code >= 0:
-                view = self._live.get(code)  # a fresh view, else the pooled one
-                return self._view_at(code) if view is None else view
+            if type(code) is not _int:
+                return code  # the view
         return self._refused(nbytes, align, code, s)
 
     def _refused(self, n, align, code, s):
@@ -536,11 +535,6 @@ class Stalloc(Allocator):
         if pool:
             self._missed = missed
         return view
-
-    def _view_at(self, i):
-        # The live view at block i (a pooled one, or a fresh one).
-        j = self._slot(i)
-        return self._vs[(j - _SLOTS) // _SLOT] if j >= 0 else self._live[i]
 
     def _slot(self, i):
         # The view table's index of the slot whose view is at block i (i = -1: a free
@@ -635,6 +629,6 @@ if _native:
         PURE[_name] = getattr(Stalloc, _name)
         setattr(Stalloc, _name, getattr(_native, _name))
     Stalloc._free = PURE["free"]  # what the native free() does not take itself
-    _native.fresh = PURE["alloc"]  # ... nor the native alloc(): a fresh view
+    _native.strict = PURE["alloc"]  # ... nor the native alloc(): refusing in strict mode
 
 _READY = True  # see _base.load()

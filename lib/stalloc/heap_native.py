@@ -32,7 +32,7 @@ _CORRUPT = const(-4)
 _EXACT = const(1)  # grow mode: all or nothing, a miss counted
 _FREE = const(-2)  # heap.py's mode for _resize(): a free
 _NOT_LIVE = const(-5)  # heap.py's: free() of something that is not a live view
-_FRESH = const(-8)  # allocate(): _FRESH - i, blocks at i taken, no pooled view free
+_FRESH = const(-8)  # allocate(): _FRESH - i, no pooled view free (the blocks at i not taken)
 _SLOTS = const(4)  # the view table (_repoint.pool): slots from this u32 item, ...
 _SLOT = const(3)  # ... this many items each
 
@@ -226,8 +226,9 @@ def _k_alloc(self, size, align, nbytes=0):
     code = allocate(self._mem, self._vt, size, align, -1)
     if code < 0:
         return code
-    self._hand_out(code, nbytes)
-    return allocate(self._mem, self._vt, size, align, 0)
+    view = self._hand_out(code, nbytes)
+    allocate(self._mem, self._vt, size, align, 0)  # the same blocks: nothing changed
+    return view
 
 
 @micropython.native
@@ -306,12 +307,21 @@ def alloc(self, nbytes, align=1):
         pass
     if code > _FRESH:
         return self._refused(nbytes, align, code, self._shift)  # the slow path
-    # No pooled view free (nothing taken yet): heap.py's alloc() makes a fresh view
-    # before it takes the blocks.
-    return fresh(self, nbytes, align)
+    if self._strict:
+        return strict(self, nbytes, align)  # heap.py's alloc() refuses, counting it
+    # No pooled view free, nothing taken yet: a fresh view first (a MemoryError leaves the
+    # heap as it was), then the same blocks taken by the integer kernel.
+    s = self._shift
+    code = _FRESH - code
+    view = self.memory[code << s : (code << s) + nbytes]
+    self._live[code] = view
+    allocate(self._mem, self._vt, ((nbytes - 1) >> s) + 1, ((align - 1) >> s) + 1, 0)
+    if self._vs is not None:
+        self._missed += 1
+    return view
 
 
-fresh = None  # heap.py's alloc(), set when heap.py installs these
+strict = None  # heap.py's alloc(), set when heap.py installs these
 
 
 @micropython.native

@@ -17,19 +17,19 @@ rejected with ValueError / TypeError, or with MemoryError by the runtime (no roo
 GC heap for a view: the heap is left as it was) change nothing and are not logged. A
 call that succeeded is never turned into an error by its logging: a record that cannot
 be written (CPython out of memory) is counted as dropped, as is every later one. Logging an
-integer-API call allocates nothing on the GC heap (it runs with the heap locked, as in an
-interrupt handler); the byte API allocates what the heap's own byte API does.
+integer-API call keeps nothing on the GC heap and runs with it locked (as in an interrupt
+handler); the byte API allocates what the heap's own byte API does.
 
 On a SyncStalloc (or an IrqStalloc) each call and its record happen under one
 acquisition of the heap's lock (one critical section), so the log is in the heap's own
 order also when threads (or interrupt handlers) record at once. Inside a
 `heap.acquire_locked()` block of the same thread, recorder calls raise RuntimeError on a
 SyncStalloc, as the heap's own calls do. The recorder has no acquire_locked(): calls on
-the inner heap it would hand out could not be logged. On MicroPython the helper holding
-the lock (a bytecode function with `try`, as are the calls that log a failure) takes its
-frame from the GC heap and frees it on return; with the GC heap locked the VM puts the
-frame on the C stack instead, so the integer API works there too (the tests run it under
-micropython.heap_lock()).
+the inner heap it would hand out could not be logged. On MicroPython the helpers that
+log (bytecode functions with `try`: a record that cannot be written must not turn a call
+into an error) and the one holding the lock take their frames from the GC heap and free
+them on return; with the GC heap locked the VM puts the frames on the C stack instead, so
+the integer API works there too (the tests run it under micropython.heap_lock()).
 
 dump(write) turns the log into text, version 1 of the format (tools/heaptrace.py parses
 it):
@@ -320,37 +320,38 @@ class TraceRecorder(Allocator):
     # call and its record. The functions take the recorder and call self._inner.
 
     def allocate_blocks(self, size, align=1):
-        """heap.allocate_blocks(size, align), logged. Allocates nothing."""
+        """heap.allocate_blocks(size, align), logged. Keeps nothing on the GC heap."""
         if self._guard:
             return _held2(self, _allocate_blocks, size, align)
         return _allocate_blocks(self, size, align)
 
     def deallocate_blocks(self, index, size):
-        """heap.deallocate_blocks(index, size), logged. Allocates nothing."""
+        """heap.deallocate_blocks(index, size), logged. Keeps nothing on the GC heap."""
         if self._guard:
             return _held2(self, _deallocate_blocks, index, size)
         return _deallocate_blocks(self, index, size)
 
     def shrink_in_place(self, index, old_size, new_size):
-        """heap.shrink_in_place(index, old_size, new_size), logged. Allocates nothing."""
+        """heap.shrink_in_place(index, old_size, new_size), logged. Keeps nothing on the
+        GC heap."""
         if self._guard:
             return _held3(self, _shrink_in_place, index, old_size, new_size)
         return _shrink_in_place(self, index, old_size, new_size)
 
     def grow_in_place(self, index, old_size, new_size):
-        """heap.grow_in_place(index, old_size, new_size), logged. Allocates nothing."""
+        """heap.grow_in_place(index, old_size, new_size), logged. Keeps nothing on the GC heap."""
         if self._guard:
             return _held3(self, _grow_in_place, index, old_size, new_size)
         return _grow_in_place(self, index, old_size, new_size)
 
     def grow_up_to(self, index, old_size, new_size):
-        """heap.grow_up_to(index, old_size, new_size), logged. Allocates nothing."""
+        """heap.grow_up_to(index, old_size, new_size), logged. Keeps nothing on the GC heap."""
         if self._guard:
             return _held3(self, _grow_up_to, index, old_size, new_size)
         return _grow_up_to(self, index, old_size, new_size)
 
     def clear(self):
-        """heap.clear(), logged. Allocates nothing but what heap.clear() does."""
+        """heap.clear(), logged. Keeps nothing on the GC heap."""
         if self._guard:
             return _held2(self, _clear, 0, 0)
         return _clear(self, 0, 0)
@@ -436,10 +437,13 @@ def _allocate_blocks(rec, size, align):
     lo = rec._w[rec._t4]
     try:
         i = rec._inner.allocate_blocks(size, align)
-    except MemoryError:  # AllocError, or MemoryError with the heap locked
-        if rec._refused(lo):
-            rec._log(_ALLOCATE | 256, align, _NONE, 0, size, 0)
-        raise
+    except MemoryError as e:  # AllocError, or MemoryError with the heap locked
+        try:
+            if rec._refused(lo):
+                rec._log(_ALLOCATE | 256, align, _NONE, 0, size, 0)
+        except MemoryError:  # CPython: the record lost, and with it the prefix
+            rec._dropped += 1
+        raise e
     try:
         rec._log(_ALLOCATE, align, i, 0, size, 0)
     except MemoryError:  # CPython: the call is done, its record lost
@@ -467,10 +471,13 @@ def _grow_in_place(rec, index, old_size, new_size):
     lo = rec._w[rec._t4]
     try:
         rec._inner.grow_in_place(index, old_size, new_size)
-    except MemoryError:
-        if rec._refused(lo):
-            rec._log(_GROW | 256, 1, index, 0, old_size, new_size)
-        raise
+    except MemoryError as e:
+        try:
+            if rec._refused(lo):
+                rec._log(_GROW | 256, 1, index, 0, old_size, new_size)
+        except MemoryError:  # CPython: the record lost, and with it the prefix
+            rec._dropped += 1
+        raise e
     try:
         rec._log(_GROW, 1, index, 0, old_size, new_size)
     except MemoryError:  # CPython: the call is done, its record lost
@@ -498,10 +505,13 @@ def _alloc(rec, nbytes, align):
     lo = rec._w[rec._t4]
     try:
         view = rec._inner.alloc(nbytes, align)
-    except MemoryError:
-        if rec._refused(lo):
-            rec._log(_ALLOC | 256, align, _NONE, 0, nbytes, 0)
-        raise
+    except MemoryError as e:
+        try:
+            if rec._refused(lo):
+                rec._log(_ALLOC | 256, align, _NONE, 0, nbytes, 0)
+        except MemoryError:  # CPython: the record lost, and with it the prefix
+            rec._dropped += 1
+        raise e
     try:
         rec._log(_ALLOC, align, view, 0, nbytes, 0)
     except MemoryError:  # CPython: the call is done, its record lost
@@ -525,10 +535,13 @@ def _realloc(rec, view, nbytes, align):
     lo = rec._w[rec._t4]
     try:
         new = rec._inner.realloc(view, nbytes, align)
-    except MemoryError:
-        if rec._refused(lo):
-            rec._log(_REALLOC | 256, align, i, _NONE, nbytes, n)
-        raise
+    except MemoryError as e:
+        try:
+            if rec._refused(lo):
+                rec._log(_REALLOC | 256, align, i, _NONE, nbytes, n)
+        except MemoryError:  # CPython: the record lost, and with it the prefix
+            rec._dropped += 1
+        raise e
     try:
         rec._log(_REALLOC, align, i, new, nbytes, n)
     except MemoryError:  # CPython: the call is done, its record lost
@@ -549,7 +562,8 @@ def _held2(rec, fn, a, b):
         try:
             return fn(rec, a, b)
         finally:
-            heap._release()
+            heap._holder = None  # inline, as in sync.py: a call here could fail (CPython)
+            heap._lock.release()
     s = heap._disable()
     try:
         return fn(rec, a, b)
@@ -564,7 +578,8 @@ def _held3(rec, fn, a, b, c):
         try:
             return fn(rec, a, b, c)
         finally:
-            heap._release()
+            heap._holder = None
+            heap._lock.release()
     s = heap._disable()
     try:
         return fn(rec, a, b, c)
