@@ -54,6 +54,11 @@ def open_typed(stack, owner, n, tc):
         rec[_START] = start
         rec[_NBYTES] = nbytes
         stack._top = end
+    if grew:
+        try:
+            stack._settle()
+        except MemoryError:  # CPython: no room for the call (see Stack._settle)
+            pass
     return view
 
 
@@ -64,6 +69,7 @@ def open_filled(stack, f, items, tc):
     allocs = stack._chunk_allocs
     nold = len(stack._old)
     cap = stack.capacity
+    stack._rec()
     rec = stack._push(f)
     try:
         size = itemsize(tc)
@@ -115,6 +121,10 @@ def _extend(stack, rec, data, align):
         rec[_START] = start
         rec[_NBYTES] = nbytes
         stack._top = end
+        try:
+            stack._settle()
+        except MemoryError:  # CPython: no room for the call (see Stack._settle)
+            pass
         return
     start = rec[_START]
     end = start + need
@@ -158,6 +168,10 @@ def _extend(stack, rec, data, align):
     rec[_START] = 0
     rec[_NBYTES] = need
     stack._top = need
+    try:
+        stack._settle()
+    except MemoryError:  # CPython: no room for the call (see Stack._settle)
+        pass
 
 
 class StackVec:

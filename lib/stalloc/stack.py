@@ -65,7 +65,9 @@ _PCHUNK = const(9)  # the chunk it was sliced from
 _PBASE = const(10)  # that chunk's start, as an offset of the view
 _ENDED = "ended"  # the owner of a frame whose exit was refused: it goes with the frames above
 _LIFO = "frames must end in LIFO order, innermost first"
-_NOTHING = memoryview(bytearray(0))  # every zero-byte frame's view (writable, never released)
+# Every zero-byte frame's view on MicroPython (in no chunk, so it keeps none alive; it
+# cannot be released there anyway). CPython gives each its own, released at its end.
+_NOTHING = memoryview(bytearray(0)) if IS_MPY else None
 
 
 def _check_n(n, what):
@@ -264,15 +266,13 @@ class Stack:
     def trim(self):
         """With no frame open, give the current chunk back; the next frame allocates anew.
 
-        Also drops the object-slot list (and an older chunk an allocator could not take
-        back when its frames ended: CPython out of memory). Memory a stack saturated at is
-        otherwise kept for reuse (second-stack never gave it back, SS2). RuntimeError
-        while frames are open.
+        Also drops the object-slot list. Memory a stack saturated at is otherwise kept
+        for reuse (second-stack never gave it back, SS2). RuntimeError while frames are
+        open.
         """
         if self.depth:
             raise RuntimeError("trim() with %d frames open" % self.depth)
-        for _ in range(len(self._old)):
-            self._retire(self._old[-1][0], 0)
+        self._settle()
         n = len(self._slots) * _WORD
         self._drop_current()
         self._slots = []
@@ -302,9 +302,9 @@ class Stack:
         return recs[d]
 
     def _push(self, owner):
-        # The record for a new frame on top, reset; the caller fills in its bytes. Only
-        # _rec() can fail, before anything changed.
-        rec = self._rec()
+        # The record for a new frame on top (the caller made it: _rec()), reset; the
+        # caller fills in its bytes. Nothing here can fail.
+        rec = self._recs[self.depth]
         d = self.depth + 1
         rec[_OWNER] = owner
         rec[_CHUNK] = None
@@ -346,10 +346,15 @@ class Stack:
         cap = self.capacity
         self._grow(n)
         try:
-            return self._open_bytes(owner, n)  # fits now, at offset 0 (8-aligned)
+            view = self._open_bytes(owner, n)  # fits now, at offset 0 (8-aligned)
         except MemoryError:  # (before _open_bytes() changed anything)
             self._rewind(nold, cap)
             raise
+        try:
+            self._settle()
+        except MemoryError:  # CPython: no room for the call (see _settle)
+            pass
+        return view
 
     def _view(self, start, n):
         # The view of bytes start..start+n of the current chunk for a frame at this
@@ -357,7 +362,9 @@ class Stack:
         # this depth on this chunk, or no repointing here) a new one, which the depth
         # keeps if it can.
         if not n:
-            return _NOTHING  # a zero-byte frame's view: in no chunk, keeping none alive
+            if _NOTHING is None:  # (CPython: a view of its own, see _NOTHING)
+                return memoryview(bytearray(0))
+            return _NOTHING  # in no chunk: it keeps none alive
         chunk = self._chunk
         rec = self._recs[self.depth]
         if self._move is not None and rec[_PCHUNK] is chunk:
@@ -393,6 +400,7 @@ class Stack:
         if tc is not None:
             return load("_stackx").open_filled(self, f, items, tc)
         nslots = len(self._slots)
+        self._rec()
         rec = self._push(f)
         try:
             for item in items:
@@ -413,8 +421,8 @@ class Stack:
             close = getattr(items, "close", None)
             if close is not None:
                 close()
-        except MemoryError:  # no room to close it now: its frames end when it is collected
-            pass
+        except MemoryError:  # no room to get its close(): a generator's frames stay open
+            pass  # (and this one's end is refused below: it goes when they end)
         self._close(f)
         held = self.held - (len(self._slots) - nslots) * _WORD
         del self._slots[nslots:]
@@ -507,13 +515,13 @@ class Stack:
         # Make a new chunk of at least `need` bytes current, for a frame that does not fit
         # the current one, preferring double the current size. The old current chunk
         # keeps the frames in it (to _old), or, when none lives in it, is given back once
-        # the new one is had: a refused growth changes nothing (AllocError). Two cases
-        # give the empty chunk back first, its memory being the room the new one needs:
-        # when max_capacity leaves no room for both, and when an allocator (not the GC
-        # heap) refuses to hold both. If the new chunk still cannot be had, one of the
-        # old size is taken again (maybe another object; if even that fails, the stack
-        # is left as trim() leaves it). A later step of the same call that fails undoes
-        # the growth with _rewind().
+        # the call is done (_settle()): a refused growth changes nothing (AllocError), and
+        # a later step of the same call that fails undoes it (_rewind()). Two cases give
+        # the empty chunk back first, its memory being the room the new one needs: when
+        # max_capacity leaves no room for both, and when an allocator (not the GC heap)
+        # refuses to hold both. If the new chunk still cannot be had, one of the old size
+        # is taken again (another object; if even that fails, the stack is left as
+        # trim() leaves it).
         size = self._grown(need)
         top = self._top
         cap = self.capacity
@@ -548,16 +556,20 @@ class Stack:
     def _rewind(self, nold, cap):
         # Undo the growth of a request that a later step refused: the current chunk was
         # of cap bytes, with nold chunks in _old. The old chunk comes back from _old
-        # (nothing allocated), or is taken again if it was given back (_grow). (Not the
+        # (nothing allocated), or is taken again if _grow() gave it back first. (Not the
         # old chunk itself as the mark: held here it could not be collected for room.)
         if len(self._old) > nold:
             old = self._old[-1]
             held = self.held - self.capacity
             size = len(old[0])
-            self._free_chunk(self._chunk)
+            chunk = self._chunk
             self._old.pop()
             self._set_current(old[0], old[1], size)
             self.held = held
+            try:
+                self._free_chunk(chunk)
+            except MemoryError:  # CPython: the allocator keeps it; the stack is whole
+                pass
         else:
             self._drop_current()
             self._restore(cap)
@@ -636,19 +648,31 @@ class Stack:
             release(chunk)  # CPython: its frames' views are gone; the GC takes the rest
 
     def _swap(self, chunk, keep):
-        # Make `chunk` current, all or nothing. The old current chunk keeps the frames in
-        # it up to `keep` (to _old), or with keep 0 holds none and is given back.
+        # Make `chunk` current, all or nothing. The old current chunk goes to _old, with
+        # the frames in it up to `keep`; with keep 0 it holds none and waits there until
+        # the call that grew the stack is done (_settle() gives it back) or undone
+        # (_rewind() makes it current again).
         old = self._chunk
         cap = len(chunk)
         held = self.held + cap
         if old is not None:
-            if keep:
-                self._old.append([old, keep])
-            else:
-                held -= self.capacity
-                self._free_chunk(old)
+            self._old.append([old, keep])
         self._set_current(chunk, 0, cap)
         self.held = held
+
+    def _settle(self):
+        # The call that grew the stack is done: the empty chunks _swap() kept go back.
+        # (If the allocator cannot take one, CPython out of memory, the stack lets it go
+        # all the same; if this very call cannot be made, the next one gives them back.)
+        old = self._old
+        while old and not old[-1][1]:
+            held = self.held - len(old[-1][0])
+            chunk = old.pop()[0]  # (can fail on CPython: a shorter list is moved)
+            self.held = held
+            try:
+                self._free_chunk(chunk)
+            except MemoryError:
+                pass
 
     def _set_current(self, chunk, top, cap):
         # The current chunk, its top and size, and the fast frames' table (which counts
@@ -663,20 +687,24 @@ class Stack:
 
     def _retire(self, chunk, top):
         # An older chunk (the last in _old: every frame above has ended) now holds frames
-        # up to `top`; give it back once nothing lives in it. If the allocator cannot
-        # take it now (CPython, out of memory), it stays in _old, empty, until trim().
+        # up to `top`; give it back once nothing lives in it. Ending a frame must not
+        # fail: if the allocator cannot take the chunk back (CPython locating it, out of
+        # memory), the stack lets it go all the same and the allocator keeps it.
+        if self._old[-1][0] is not chunk:
+            self._settle()  # an empty chunk a growth kept, not given back then (_settle)
+            if not self._old or self._old[-1][0] is not chunk:
+                raise RuntimeError("second stack corrupted: frames ended out of order")
         old = self._old[-1]
-        if old[0] is not chunk:
-            raise RuntimeError("second stack corrupted: frames ended out of order")
-        old[1] = top
-        if not top:
-            try:
-                held = self.held - len(chunk)
-                self._free_chunk(chunk)
-                self._old.pop()
-                self.held = held
-            except MemoryError:
-                pass
+        if top:
+            old[1] = top
+            return
+        held = self.held - len(chunk)
+        self._old.pop()
+        self.held = held
+        try:
+            self._free_chunk(chunk)
+        except MemoryError:
+            pass
 
 
 # -- the default stack of each thread ----------------------------------------------------
@@ -690,7 +718,7 @@ def default_stack():
     a thread's first use, or give the thread its own with set_default_stack())."""
     stack = _default.get()
     if stack is None:
-        stack = Stack(DEFAULT_CAPACITY, DEFAULT_MAX_CAPACITY)
+        stack = Stack(DEFAULT_CAPACITY, max(DEFAULT_CAPACITY, DEFAULT_MAX_CAPACITY))
         _default.set(stack)
     return stack
 

@@ -34,6 +34,7 @@ import micropython
 from ._repoint import _LEN, _OFF, LIMIT
 
 _ROW = array("I", bytes(32))  # a depth's row, appended when the depth is first reached
+_ENDED = None  # stack.py's marker of a frame whose exit was refused (set when it loads)
 
 
 def state():
@@ -207,6 +208,8 @@ def _run_bytes(stack, n, fn):
                     stack._recs[d][0] = fn
                     mirror(stack, d)
                     stack._close(fn)  # raises if frames were left open above
+                elif d and stack._recs[d - 1][0] is _ENDED:
+                    stack._close(_ENDED)  # fn ended a frame below: it goes now
     view = stack._open_bytes(fn, n)
     try:
         return fn(view)
@@ -231,6 +234,8 @@ def uninit_slice(self, n, fn, typecode="B"):
                     self._recs[d][0] = fn
                     mirror(self, d)
                     self._close(fn)
+                elif d and self._recs[d - 1][0] is _ENDED:
+                    self._close(_ENDED)
     return _run_bytes(self, n, fn)
 
 
@@ -256,9 +261,6 @@ def _open_bytes(self, owner, n):
         except MemoryError:  # no row for this depth yet: its frames stay on the slow path
             pass
     return view
-
-
-_ENDED = None  # stack.py's marker of a frame whose exit was refused (set when it loads)
 
 
 @micropython.native
