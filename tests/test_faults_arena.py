@@ -3,9 +3,17 @@
 # raise MemoryError with the arena exactly as it was (bytes used, blocks, peak, views of
 # the scope intact) and its allocator unchanged; and the same call then works.
 
-from stalloc import MemoryArena, Stalloc
+from stalloc import AllocError, MemoryArena, Stalloc
 
-from _faults import Case, fails, heap_state, repeats_without_growth, sweep
+from _faults import (
+    Case,
+    allocates_nothing,
+    fails,
+    heap_state,
+    locked,
+    repeats_without_growth,
+    sweep,
+)
 from _util import IS_MPY, fill, raises, verify
 
 
@@ -159,3 +167,22 @@ def test_bad_put_uses_nothing():
 def test_repeated_failures_keep_nothing():
     repeats_without_growth(AllocNoPool(), 0)
     repeats_without_growth(AllocNewBlock(), 0)
+
+
+def test_warm_scopes_allocate_nothing():
+    # The other side of all or nothing: with pooled views, a scope and its alloc() calls
+    # allocate nothing at all (MicroPython: with the GC heap locked, and not even a call
+    # frame lent by the GC heap where it counts them), also after a refused call.
+    if not IS_MPY:
+        return
+    s = [MemoryArena(1024, max_bytes=1024)]
+    _scope(s)
+    with s[0].allocator() as a:
+        raises(AllocError, a.alloc, 2000)  # past max_bytes
+    assert locked(_scope, s) and allocates_nothing(_scope, s)
+
+
+def _scope(s):
+    with s[0].allocator() as a:
+        a.alloc(10)
+        a.alloc(20, 8)

@@ -30,7 +30,7 @@ from ._check import check_align, check_count
 from ._typed import itemsize, typed_view
 from .chain import System
 
-_STRUCT_ERROR = getattr(struct, "error", ValueError)  # MicroPython has no struct.error
+_STRUCT_ERROR = getattr(struct, "error", ())  # MicroPython has no struct.error: catch nothing
 
 
 class ArenaAllocator:
@@ -54,7 +54,7 @@ class ArenaAllocator:
         """A writable memoryview of nbytes uninitialised bytes. O(blocks)."""
         check_count(nbytes, "nbytes")
         check_align(align)
-        return self._live()._carve(nbytes, align, None)
+        return self._live()._carve(nbytes, align)
 
     def put(self, fmt, *values):
         """Pack values with struct format `fmt` into the arena; return their view.
@@ -62,25 +62,33 @@ class ArenaAllocator:
         light_arena's copy-in allocation. 8-byte aligned. The values are checked as the
         runtime's struct checks them (TypeError for a wrong type; CPython also refuses
         an out-of-range value or a wrong count with ValueError, MicroPython truncates)
-        before any byte is used.
+        and no byte is used when they are refused.
         """
-        try:
-            data = struct.pack(fmt, *values)
-        except _STRUCT_ERROR as e:  # CPython's struct.error: neither Type- nor ValueError
-            raise (TypeError if " not a" in str(e) else ValueError)(str(e)) from None
-        check_count(len(data), "nbytes")
-        return self._live()._carve(len(data), 8, data)
+        return self._live()._dressed(_calcsize(fmt), 8, fmt, values)
 
     def array(self, typecode, n):
         """A typed view of n uninitialised items of an `array` typecode."""
         size = itemsize(typecode)
         check_count(n, "n")
-        return self._live()._carve(n * size, size, typecode)
+        return self._live()._dressed(n * size, size, typecode, None)
+
+
+def _struct_error(e):
+    # CPython's struct.error is neither a TypeError nor a ValueError: it becomes one.
+    text = str(e)
+    return (TypeError if " not a" in text or "bytes object" in text else ValueError)(text)
+
+
+def _calcsize(fmt):
+    try:
+        return struct.calcsize(fmt)
+    except _STRUCT_ERROR as e:
+        raise _struct_error(e) from None
 
 
 class _Scope:
     # What allocator() returns: one per arena, with one ArenaAllocator, both reused, so
-    # that a scope allocates nothing.
+    # that a scope allocates nothing (with pooled views: alloc() neither).
     def __init__(self, arena):
         self._arena = arena
         self._allocator = ArenaAllocator(None)
@@ -124,7 +132,7 @@ class MemoryArena:
                 self._move = rp.mover()
         self._views = views
         # [view, bytes used, pooled views used, pooled views, the block's offset in
-        # their buffer], in creation order
+        # their buffer, where the allocation being made starts], in creation order
         self._blocks = []
         self._held = 0
         self._used = 0
@@ -185,24 +193,56 @@ class MemoryArena:
                 base = rp.offset(block)
                 if base + size <= rp.LIMIT:  # else offsets do not fit a view's word
                     pool = [memoryview(block)[0:0] for _ in range(self._views)]
-            self._blocks.append([block, 0, 0, pool, base])
+            self._blocks.append([block, 0, 0, pool, base, 0])
         except MemoryError:
             self._allocator.free(block)
             raise
         self._held = held
 
-    def _carve(self, nbytes, align, what):
-        # nbytes at `align` in the first block with room (a new block if none has): a
-        # byte view (what None), a typed view (what: a typecode) or the bytes `what`
-        # copied in. A block added for it goes again if a later step fails.
-        k = self._fit(nbytes, align)
-        if k >= 0:
-            return self._carve_in(k, nbytes, align, what)
-        # A new block starts at offset 0, aligned to `align`: no padding needed.
+    def _carve(self, nbytes, align):
+        # alloc(): nbytes at `align` in the first block with room (a new one if none has).
+        # Its frames stay within MicroPython's 11 words of state (a bigger one comes from
+        # the GC heap on every call): finding room, the view and taking the bytes are
+        # apart. All or nothing: the view is had before the bytes are taken.
+        block = self._fit(nbytes, align)
+        if block is None:
+            return self._carve_new(nbytes, align, None, None)
+        view = self._view_in(block, nbytes)
+        self._take(block, nbytes, view, None)
+        return view
+
+    def _dressed(self, nbytes, align, what, values):
+        # put() (what: a struct format, values) and array() (what: a typecode): the bytes
+        # packed, or seen as typed items, before they are taken; if that fails, nothing
+        # is taken (a pooled view goes back to the pool).
+        check_count(nbytes, "nbytes")
+        block = self._fit(nbytes, align)
+        if block is None:
+            return self._carve_new(nbytes, align, what, values)
+        taken = block[2]
+        view = self._view_in(block, nbytes)
+        typed = None
+        try:
+            if values is None:
+                typed = typed_view(view, what)
+            else:
+                struct.pack_into(what, view, 0, *values)
+            self._take(block, nbytes, view, typed)
+        except BaseException as e:
+            block[2] = taken
+            if type(e) is _STRUCT_ERROR:
+                raise _struct_error(e) from None
+            raise
+        return view if typed is None else typed
+
+    def _carve_new(self, nbytes, align, what, values):
+        # No block has room: a new one, which goes again if the allocation in it fails.
         self._add_block(max(self.block_size, nbytes), align)
         try:
-            return self._carve_in(len(self._blocks) - 1, nbytes, align, what)
-        except MemoryError:
+            if what is None:
+                return self._carve(nbytes, align)
+            return self._dressed(nbytes, align, what, values)
+        except BaseException:
             block = self._blocks[-1]
             held = self._held - len(block[0])
             self._allocator.free(block[0])
@@ -210,55 +250,55 @@ class MemoryArena:
             self._held = held
             raise
 
-    def _carve_in(self, k, nbytes, align, what):
-        # Block k has room: the view (pooled, or fresh), its typed view or copy, their
-        # place in the scope's list, then the stores. Everything that can fail first.
-        block = self._blocks[k]
-        start = (block[1] + align - 1) & -align
-        end = start + nbytes
-        used = self._used + end - block[1]
-        peak = self.peak if self.peak > used else used
-        pool = block[3]
-        taken = block[2]
-        handed = self._handed
-        n = len(handed)
-        if pool is not None and taken < len(pool):
-            view = pool[taken]  # the block's next pooled view, moved onto the bytes
-            self._move(view, block[4] + start, nbytes)
-            taken += 1
-        else:
-            view = block[0][start:end]
-            if not IS_MPY:
-                handed.append(view)  # released at the end of the scope
-        try:
-            if type(what) is str:
-                view = typed_view(view, what)
-                handed.append(view)  # typed views die with the scope on both runtimes
-            elif what is not None:
-                view[0:nbytes] = what
-        except MemoryError:
-            if len(handed) > n:
-                handed.pop()
-            raise
-        block[1] = end
-        block[2] = taken
-        self._used = used
-        self.peak = peak
-        return view
-
     def _fit(self, nbytes, align):
-        # The index of the first block with room, or -1.
+        # The first block with room for nbytes at `align`, where they start in its
+        # block[5]; or None.
         blocks = self._blocks
         k = 0
         while k < len(blocks):
-            if ((blocks[k][1] + align - 1) & -align) + nbytes <= len(blocks[k][0]):
-                return k
+            block = blocks[k]
+            start = (block[1] + align - 1) & -align
+            if start + nbytes <= len(block[0]):
+                block[5] = start
+                return block
             k += 1
-        return -1
+        return None
+
+    def _view_in(self, block, nbytes):
+        # The view of nbytes at block[5]: the block's next pooled view moved there, and
+        # taken (pools exist on MicroPython only, where nothing after this can fail), or a
+        # fresh slice.
+        pool = block[3]
+        if pool is not None and block[2] < len(pool):
+            view = pool[block[2]]
+            self._move(view, block[4] + block[5], nbytes)
+            block[2] += 1
+            return view
+        return block[0][block[5] : block[5] + nbytes]
+
+    def _take(self, block, nbytes, view, typed):
+        # The bytes at block[5] taken: the values first (on CPython making an int can
+        # fail), then the views the scope's end releases (every view on CPython, typed
+        # views everywhere), all or none, then the stores.
+        end = block[5] + nbytes
+        used = self._used + end - block[1]
+        if typed is None:
+            if not IS_MPY:
+                self._handed.append(view)
+        elif IS_MPY:
+            self._handed.append(typed)
+        else:
+            self._handed.extend((view, typed))
+        block[1] = end
+        self._used = used
+        if used > self.peak:
+            self.peak = used
 
     def _reset(self):
-        # The scope ended. Nothing here allocates (index loops: on CPython an iterator is
-        # an object to make). Emptying the pooled views is apart, for the 11 words.
+        # The scope ended: the blocks are empty and the arena is closed first, then the
+        # scope's views are retired. Nothing here allocates on MicroPython (and index
+        # loops: on CPython an iterator is an object to make). Emptying the pooled views
+        # is apart, for the 11 words.
         blocks = self._blocks
         k = 0
         while k < len(blocks):
@@ -268,6 +308,7 @@ class MemoryArena:
                 self._empty(block)
             k += 1
         self._used = 0
+        self._open = False
         handed = self._handed
         k = len(handed)
         while k:
@@ -279,7 +320,6 @@ class MemoryArena:
                 view.release()  # typed views (MicroPython)
         if handed:
             del handed[:]  # (not pop() or clear(): a list they shrink can be moved: allocated)
-        self._open = False
 
     def _empty(self, block):
         # The block's pooled views handed out in the scope: a stale reference sees nothing.
