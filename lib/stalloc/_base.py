@@ -62,7 +62,8 @@ def load(name, native=False):
     """The submodule stalloc.<name>, imported on first use. Threads import one at a time
     (two imports searching the filesystem at once can fail, measured on the unix port),
     and a module another thread is importing outside load() is in sys.modules half made:
-    wait until it is whole (every module of the package ends with `_READY = True`).
+    wait until it is whole (every module of the package ends with `_READY = True`). One
+    whose import failed is imported anew (_import).
     Native twins load unlocked, so only from a module's body (under the load() that
     imports that module: the lock is not reentrant), never at run time.
 
@@ -86,12 +87,7 @@ def load(name, native=False):
         if _loading:
             _loading.acquire()
         try:
-            if m is not None and not hasattr(m, "_READY"):
-                _forget()  # what an import that failed before left (see _forget)
-            m = __import__(full, None, None, [name])
-        except BaseException:
-            _forget()
-            raise
+            m = _import(full, name)
         finally:
             if _loading:
                 _loading.release()
@@ -100,21 +96,34 @@ def load(name, native=False):
     return m
 
 
-def _forget():
-    # MicroPython keeps a module whose import failed (MemoryError halfway: a first use
-    # with the GC heap nearly full) in sys.modules, half made, and would hand it out
-    # again; or only its name, with no module (no room to make one). Drop every such
-    # entry of the package, so that the next use imports it anew. pop(), not del: a
-    # name without a module is a KeyError to del. Allocates nothing (it runs just after
-    # a MemoryError).
-    found = True
-    while found:
-        found = False
-        for key in _modules:
-            if key.startswith("stalloc.") and not hasattr(_modules.get(key), "_READY"):
-                _modules.pop(key, None)
-                found = True
-                break
+def _import(full, name):
+    # __import__, repairing on MicroPython what an import that fails leaves behind: the
+    # module, half made, in sys.modules (a first use that ran out of memory), or only
+    # its name with no module (no room to make one), which the next import would hand
+    # out as it is. CPython removes a failed import itself.
+    if not IS_MPY:
+        return __import__(full, None, None, [name])
+    if not hasattr(_modules.get(full), "_READY"):
+        _modules.pop(full, None)  # left by an earlier failure (pop: del of a bare name fails)
+    had = [key for key in _modules if key.startswith("stalloc.")]
+    try:
+        return __import__(full, None, None, [name])
+    except BaseException:
+        # Every module of the package this import brought in and did not finish (it and
+        # what it imported): nothing allocated, this runs just after a MemoryError.
+        found = True
+        while found:
+            found = False
+            for key in _modules:
+                if (
+                    key.startswith("stalloc.")
+                    and key not in had
+                    and not hasattr(_modules.get(key), "_READY")
+                ):
+                    _modules.pop(key, None)
+                    found = True
+                    break
+        raise
 
 
 class AllocError(MemoryError):

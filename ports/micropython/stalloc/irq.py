@@ -182,3 +182,6 @@ class IrqStalloc(_Guarded):
 
     def __repr__(self):
         return "<IrqStalloc %d x %d B>" % (self._heap.blocks, self._heap.block_size)
+
+
+_READY = True  # see stalloc._base.load()
