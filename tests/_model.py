@@ -10,10 +10,12 @@ class BlockModel:
         self.L = L
         self.owner = [None] * L
 
-    def first_fit(self, size, align):
-        """Lowest index that is a multiple of align with size free blocks, or -1."""
+    def first_fit(self, size, align, bias=0):
+        """Lowest index i with size free blocks where i + bias is a multiple of align (bias:
+        the heap's first block's index in memory, for the byte API's address alignment),
+        or -1."""
         owner = self.owner
-        i = 0
+        i = -bias % align
         while i + size <= self.L:
             k = 0
             while k < size and owner[i + k] is None:

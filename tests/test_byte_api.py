@@ -39,18 +39,36 @@ def test_views_never_overlap_and_keep_contents():
         assert verify(v, k)
 
 
-def test_alignment_is_relative_to_heap_start_and_absolute_up_to_8():
-    h = Stalloc(64, 4)
-    h.alloc(1)  # block 0 taken, so aligned requests must skip ahead
-    for align in (8, 16, 32, 64):
-        v = h.alloc(5, align)
-        off = addressof(v) - addressof(h._mem)
-        assert off % align == 0
-        h.free(v)
-    for align in (1, 2, 4, 8):
-        v = h.alloc(3, align)
-        assert addressof(v) % align == 0  # the heap's start is itself 8-aligned
-        h.free(v)
+def test_alignment_is_of_addresses_at_every_block_size():
+    # The data region starts on a multiple of B in memory, and the byte API aligns
+    # addresses, not offsets: every alignment from 1 to 1024, on heaps of B = 4 .. 256,
+    # with the blocks in front taken so that the first fit must skip ahead.
+    for B in (4, 8, 16, 32, 64, 256):
+        h = Stalloc(4096 // B + 8, B)
+        assert addressof(h.memory) % B == 0, B
+        for align in (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024):
+            first = h.alloc(1)
+            v = h.alloc(5, align)
+            assert addressof(v) % align == 0, (B, align)
+            w = h.realloc(v, 3 * B + 1, align)  # in place or moved: aligned either way
+            assert addressof(w) % align == 0, (B, align)
+            h.free(w)
+            h.free(first)
+        h.check()
+        assert h.is_empty()
+
+
+def test_the_integer_api_aligns_indexes_as_the_crate():
+    # allocate_blocks(size, align) keeps the crate's meaning: an index that is a multiple
+    # of align, whose address is then align * B aligned (the region starts on a multiple
+    # of B; larger alignments of the byte API are of addresses, see above).
+    h = Stalloc(64, 16)
+    h.allocate_blocks(1)
+    for align in (2, 4, 8):
+        i = h.allocate_blocks(1, align)
+        assert i % align == 0
+        assert addressof(h.memory[i * 16 :]) % 16 == 0
+        h.deallocate_blocks(i, 1)
 
 
 def test_heap_start_is_aligned_on_this_runtime():
@@ -75,12 +93,16 @@ def test_alloc_failures_and_bad_arguments():
     h.free(v)
 
 
-def test_large_alignment_only_fits_at_index_zero():
+def test_an_alignment_is_met_where_an_address_meets_it_or_refused():
+    # 1 MiB on a 32-byte heap: met only if a block's address is a multiple of it.
     h = Stalloc(4, 8)
-    v = h.alloc(8, 1 << 20)
-    assert block_of(h, v) == 0
-    fails_cleanly(h, h.alloc, 8, 1 << 20)
-    h.free(v)
+    base = addressof(h.memory)
+    fits = [i for i in range(4) if (base + 8 * i) % (1 << 20) == 0]
+    if fits:
+        v = h.alloc(8, 1 << 20)
+        assert block_of(h, v) == fits[0]
+        h.free(v)
+    fails_cleanly(h, h.alloc, 8 * (5 - (fits or [0])[0]), 1 << 20)
 
 
 def test_bad_frees_leave_heap_unchanged():

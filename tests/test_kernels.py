@@ -3,7 +3,7 @@
 # call. MicroPython with the native emitter only (viper exists nowhere else).
 
 from stalloc import Stalloc
-from stalloc._base import view_address
+from stalloc._base import addressof, view_address
 
 from _util import IS_MPY, Rng, SkipTest
 
@@ -144,6 +144,11 @@ def test_native_byte_api_matches_the_pure_methods():
         views = rng.range(0, 4)
         a = Stalloc(L, B, views)
         b = Stalloc(L, B, views)
+        # Alignments are of addresses: past 16 bytes (where every runtime puts a heap) the
+        # two heaps agree on what fits only if they lie alike.
+        big = 1 << 16
+        if addressof(a.memory) % big != addressof(b.memory) % big:
+            big = 16
         held = []  # (view of a, view of b), live or freed
         for step in range(300):
             op = rng.below(11)
@@ -153,7 +158,7 @@ def test_native_byte_api_matches_the_pure_methods():
                 ra = rb = None
             elif op < 5:
                 nbytes = rng.choice((1, B, 3 * B + 1, L * B, L * B + 1, 0, -3, 1 << 30))
-                align = rng.choice((1, 1, 4, 8, B, 3, 0, 1 << 16))
+                align = rng.choice((1, 1, 4, 8, B, 3, 0, big))
                 ra = _byte_call(pure["alloc"], a, nbytes, align)
                 rb = _byte_call(native["alloc"], b, nbytes, align)
                 if isinstance(ra, memoryview):

@@ -6,7 +6,7 @@ import sys
 
 import stalloc
 
-from _util import IS_MPY, raises
+from _util import SkipTest, raises
 
 
 def _fresh_import(statement):
@@ -77,20 +77,47 @@ def test_unknown_names_are_attribute_errors():
     assert not hasattr(stalloc, "_no_such_module")
 
 
-def _submodule_names():
-    # The modules of the package as installed here: every stalloc/*.py or *.mpy.
-    import os
+def _table_modules():
+    # The modules of the package as it lists them itself: the first word of each line of
+    # its name table (stalloc._lines()), installed or not. No folder needed: frozen into
+    # a firmware (most boards), the package has none.
+    return [words[0] for words in stalloc._lines()]
 
-    f = stalloc.__file__
-    here = f[: max(f.rfind("/"), f.rfind("\\"))]
+
+def _folder_modules():
+    # The modules in the package's folder (every stalloc/*.py or *.mpy), or None where it
+    # has no folder: frozen, its __file__ is missing or names no file (MicroPython gives
+    # a frozen module's path as if relative, or under .frozen/).
+    try:
+        import os
+
+        f = stalloc.__file__
+        os.stat(f)
+    except (ImportError, AttributeError, OSError):
+        return None
+    if f.startswith(".frozen"):
+        return None
+    here = f[: max(f.rfind("/"), f.rfind("\\"))] or "."
     return [n.split(".")[0] for n in os.listdir(here) if n.endswith((".py", ".mpy"))]
 
 
 def test_no_public_name_is_also_a_submodule():
     # Importing a submodule sets the package attribute of the same name: a public function
     # named like a module would turn into that module once the module is loaded.
-    for name in _submodule_names():
-        assert name not in _where(), "public name %r is also a module" % name
+    where = _where()
+    for name in _table_modules() + (_folder_modules() or []):
+        assert name not in where, "public name %r is also a module" % name
+
+
+def test_the_name_table_lists_every_module_in_the_folder():
+    # A module the table does not name is not a package attribute (and dir() misses it).
+    # Frozen, the package has no folder: the table is its only listing.
+    files = _folder_modules()
+    if files is None:
+        raise SkipTest("the package has no folder here (frozen into the firmware)")
+    table = _table_modules()
+    for name in files:
+        assert name == "__init__" or name in table, "%s is not in stalloc's name table" % name
 
 
 def test_every_alloca_name_stays_callable_whatever_is_used_first():
@@ -118,16 +145,18 @@ def test_dir_and_hasattr_work_on_every_build():
     # cannot load on this build (the native twins where there is no native emitter).
     names = dir(stalloc)
     assert "Stalloc" in names and "__version__" in names
-    for name in _submodule_names() + ["_no_such_module"]:
+    modules = _table_modules()
+    for name in modules + ["_no_such_module"]:
         assert hasattr(stalloc, name) in (True, False)
     assert not hasattr(stalloc, "_no_such_module")
-    # Every module this runtime can load is reachable as a package attribute (the
-    # package's table names them all): the native twins need MicroPython's native
-    # emitter, _cpython needs CPython, _repoint MicroPython.
-    for name in _submodule_names():
-        if (
-            name != "__init__"
-            and not name.endswith("_native")
-            and name not in (("_cpython",) if IS_MPY else ("_repoint",))
-        ):
-            assert hasattr(stalloc, name), name
+    # Every module the table names is a package attribute exactly where it loads: the
+    # native twins need MicroPython's native emitter, _cpython CPython, _repoint
+    # MicroPython, irq a board's package; stack, arena and trace may not be installed.
+    for name in modules:
+        reachable = hasattr(stalloc, name)  # through the package's __getattr__ if not loaded
+        try:
+            __import__("stalloc." + name)
+            loads = True
+        except (ImportError, SyntaxError, ValueError):
+            loads = False
+        assert reachable == loads, (name, reachable, loads)

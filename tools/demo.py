@@ -85,7 +85,8 @@ def workload(iterations=ITERATIONS):
 
 # What `import stalloc.heap` loads (the board checks it: a missing one fails the import,
 # an extra one shows in sys.modules).
-NEEDED = ["_base", "heap_native", "heap", "_repoint", "_repoint_native"]  # in import order
+# In import order:
+NEEDED = ["_base", "heap_native", "heap", "_address", "_repoint", "_repoint_native"]
 VIEWS = 17  # the byte API's pooled views: the 16 live buffers and the temporary
 LATER = ["diag", "_check"]  # on the board too: the bench's check(), stats(), free_runs()
 

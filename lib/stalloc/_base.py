@@ -12,6 +12,9 @@
 # Anything with these four methods can sit in a chain.
 
 IS_MPY = __import__("sys").implementation.name == "micropython"
+# How far a memoryview reaches into its buffer: a 32-bit MicroPython keeps 24 bits of
+# offset (slicing past them raises OverflowError). Buffers the library slices stay below.
+REACH = 1 << 24 if IS_MPY and __import__("sys").maxsize < 1 << 32 else 1 << 60
 
 try:
     from micropython import const
@@ -29,6 +32,10 @@ if IS_MPY:
         """Address of a memoryview's first byte, or -1 for anything else. Never raises."""
         return addressof(view) if type(view) is memoryview else -1
 
+    def at(raw, org, n):
+        """n bytes of raw from org, as a bytearray whose views are sliced from there."""
+        return raw if len(raw) == n else uctypes.bytearray_at(addressof(raw) + org, n)
+
     def u16_view(buf):
         """buf's bytes as u16 items (native byte order), sharing its memory. uctypes
         keeps a bare address: the caller keeps buf alive."""
@@ -40,7 +47,7 @@ if IS_MPY:
     release = len
 
 else:  # CPython: ctypes, in a module a board never loads
-    from ._cpython import addressof, release, u16_view, view_address  # noqa: F401
+    from ._cpython import addressof, at, release, u16_view, view_address  # noqa: F401
 
 
 # True keeps the pure code where native twins could run: the tests' reference path

@@ -20,6 +20,11 @@ def view_address(view):
         return -1
 
 
+def at(raw, org, n):
+    """n bytes of raw from org (a view of them; raw itself when that is all of it)."""
+    return raw if len(raw) == n else memoryview(raw)[org : org + n]
+
+
 def u16_view(buf):
     """buf's bytes as u16 items (native byte order), sharing its memory."""
     return memoryview(buf).cast("H")

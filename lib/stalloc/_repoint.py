@@ -11,21 +11,34 @@
 # Nothing is assumed: probe() slices views of a known buffer, checks these words, moves
 # one and checks what it then reads and writes, and only then sets OK. Where it fails
 # (another layout; CPython never loads this) the library makes fresh views, as before.
-# The words are written through uctypes arrays; repoint_native.py writes them with viper.
+#
+# Addresses: the GC heap may lie anywhere a 32-bit port puts RAM, where id() is negative or
+# a big int (_address.py). Addresses become Python ints only when a view or an owner is
+# made; a move never makes one: it stores the view in a one-item list (the owner's box)
+# and copies the pointer the list holds, u16 by u16, to where it writes. The words are
+# written as u16 items through uctypes arrays; _repoint_native.py writes them with viper.
 
 import uctypes
 
+from ._address import from_id, halves
 from ._base import load
 
-# Everything is read and written as u32 items: reading a u64 item allocates an int. On
-# a 64-bit port these are the low halves (little-endian; the probe fails elsewhere).
 _WIDE = __import__("sys").maxsize > 1 << 32
-_DESC = {"w": (uctypes.ARRAY | 0, uctypes.UINT32 | 8)}
-_OFF = 2 if _WIDE else 1  # u32 item of word 1 (typecode | offset << 8)
-_LEN = 4 if _WIDE else 2  # u32 item of word 2 (len; in a uctypes object, its address)
-_ITEMS = 6 if _WIDE else 3  # u32 item of word 3 (items)
-SMALL = __import__("sys").maxsize >> 1  # an id() above this would allocate a big int
-LIMIT = 1 << 24  # offsets and lengths past this do not fit word 1's low 32 bits
+_TOP = __import__("sys").maxsize + 1  # from_id(): 2**(W-1)
+_K = 4 if _WIDE else 2  # u16 items per machine word
+_HALF = {"h": (uctypes.ARRAY | 0, uctypes.UINT16 | 16)}  # four machine words as u16 items
+_DESC = {"w": (uctypes.ARRAY | 0, uctypes.UINT32 | 8)}  # ... as u32 items (made views only)
+# Little-endian u32 items of the words (the probe fails elsewhere); the native code and the
+# tables use these (stack_native's and heap_native's state tables).
+_OFF = 2 if _WIDE else 1  # word 1 (typecode | offset << 8), its low half
+_LEN = 4 if _WIDE else 2  # word 2 (len; in a uctypes object, its address)
+_ITEMS = 6 if _WIDE else 3  # word 3 (items)
+LIMIT = 1 << 24  # offsets and lengths stop here: a 32-bit port keeps 24 bits of offset
+
+
+def address(obj):
+    """obj's address (a new int, big past 2**30 on a 32-bit port: not at run time)."""
+    return from_id(id(obj), _TOP)
 
 
 def words(addr):
@@ -33,45 +46,64 @@ def words(addr):
     return uctypes.struct(addr, _DESC).w
 
 
+def _halfwords(addr):
+    return uctypes.struct(addr, _HALF).h
+
+
+def _word(addr, k):
+    # Machine word k at addr, as an int.
+    w = words(addr)
+    return w[2 * k] | w[2 * k + 1] << 32 if _WIDE else w[k]
+
+
 class Pointer:
     """Moves views of one owner: move(view, off, n) makes `view` cover items off..off+n
-    of the buffer it was sliced from. One per heap or stack (it is aimed per call, so two
-    threads must not share one). Allocates nothing per move."""
+    of the buffer it was sliced from (off, n < LIMIT). One per heap, stack or arena (two
+    threads must not share one: the box is its scratch). Allocates nothing per move, at
+    any address."""
 
     def __init__(self):
-        self._o = words(id(self))  # aimed at a view by each move, then back here
-        self._aim = words(id(self._o))  # over _o's own object: word 2 is its address
+        self._box = box = [None]  # move() puts the view here, then reads where it points
+        self._slot = _halfwords(_word(address(box), 3))  # the list's items: box[0]
+        self._o = _halfwords(address(self))  # aimed at a view by each move, then at 0
+        self._aim = _halfwords(address(self._o))  # over _o's object: word 2, its address
 
     def aimed(self, obj):
         # True if _o reads obj's words: uctypes keeps its address where move() writes.
         a = self._aim
-        return a[_LEN] == id(obj) & 0xFFFFFFFF and (not _WIDE or a[5] == id(obj) >> 32)
+        got = 0
+        for k in range(_K - 1, -1, -1):
+            got = got << 16 | a[2 * _K + k]
+        return got == address(obj)
 
     def move(self, view, off, n):
         a = self._aim
-        if _WIDE:  # (0xFFFFFFFF is a big int on a 32-bit port: & would allocate)
-            a[4] = id(view) & 0xFFFFFFFF
-            a[5] = id(view) >> 32
-        else:
-            a[2] = id(view)
-        o = self._o
-        o[_OFF] = (o[_OFF] & 0xFF) | off << 8
-        o[_LEN] = n
-        # Aimed back here: an address kept in _o would keep the view, and the memory it
-        # covers, alive (the GC takes any address for a reference).
+        s = self._slot
+        b = self._box
+        b[0] = view
+        k = 2 * _K
+        a[k] = s[0]
+        a[k + 1] = s[1]
         if _WIDE:
-            a[4] = id(self) & 0xFFFFFFFF
-            a[5] = id(self) >> 32
-        else:
-            a[2] = id(self)
+            a[k + 2] = s[2]
+            a[k + 3] = s[3]
+        b[0] = None
+        o = self._o
+        o[_K] = (o[_K] & 0xFF) | (off & 0xFF) << 8
+        o[_K + 1] = off >> 8
+        o[k] = n & 0xFFFF
+        o[k + 1] = n >> 16
+        # Aimed at 0: an address kept in _o would keep the view, and the memory it covers,
+        # alive (the GC takes any address for a reference).
+        a[k] = a[k + 1] = 0
+        if _WIDE:
+            a[k + 2] = a[k + 3] = 0
 
 
 def offset(view):
     """Where a byte view starts, from its buffer's start (its items pointer). From the
     addresses, not word 1: past LIMIT its low 32 bits do not hold the whole offset."""
-    w = words(id(view))
-    items = w[_ITEMS] | (w[_ITEMS + 1] << 32 if _WIDE else 0)
-    return uctypes.addressof(view) - items
+    return uctypes.addressof(view) - _word(address(view), 3)
 
 
 def probe(make=None):
@@ -81,17 +113,17 @@ def probe(make=None):
     buf = bytearray(64)
     base = uctypes.addressof(buf)
     view = memoryview(buf)[3:10] if make is None else make(buf)
-    w = words(id(view))
-    if w[_OFF] >> 8 != 3 or w[_LEN] != 7 or id(view) > SMALL:
+    w = words(address(view))
+    if w[_OFF] >> 8 != 3 or w[_LEN] != 7 or _word(address(view), 3) != base:
         return False
-    if w[_ITEMS] != base & 0xFFFFFFFF or (_WIDE and (w[3] or w[5] or w[7] != base >> 32)):
-        return False  # word 3 is not the buffer, or a high half is not 0
+    if _WIDE and (w[3] or w[5]):
+        return False  # a high half is not 0
     tc = w[_OFF] & 0xFF
     p = Pointer()
     if not p.aimed(p):  # checked before move() writes through it
         return False
     p.move(view, 20, 5)
-    if w[_OFF] != tc | 20 << 8 or w[_LEN] != 5:
+    if w[_OFF] != tc | 20 << 8 or w[_LEN] != 5 or p.aimed(view):
         return False
     view[0] = 0x5A
     view[4] = 0xA5
@@ -112,20 +144,24 @@ _native = load("_repoint_native", True) if OK else None
 
 
 def mover():
-    """A move(view, off, n) for one owner: the viper twin (shared: it keeps no state), or
-    a Pointer of its own."""
-    return _native.move if _native else Pointer().move
+    """A move(view, off, n) for one owner: of the viper twin's Pointer, or a pure one."""
+    return _native.Pointer().move if _native else Pointer().move
+
+
+def note(t, k, obj):
+    """obj's address into the u32 items t[k] (low) and t[k + 1] (high)."""
+    t[k], t[k + 1] = halves(address(obj))
 
 
 def pool(h, views, top):
     """Give the Stalloc h its pool of `views` empty views of h.memory and their table,
-    where views can be repointed here and every address is a small int (else h keeps
-    fresh views). The table, u32 items (heap.table(); the native alloc() and free() read
-    it too):
+    where views can be repointed here (else h keeps fresh views). The table, u32 items
+    (heap.table(); the native alloc() and free() read it too):
 
         item            what
         0               V, the pooled views (0: none)
-        1               log2(B) | (log2(B) - 1) << 8
+        1               log2(B) | (log2(B) - 1) << 8 | the region's block index << 16
+                        (its address / B, mod 2**14: the byte API aligns addresses)
         2               the heap's trailer, as a u16 index
         3               the view's offset item | its length item << 8 (see the top)
         4 + 3k          slot k: its view's block + 1 (0: the view is free)
@@ -133,17 +169,14 @@ def pool(h, views, top):
     """
     if not OK or top >= LIMIT:
         return
-    made = [h.memory[0:0] for _ in range(views)]
-    if max([id(v) for v in made]) > SMALL:
-        return
-    h._move = mover()
-    h._vs = made
-    h._vt = vt = load("heap").table(h, views)
+    made = [memoryview(h._mem)[0:0] for _ in range(views)]  # offsets from the region's start
+    vt = load("heap").table(h, views)
     vt[3] = _OFF | _LEN << 8
     for k in range(views):
-        vt[5 + 3 * k] = id(made[k]) & 0xFFFFFFFF
-        if _WIDE:
-            vt[6 + 3 * k] = id(made[k]) >> 32
+        note(vt, 5 + 3 * k, made[k])
+    h._move = mover()
+    h._vs = made
+    h._vt = vt
 
 
 _READY = True  # see _base.load()

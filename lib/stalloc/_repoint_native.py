@@ -1,37 +1,54 @@
 # Native twin of _repoint.Pointer.move, for MicroPython with the native emitter: viper
-# writes a view's offset and length words directly (the pure move aims two uctypes
-# arrays). The words are the u32 halves of _repoint's layout: words 1 and 2 on a 32-bit
-# port, the low halves 2 and 4 on a little-endian 64-bit one. Checked on import against
-# _repoint's probe: anything else raises ImportError and the pure move runs.
+# reads the view's address from the owner's box and writes its offset and length words
+# directly (the pure move aims uctypes arrays). The words are the u32 halves of
+# _repoint's layout: words 1 and 2 on a 32-bit port, the low halves 2 and 4 on a
+# little-endian 64-bit one. Checked on import against _repoint's probe: anything else
+# raises ImportError and the pure move runs.
+
+from array import array
 
 import micropython
 
-from ._repoint import _LEN, _OFF, _WIDE, OK, words
+from ._repoint import _LEN, _OFF, _WIDE, OK, _word, address, halves, words
 
 
-@micropython.viper
-def _move32(view, off: int, n: int):
-    p = ptr32(id(view))
-    p[1] = (p[1] & 0xFF) | (off << 8)
-    p[2] = n
+class Pointer:
+    def __init__(self):
+        self._box = box = [None]
+        self._at = at = array("I", (0, 0))  # the box's items: where box[0] is kept
+        at[0], at[1] = halves(_word(address(box), 3))
 
+    if _WIDE:
 
-@micropython.viper
-def _move64(view, off: int, n: int):
-    p = ptr32(id(view))
-    p[2] = (p[2] & 0xFF) | (off << 8)
-    p[4] = n
+        @micropython.viper
+        def move(self, view, off: int, n: int):
+            b = self._box
+            b[0] = view  # its address, read below as two u32: no int made
+            t = ptr32(self._at)
+            s = ptr32(int(t[0]) | (int(t[1]) << 32))
+            p = ptr32(int(s[0]) | (int(s[1]) << 32))
+            b[0] = None
+            p[2] = (p[2] & 0xFF) | (off << 8)
+            p[4] = n
 
+    else:
 
-move = _move64 if _WIDE else _move32
+        @micropython.viper
+        def move(self, view, off: int, n: int):
+            b = self._box
+            b[0] = view  # its address, read below as a u32: no int made
+            p = ptr32(ptr32(ptr32(self._at)[0])[0])
+            b[0] = None
+            p[1] = (p[1] & 0xFF) | (off << 8)
+            p[2] = n
 
 
 def _check():
     buf = bytearray(64)
     view = memoryview(buf)[3:10]
-    w = words(id(view))
+    w = words(address(view))
     tc = w[_OFF] & 0xFF
-    move(view, 20, 5)
+    Pointer().move(view, 20, 5)
     view[0] = 0x5A
     return OK and w[_OFF] == tc | 20 << 8 and w[_LEN] == 5 and buf[20] == 0x5A
 

@@ -4,7 +4,7 @@ they are valid; refusals other than "no room", raised as the exceptions they des
 program that passes small ints, never reallocates and never errs never loads it.
 """
 
-from ._base import AllocError, const, release, view_address
+from ._base import REACH, AllocError, const, release
 from ._check import check_align, check_count, is_int
 from .heap import Stalloc
 
@@ -26,6 +26,11 @@ def geometry(L, B, views):
         raise ValueError("need L <= 65535, B a power of 2 in 4..2**29")
     if views > 65535:
         raise ValueError("need views <= 65535")
+    if L * B >= REACH:
+        raise ValueError(
+            "L * B = %d bytes: a 32-bit MicroPython's views reach %d bytes into a buffer"
+            % (L * B, REACH)
+        )
     return int(L), int(B), int(views)
 
 
@@ -90,7 +95,7 @@ def realloc(h, view, nbytes, align=1):
     """
     s = h._shift
     tr = h._tr
-    i = (view_address(view) - h._base) >> s
+    i = h._block(view)
     if not h.owns(view):
         refuse(i, 0)
     nbytes = int(check_count(nbytes, "nbytes"))
@@ -105,7 +110,9 @@ def realloc(h, view, nbytes, align=1):
         refuse(i, code)
     # Larger than the heap: nothing to try in place, and no slicing (a size past a
     # small int raises OverflowError on MicroPython); alloc() below counts it.
-    if nbytes <= tr << 1 and not i & ((align - 1) >> s):
+    mask = (align - 1) >> s  # the address must meet align: the start's index counts
+    bias = (h._vt[1] >> 16 if h._vt is not None else h._base >> s) & mask
+    if nbytes <= tr << 1 and not (i + bias) & mask:
         off = i << s
         # In place: the new view first (the one thing that can fail), then the blocks.
         resized = view if h._vs is not None else h.memory[off : off + nbytes]

@@ -73,26 +73,29 @@ if IS_MPY:
         # One value per thread, keyed by thread id (MicroPython has no threading.local).
         # Entries of finished threads stay until set(None) is called in them. The lock:
         # MicroPython's unix port (and some boards) run threads without a GIL, and a dict
-        # resized by one thread while another reads it loses entries. No `with` in get():
-        # its exception handler would put the frame on the GC heap (dict.get of an int
-        # cannot raise).
+        # resized by one thread while another reads it loses entries. The id is had before
+        # the lock: past 2**30 it is a big int (32-bit ports with high task addresses), a
+        # MemoryError with the heap locked. No `with` in get(): its exception handler
+        # would put the frame on the GC heap (dict.get of an int cannot raise).
         def __init__(self):
             self._values = {}
             self._lock = new_lock()
 
         def get(self):
+            me = get_ident()
             lock = self._lock
             lock.acquire()
-            value = self._values.get(get_ident())
+            value = self._values.get(me)
             lock.release()
             return value
 
         def set(self, value):
-            with self._lock:
+            me = get_ident()
+            with self._lock:  # a dict that cannot grow raises: released, unchanged
                 if value is None:
-                    self._values.pop(get_ident(), None)
+                    self._values.pop(me, None)
                 else:
-                    self._values[get_ident()] = value
+                    self._values[me] = value
 
 
 else:

@@ -25,7 +25,7 @@ its scope still reads and writes.
 
 import struct
 
-from ._base import IS_MPY, AllocError, load, release
+from ._base import IS_MPY, REACH, AllocError, addressof, load, release
 from ._check import check_align, check_count
 from ._typed import itemsize, typed_view
 from .chain import System
@@ -118,6 +118,8 @@ class MemoryArena:
     def __init__(self, block_size, max_bytes=None, allocator=None, views=8):
         check_count(block_size, "block_size")
         check_count(views, "views", 0)
+        if block_size >= REACH:
+            raise ValueError("block_size: a 32-bit MicroPython's views reach %d bytes" % REACH)
         if max_bytes is not None:
             check_count(max_bytes, "max_bytes")
             if max_bytes < block_size:
@@ -132,7 +134,8 @@ class MemoryArena:
                 self._move = rp.mover()
         self._views = views
         # [view, bytes used, pooled views used, pooled views, the block's offset in
-        # their buffer, where the allocation being made starts], in creation order
+        # their buffer, where the allocation being made starts, its address's low bits
+        # (below REACH)], in creation order
         self._blocks = []
         self._held = 0
         self._used = 0
@@ -179,6 +182,8 @@ class MemoryArena:
         # A new block at the end, all or nothing: what can fail comes first (the block,
         # its pool of views, its record, a longer list), and a block already had goes
         # back to its allocator if a later step fails.
+        if size >= REACH:
+            raise AllocError("arena: a %d-byte block is past a view's reach here" % size)
         if self.max_bytes is not None and self._held + size > self.max_bytes:
             raise AllocError(
                 "arena: a %d-byte block would pass max_bytes %d" % (size, self.max_bytes)
@@ -186,6 +191,7 @@ class MemoryArena:
         held = self._held + size
         block = self._allocator.alloc(size, max(8, align))
         try:
+            low = addressof(block) & (REACH - 1)  # alignment is of addresses, not offsets
             pool = None
             base = 0
             if self._move is not None:
@@ -193,7 +199,7 @@ class MemoryArena:
                 base = rp.offset(block)
                 if base + size <= rp.LIMIT:  # else offsets do not fit a view's word
                     pool = [memoryview(block)[0:0] for _ in range(self._views)]
-            self._blocks.append([block, 0, 0, pool, base, 0])
+            self._blocks.append([block, 0, 0, pool, base, 0, low])
         except MemoryError:
             self._allocator.free(block)
             raise
@@ -236,9 +242,12 @@ class MemoryArena:
         return view if typed is None else typed
 
     def _carve_new(self, nbytes, align, what, values):
-        # No block has room: a new one, which goes again if the allocation in it fails.
-        self._add_block(max(self.block_size, nbytes), align)
+        # No block has room: a new one, which goes again if the allocation in it fails. Its
+        # allocator may align it to 8 bytes only: room for the padding a bigger align needs.
+        self._add_block(max(self.block_size, nbytes + max(align - 8, 0)), align)
         try:
+            if self._fit(nbytes, align) is None:  # never again: that would add blocks forever
+                raise AllocError("arena: the allocator's block is not %d-aligned" % align)
             if what is None:
                 return self._carve(nbytes, align)
             return self._dressed(nbytes, align, what, values)
@@ -257,7 +266,7 @@ class MemoryArena:
         k = 0
         while k < len(blocks):
             block = blocks[k]
-            start = (block[1] + align - 1) & -align
+            start = ((block[6] + block[1] + align - 1) & -align) - block[6]
             if start + nbytes <= len(block[0]):
                 block[5] = start
                 return block

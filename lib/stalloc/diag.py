@@ -35,7 +35,7 @@ class HeapStats:
         self.largest_free_run = max([n for _, n in runs] or [0])
         self.peak_used = w[tr + 3]
         self.failed = w[tr + 4] | w[tr + 5] << 16
-        self.footprint = len(h._mem)
+        self.footprint = h.footprint
         self.live_views = len(_live(h))
         self.view_pool = len(h._vs) if h._vs is not None else 0
         self.views_missed = h._missed

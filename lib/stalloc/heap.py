@@ -39,9 +39,11 @@ from array import array
 
 from ._base import (
     IS_MPY,
+    REACH,
     Allocator,
     AllocError,
     addressof,
+    at,
     const,
     load,
     release,
@@ -58,6 +60,9 @@ _EXACT = const(1)  # all or nothing; a miss counts as a failed request
 _SHRINK = const(-1)  # ... and this file's own, for shrinking and freeing
 _FREE = const(-2)
 _NOT_LIVE = const(-5)  # free() of something that is not a live view
+# Where every runtime puts a bytearray's bytes: on a multiple of 16 (MicroPython's GC
+# blocks, a 64-bit C malloc), 8 on a 32-bit CPython.
+_GRAIN = 16 if IS_MPY or __import__("sys").maxsize > 1 << 32 else 8
 _SLOTS = const(4)  # the view table (_repoint.py): a slot per pooled view from here, ...
 _SLOT = const(3)  # ... this many u32 items each, the first one its block + 1 (0: free)
 _TRAILER = const(12)  # trailer bytes; its u16 fields from tr:
@@ -90,7 +95,7 @@ def table(h, n):
     # geometry the native alloc() and free() read from it.
     vt = array("I", bytes(4 * (_SLOTS + n * _SLOT)))
     vt[0] = n
-    vt[1] = h._shift | h._s1 << 8
+    vt[1] = h._shift | h._s1 << 8 | ((h._base >> h._shift) & 0x3FFF) << 16  # (a small int)
     vt[2] = h._tr
     return vt
 
@@ -98,10 +103,12 @@ def table(h, n):
 class Stalloc(Allocator):
     """A fixed heap of `L` blocks of `B` bytes: first fit, free list stored in the blocks.
 
-    1 <= L <= 65535; B a power of two, 4 <= B <= 2**29 (as in the crate). The whole heap
-    is one bytearray of L * B + 12 bytes, allocated here and never resized. Not
-    thread-safe: see SyncStalloc. TypeError / ValueError for bad L, B or views,
-    MemoryError if the runtime cannot provide the bytearray.
+    1 <= L <= 65535; B a power of two, 4 <= B <= 2**29 (as in the crate); on a 32-bit
+    MicroPython L * B < 16 MiB (its views reach no further into a buffer). The whole heap
+    is one bytearray of L * B + 12 bytes (+ B - 16 when B > 16: the data region starts on a
+    multiple of B in memory), allocated here and never resized. Not thread-safe: see
+    SyncStalloc. TypeError / ValueError for bad L, B or views, MemoryError if the runtime
+    cannot provide the bytearray.
 
     views (MicroPython): the byte API's views come from a pool of this many memoryviews,
     made here and repointed by alloc() and free() (_repoint.py), so that alloc() and
@@ -112,8 +119,8 @@ class Stalloc(Allocator):
     whose memoryview layout the probe does not recognise) every view is fresh.
 
     Read-only attributes: `blocks` (L), `block_size` (B), `footprint` (bytes of the
-    backing bytearray, L * B + 12, fixed; the Python objects around it, its 4 pooled
-    views included, keep ~500 more on a 32-bit MicroPython, ~800 on 64-bit: measured by
+    backing bytearray, L * B + 12 (+ B - 16), fixed; the Python objects around it, its 4 pooled
+    views included, keep ~560 more on a 32-bit MicroPython, ~1000 on 64-bit: measured by
     tools/footprint.py, tested against its budget), `memory`
     (the data region as one writable memoryview of L * B bytes, made once: block i is
     memory[i * B : (i + 1) * B]; with the integer API this is how data is read and
@@ -130,17 +137,23 @@ class Stalloc(Allocator):
             and 3 < B <= 1 << 29
             and not B & (B - 1)
             and 0 <= views < 65536
+            and L * B < REACH
         ):
             L, B, views = load("_slow").geometry(L, B, views)  # raises, or takes bools
         shift = 2
         while 1 << shift < B:
             shift += 1
         top = L << shift  # bytes of the data region = offset of the trailer
-        self._mem = mem = bytearray(top + _TRAILER)
-        self.memory = memoryview(mem)[:top]  # views are slices of it
+        # The region starts on a multiple of B in memory (as the crate's buffer), so that an
+        # alignment in blocks is one in addresses: B - _GRAIN bytes more hold the shift.
+        pad = B - _GRAIN if B > _GRAIN else 0
+        raw = bytearray(top + _TRAILER + pad)
+        org = pad and -addressof(raw) & (B - 1)
+        self._mem = mem = at(raw, org, top + _TRAILER)  # (MicroPython: may not hold raw)
+        self.memory = memoryview(raw)[org : org + top]  # fresh views are slices of it
         self.blocks = L
         self.block_size = B
-        self.footprint = top + _TRAILER
+        self.footprint = top + _TRAILER + pad
         self._w = u16_view(mem)  # the trailer and run headers as u16 items
         self._tr = top >> 1  # the trailer's u16 index
         self._s1 = shift - 1  # block i's header is at u16 index i << s1
@@ -179,9 +192,10 @@ class Stalloc(Allocator):
     def _k_alloc(self, size, align, nbytes=0):
         # First fit: the lowest index that is a multiple of `align` with `size` free blocks.
         # Returns the index, _OOM (counted as failed), or _RANGE if size < 1 or align is not
-        # a power of two. nbytes > 0 (the byte API): before any write, the view of nbytes
-        # at the index is made (_hand_out), and returned instead of the index; a
-        # MemoryError (or strict mode's AllocError) there leaves the heap as it was.
+        # a power of two. nbytes > 0 (the byte API): the index whose address is a multiple
+        # of align * B, and before any write the view of nbytes there is made
+        # (_hand_out), and returned instead of the index; a MemoryError (or strict mode's
+        # AllocError) there leaves the heap as it was.
         # Twin: heap_native.allocate.
         w = self._w
         tr = self._tr
@@ -197,13 +211,17 @@ class Stalloc(Allocator):
         if cur >= L:
             return _CORRUPT
         mask = align - 1
+        bias = 0  # the byte API aligns addresses: the index of the region's start, mod align
+        if nbytes:
+            vt = self._vt
+            bias = (vt[1] >> 16 if vt is not None else self._base >> self._shift) & mask
         while True:
             h = cur << s1
             nxt = w[h]
             end = cur + w[h + 1]
             if end > L or end <= cur or (nxt and (nxt <= end or nxt >= L)):
                 return _CORRUPT
-            start = (cur + mask) & ~mask
+            start = ((cur + bias + mask) & ~mask) - bias
             if start + size <= end:
                 break
             if not nxt:
@@ -549,6 +567,19 @@ class Stalloc(Allocator):
                 j += _SLOT
         return -1
 
+    def _block(self, view):
+        # The block a view starts at: a pooled one's from its slot, found by identity (no
+        # address: past 2**30 on a 32-bit port that would be an int made per call); L for
+        # a free pooled view (never live); else from its address.
+        vs = self._vs
+        if vs is not None:
+            k = 0
+            for v in vs:
+                if v is view:
+                    return (self._vt[_SLOTS + k * _SLOT] or self.blocks + 1) - 1
+                k += 1
+        return (view_address(view) - self._base) >> self._shift
+
     def _retire(self, view):
         # A view freed: released (CPython), or emptied (a stale reference sees nothing).
         if self._vs is None:
@@ -567,7 +598,7 @@ class Stalloc(Allocator):
         rest it hands to this method).
         """
         s = self._shift
-        i = (view_address(view) - self._base) >> s
+        i = self._block(view)
         j = self._slot(i)
         code = _NOT_LIVE
         if j >= 0 and self._vs[(j - _SLOTS) // _SLOT] is not view:
@@ -589,7 +620,7 @@ class Stalloc(Allocator):
     def owns(self, view):
         """True iff `view` is a live view handed out by this heap. O(views). Twin:
         heap_native."""
-        i = (view_address(view) - self._base) >> self._shift
+        i = self._block(view)
         j = self._slot(i)
         if j >= 0:
             return self._vs[(j - _SLOTS) // _SLOT] is view

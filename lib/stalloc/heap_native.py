@@ -33,6 +33,8 @@ _EXACT = const(1)  # grow mode: all or nothing, a miss counted
 _FREE = const(-2)  # heap.py's mode for _resize(): a free
 _NOT_LIVE = const(-5)  # heap.py's: free() of something that is not a live view
 _FRESH = const(-8)  # allocate(): _FRESH - i, no pooled view free (the blocks at i not taken)
+_FIND = const(-1)  # allocate()'s byte modes in blocks: find only, ...
+_TAKE = const(-2)  # ... take what _FIND found
 _SLOTS = const(4)  # the view table (_repoint.pool): slots from this u32 item, ...
 _SLOT = const(3)  # ... this many items each
 
@@ -50,14 +52,16 @@ def _fail(mem, tr: int):
 
 @micropython.viper
 def allocate(mem, vt, size: int, align: int, nbytes: int) -> int:
-    # heap.py's _k_alloc, with the geometry from the view table (_repoint.pool). nbytes < 0:
-    # find only, write nothing (the index, or a refusal counted as failed). With
-    # nbytes > 0 it is alloc()'s whole fast path: size and align in bytes, and a pooled
-    # view repointed at the blocks; it returns the view's slot then, or _FRESH - i when
-    # no pooled view is free (nothing taken: the caller makes a fresh view first).
+    # heap.py's _k_alloc, with the geometry from the view table (_repoint.pool). nbytes 0:
+    # the integer API. nbytes > 0 is alloc()'s whole fast path: size and align in bytes,
+    # and a pooled view repointed at the blocks; it returns the view's slot then, or
+    # _FRESH - i when no pooled view is free (nothing taken: the caller makes a fresh
+    # view first). _FIND and _TAKE: the byte API's slow paths, size and align in blocks:
+    # find only, write nothing (the index, or a refusal counted as failed); take the
+    # blocks found so. Every byte mode aligns addresses, not indexes.
     t = ptr32(vt)
     g = int(t[1])
-    s1 = g >> 8
+    s1 = (g >> 8) & 0xFF
     if nbytes > 0:
         if align > 0xFFFF or align & (align - 1) or size < 1:
             return _RANGE
@@ -65,6 +69,9 @@ def allocate(mem, vt, size: int, align: int, nbytes: int) -> int:
         align = ((align - 1) >> (s1 + 1)) + 1
     if size < 1 or align < 1 or align & (align - 1):
         return _RANGE
+    bias = 0  # the byte API (nbytes != 0) aligns addresses: the region's start's index
+    if nbytes:
+        bias = (g >> 16) & (align - 1)
     tr = int(t[2])
     w = ptr16(mem)
     if w[tr + 1]:
@@ -82,7 +89,7 @@ def allocate(mem, vt, size: int, align: int, nbytes: int) -> int:
         end = cur + int(w[h + 1])
         if end > L or end <= cur or (nxt and (nxt <= end or nxt >= L)):
             return _CORRUPT
-        start = (cur + mask) & ~mask
+        start = ((cur + bias + mask) & ~mask) - bias
         if start + size <= end:
             break
         if not nxt:
@@ -90,10 +97,10 @@ def allocate(mem, vt, size: int, align: int, nbytes: int) -> int:
             return _OOM
         prev = cur
         cur = nxt
-    if nbytes < 0:
+    if nbytes == _FIND:
         return start
     j = _SLOTS
-    if nbytes:
+    if nbytes > 0:
         last = _SLOTS + int(t[0]) * _SLOT
         while j < last and t[j]:
             j += _SLOT
@@ -119,7 +126,7 @@ def allocate(mem, vt, size: int, align: int, nbytes: int) -> int:
     w[tr + 2] = u
     if u > int(w[tr + 3]):
         w[tr + 3] = u
-    if not nbytes:
+    if nbytes <= 0:
         return start
     t[j] = start + 1
     o = ptr32(int(t[j + 1]) | (int(t[j + 2]) << 32) if t[j + 2] else int(t[j + 1]))
@@ -133,7 +140,7 @@ def allocate(mem, vt, size: int, align: int, nbytes: int) -> int:
 def resize(mem, vt, idx: int, old: int, new: int, mode: int) -> int:
     # heap.py's _k_resize, with the geometry from the view table (_repoint.pool).
     t = ptr32(vt)
-    s1 = int(t[1]) >> 8
+    s1 = (int(t[1]) >> 8) & 0xFF
     tr = int(t[2])
     L = tr >> s1
     if idx < 0 or old < 1 or new < 0 or new == old or idx + old > L:
@@ -223,11 +230,11 @@ def _k_alloc(self, size, align, nbytes=0):
     if not nbytes:
         return allocate(self._mem, self._vt, size, align, 0)
     # The byte API's slow paths: find, make the view (nothing taken if that fails), take.
-    code = allocate(self._mem, self._vt, size, align, -1)
+    code = allocate(self._mem, self._vt, size, align, _FIND)
     if code < 0:
         return code
     view = self._hand_out(code, nbytes)
-    allocate(self._mem, self._vt, size, align, 0)  # the same blocks: nothing changed
+    allocate(self._mem, self._vt, size, align, _TAKE)  # the same blocks: nothing changed
     return view
 
 
@@ -315,7 +322,7 @@ def alloc(self, nbytes, align=1):
     code = _FRESH - code
     view = self.memory[code << s : (code << s) + nbytes]
     self._live[code] = view
-    allocate(self._mem, self._vt, ((nbytes - 1) >> s) + 1, ((align - 1) >> s) + 1, 0)
+    allocate(self._mem, self._vt, ((nbytes - 1) >> s) + 1, ((align - 1) >> s) + 1, _TAKE)
     if self._vs is not None:
         self._missed += 1
     return view

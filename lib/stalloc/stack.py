@@ -39,7 +39,7 @@ MicroPython with the native emitter, stack_native.py replaces the closure forms'
 and the byte-frame hot path (the table at the end of this file).
 """
 
-from ._base import IS_MPY, AllocError, const, load, release
+from ._base import IS_MPY, REACH, AllocError, const, load, release
 from ._check import check_count
 from ._views import ItemView, per_thread
 
@@ -145,6 +145,8 @@ class Stack:
 
     def __init__(self, capacity=DEFAULT_CAPACITY, max_capacity=None, allocator=None):
         check_count(capacity, "capacity")
+        if capacity >= REACH:
+            raise ValueError("capacity: a 32-bit MicroPython's views reach %d bytes" % REACH)
         if max_capacity is not None:
             check_count(max_capacity, "max_capacity")
             if max_capacity < capacity:

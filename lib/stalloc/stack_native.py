@@ -31,7 +31,7 @@ from array import array
 
 import micropython
 
-from ._repoint import _LEN, _OFF, LIMIT
+from ._repoint import _LEN, _OFF, LIMIT, note
 
 _ROW = array("I", bytes(32))  # a depth's row, appended when the depth is first reached
 _ENDED = None  # stack.py's marker of a frame whose exit was refused (set when it loads)
@@ -94,13 +94,11 @@ def _leave(h, d: int) -> int:
 
 
 @micropython.viper
-def _row(h, d: int, pbase: int, a: int):
+def _row(h, d: int, pbase: int):
     p = ptr32(h)
     r = 8 + (d << 3)
     p[r + 4] = pbase
-    p[r + 5] = p[3]
-    p[r + 6] = a
-    p[r + 7] = (uint(a) >> 16) >> 16  # 0 on a 32-bit port (a logical shift)
+    p[r + 5] = p[3]  # the gen (it may pass 2**30: no int made)
 
 
 def _adopt(stack, d, view, pbase):
@@ -109,8 +107,10 @@ def _adopt(stack, d, view, pbase):
     while len(h) < 16 + 8 * d:
         h.extend(_ROW)  # a depth reached for the first time
     h[5] = (len(h) - 8) >> 3
+    h[13 + 8 * d] = 0  # the row is not this view's until it is whole
     if pbase + stack.capacity <= LIMIT:  # offsets past this do not fit the view's word
-        _row(h, d, pbase, id(view))
+        note(h, 14 + 8 * d, view)  # its address (an int made here, not per frame)
+        _row(h, d, pbase)
 
 
 def forget(h, d):

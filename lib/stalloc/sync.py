@@ -181,12 +181,20 @@ class SyncStalloc(_Guarded):
                 _reentered()
             lock.acquire()
         else:
-            me = get_ident()
+            # The id first, and only tried: past 2**30 it is a big int (32-bit ports, high
+            # task addresses), a MemoryError with the heap locked. An uncontended call
+            # needs none; a contended one without it could be waiting for itself.
+            try:
+                me = get_ident()
+            except MemoryError:
+                me = None
             if not lock.acquire(0):
+                if me is None:
+                    raise MemoryError
                 if self._holder == me:
                     _reentered()
                 lock.acquire()
-            self._holder = me
+            self._holder = me  # None: held by a thread whose id could not be had
 
     def _release(self):
         self._holder = None

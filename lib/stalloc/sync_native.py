@@ -14,9 +14,15 @@ from ._lock import get_ident
 
 @micropython.native
 def _take(sync):
+    # The id before the lock, and only tried: see SyncStalloc._acquire.
     lock = sync._lock
-    me = get_ident()
+    try:
+        me = get_ident()
+    except MemoryError:
+        me = None
     if not lock.acquire(0):
+        if me is None:
+            raise MemoryError
         if sync._holder == me:
             from .sync import _reentered
 

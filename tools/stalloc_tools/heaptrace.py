@@ -42,6 +42,7 @@ import ctypes
 import sys
 
 from stalloc import AllocError, Stalloc, TraceRecorder
+from stalloc.heap import table
 
 from . import Progress, command, error
 
@@ -270,7 +271,7 @@ def record_from(fn, blocks, block_size, capacity=4096):
     """Run fn(recorder) on a fresh TraceRecorder(Stalloc(blocks, block_size), capacity)
     and return its trace, parsed. AllocErrors fn lets escape end the recording (they
     are logged)."""
-    rec = TraceRecorder(Stalloc(blocks, block_size), capacity)
+    rec = TraceRecorder(_replay_heap(blocks, block_size), capacity)
     try:
         fn(rec)
     except AllocError:
@@ -313,10 +314,22 @@ class Series:
         return len(self.ops)
 
 
+def _replay_heap(blocks, block_size):
+    # A Stalloc whose byte API aligns as if its first block lay on a 64 KiB boundary (it
+    # aligns addresses: heap.py), so that a replay places every allocation the same way
+    # wherever the host put the heap. A trace recorded where the heap's start was not so
+    # aligned places alignments past B differently (the trace does not keep where it was).
+    h = Stalloc(blocks, block_size)
+    vt = table(h, 0)
+    vt[1] &= 0xFFFF
+    h._vt = vt
+    return h
+
+
 class _Replay:
     # The replay heap and what each id holds on it.
     def __init__(self, blocks, block_size):
-        self.heap = Stalloc(blocks, block_size)
+        self.heap = _replay_heap(blocks, block_size)
         self.B = block_size
         self.views = {}  # id -> memoryview (byte API)
         self.base = {}  # id -> first block (integer API)
