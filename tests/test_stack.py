@@ -36,6 +36,7 @@ def test_seed_buffer_example():
         return "ran"
 
     assert buffer(range(1000), check) == "ran"
+    default_stack().trim()  # its chunk goes: a small board's later tests need the room
 
 
 def test_seed_owned_stack_example():
@@ -54,6 +55,7 @@ def test_seed_uninit_slice_and_large_value():
     # within the default stack's 64 KiB ceiling.
     n = 32768 if room_for(32768) else 8192
     assert uninit(n, lambda v: len(v)) == n
+    default_stack().trim()
 
 
 # -- frames ------------------------------------------------------------------------------

@@ -85,8 +85,7 @@ def workload(iterations=ITERATIONS):
 
 # What `import stalloc.heap` loads (the board checks it: a missing one fails the import,
 # an extra one shows in sys.modules).
-# In import order:
-NEEDED = ["_base", "heap_native", "heap", "_address", "_repoint", "_repoint_native"]
+NEEDED = ["_base", "heap_native", "heap", "_repoint", "_repoint_native"]  # in import order
 VIEWS = 17  # the byte API's pooled views: the 16 live buffers and the temporary
 LATER = ["diag", "_check"]  # on the board too: the bench's check(), stats(), free_runs()
 

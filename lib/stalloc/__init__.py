@@ -29,7 +29,6 @@ _alloca alloca alloca_zeroed stackalloc stackalloc_uninit stackalloc_with
  stackalloc_with_iter
 arena MemoryArena
 trace TraceRecorder
-_address
 _check
 _cpython
 _lock

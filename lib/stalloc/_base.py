@@ -12,6 +12,23 @@
 # Anything with these four methods can sit in a chain.
 
 IS_MPY = __import__("sys").implementation.name == "micropython"
+
+
+# Addresses from what the runtime gives, tested over the boundaries (tests/test_address.py).
+# MicroPython's id() is an object's address as a small int where one holds it, so on a
+# port of W-bit words (py/obj.c, mp_obj_id): below 2**(W-2) the address; in
+# [2**(W-2), 2**(W-1)) the address - 2**(W-1), negative (ESP32-C6 SRAM, 0x4080_0000 on a
+# 32-bit port); above, the address as a big int (allocated per call). CPython: the address.
+def from_id(i, top):
+    """The address an id() `i` names; top = 2**(W-1) (MicroPython: sys.maxsize + 1)."""
+    return i + top if i < 0 else i
+
+
+def halves(a):
+    """An address as its (low, high) u32 halves, the way the tables keep it."""
+    return a & 0xFFFFFFFF, a >> 32
+
+
 # How far a memoryview reaches into its buffer: a 32-bit MicroPython keeps 24 bits of
 # offset (slicing past them raises OverflowError). Buffers the library slices stay below.
 REACH = 1 << 24 if IS_MPY and __import__("sys").maxsize < 1 << 32 else 1 << 60

@@ -13,15 +13,14 @@
 # (another layout; CPython never loads this) the library makes fresh views, as before.
 #
 # Addresses: the GC heap may lie anywhere a 32-bit port puts RAM, where id() is negative or
-# a big int (_address.py). Addresses become Python ints only when a view or an owner is
+# a big int (_base.from_id). Addresses become Python ints only when a view or an owner is
 # made; a move never makes one: it stores the view in a one-item list (the owner's box)
 # and copies the pointer the list holds, u16 by u16, to where it writes. The words are
 # written as u16 items through uctypes arrays; _repoint_native.py writes them with viper.
 
 import uctypes
 
-from ._address import from_id, halves
-from ._base import load
+from ._base import from_id, halves, load
 
 _WIDE = __import__("sys").maxsize > 1 << 32
 _TOP = __import__("sys").maxsize + 1  # from_id(): 2**(W-1)
@@ -70,11 +69,7 @@ class Pointer:
 
     def aimed(self, obj):
         # True if _o reads obj's words: uctypes keeps its address where move() writes.
-        a = self._aim
-        got = 0
-        for k in range(_K - 1, -1, -1):
-            got = got << 16 | a[2 * _K + k]
-        return got == address(obj)
+        return _word(address(self._o), 2) == address(obj)
 
     def move(self, view, off, n):
         a = self._aim

@@ -13,7 +13,6 @@ package(
     "stalloc",
     files=[
         "__init__.py",
-        "_address.py",
         "_base.py",
         "_check.py",
         "_lock.py",
