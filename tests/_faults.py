@@ -26,7 +26,7 @@
 import gc
 import sys
 
-from _util import IS_MPY, data_and_free_list
+from _util import IS_MPY
 
 WASM = IS_MPY and sys.platform == "webassembly"
 BLOCK = 4 * (8 if sys.maxsize > 1 << 32 else 4)  # bytes per GC block (MicroPython)
@@ -165,11 +165,19 @@ def heap_state(h):
     allocated blocks, the views out (block, length, pool slot) and the views-missed
     counter. What free blocks hold past their run header is no one's."""
     inner = getattr(h, "_heap", h)
-    mem = bytearray(data_and_free_list(inner))
-    mem[len(mem) - 2 :] = b"\0\0"  # peak_used
+    # Block by block, in small pieces: a copy of the whole heap would need one free piece
+    # that big, which a small board's GC heap, fragmented by the ballast, may not have.
+    m = memoryview(inner._mem)
     B = inner.block_size
+    L = inner.blocks
+    first = bytearray(L)  # 1: a free run's first block (its header), 2: the rest of it
     for i, n in inner.free_runs():
-        mem[i * B + 4 : (i + n) * B] = bytes((i + n) * B - i * B - 4)
+        first[i] = 1
+        for k in range(i + 1, i + n):
+            first[k] = 2
+    mem = [bytes(m[i * B : i * B + (4 if first[i] == 1 else B)]) for i in range(L) if first[i] < 2]
+    mem.append(bytes(m[L * B : L * B + 6]))  # the trailer but the failed counter and peak
+    mem.append(bytes(first))
     live = []
     vs = inner._vs
     if vs is not None:
@@ -180,7 +188,7 @@ def heap_state(h):
     for i in inner._live:
         live.append((i, len(inner._live[i]), -1))
     live.sort()
-    return (bytes(mem), inner._missed, live, h.stats().live_views)
+    return (mem, inner._missed, live, h.stats().live_views)
 
 
 class Case:

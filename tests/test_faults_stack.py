@@ -1,22 +1,15 @@
 # The second stack under fault injection (_faults.py): every kind of frame, growth to a
-# new chunk (also with a frame open below, also from a Stalloc), stack vecs, the alloca
-# family and the constructor either complete or raise MemoryError with the stack exactly
-# as it was (depth, top, bytes held, the current chunk, older chunks, slots, the open
-# frames' owners) and its open frames intact; and the same call then works.
+# new chunk (also with a frame open below, also from a Stalloc), stack vecs and the
+# constructor either complete or raise MemoryError with the stack exactly as it was
+# (depth, top, bytes held, the current chunk, older chunks, slots, the open frames'
+# owners) and its open frames intact; and the same call then works. The alloca family
+# and the default stack: test_faults_alloca.py.
 
 from stalloc import (
     AllocError,
     Stack,
     Stalloc,
     System,
-    alloca,
-    alloca_zeroed,
-    default_stack,
-    set_default_stack,
-    stackalloc,
-    stackalloc_uninit,
-    stackalloc_with,
-    stackalloc_with_iter,
 )
 
 from _faults import (
@@ -28,71 +21,8 @@ from _faults import (
     repeats_without_growth,
     sweep,
 )
-from _util import IS_MPY, fill, raises, verify, warm_stack
-
-
-def stack_state(st):
-    return (
-        st.depth,
-        st.held,
-        st.capacity,
-        id(st._chunk),
-        st._top,
-        [(id(c), top) for c, top in st._old],
-        st._nslots,
-        len(st._slots),
-        [id(st._recs[d][0]) for d in range(st.depth)],
-    )
-
-
-def touch(view):
-    # What the frames' functions do: use the view, and allocate nothing (the calls are
-    # under test, not the function: on CPython even len() of 600 makes an int).
-    view[0] = 1
-    return True
-
-
-def touch_items(items):
-    items[0] = 1
-    return True
-
-
-class StackCase(Case):
-    # A stack whose 256-byte chunk is warm at depths 0..2, with an outer 64-byte frame
-    # open (filled with a pattern), so that a frame lands at depth 1.
-    outer = 64
-    allocator = None
-
-    def stack(self):
-        return Stack(256, allocator=self.allocator)
-
-    def make(self):
-        st = self.stack()
-        for _ in range(2):
-            with st.frame(16), st.frame(16), st.frame(16):
-                pass
-        f = st.frame(self.outer)
-        v = f.__enter__()
-        fill(v, 5)
-        return [st, f, v]
-
-    def state(self, s):
-        return stack_state(s[0])
-
-    def check(self, s):
-        assert verify(s[2], 5), "the open frame lost its contents"
-
-    def done(self, s, r):
-        st = s[0]
-        assert st.depth == 1
-        self.check(s)
-        s[1].__exit__(None, None, None)
-        # An empty chunk a growth kept for its undo may wait in _old (CPython: the call
-        # that gives it back could not be made): the next growth, trim() or this does.
-        assert not [top for _, top in st._old if top]
-        st._settle()
-        assert st.depth == 0 and st._nslots == 0 and not st._old
-        assert not [f for f in st._mgrs if f._busy], "a frame manager left busy"
+from _stack_cases import StackCase, stack_state, touch, touch_items
+from _util import IS_MPY, raises, warm_stack
 
 
 class Uninit(StackCase):
@@ -210,7 +140,7 @@ class PushObjects(Push):
 class FromHeap(UninitGrows):
     # Chunks from a Stalloc: the heap is part of the state.
     def stack(self):
-        self.allocator = Stalloc(32, 32)  # (state() copies it: small on a small board)
+        self.allocator = Stalloc(64, 16)  # (state() copies it: small on a small board)
         return Stack(256, allocator=self.allocator)
 
     def make(self):
@@ -233,7 +163,7 @@ class FromHeapAlone(FromHeap):
 
 class PushFromHeap(Push):
     def stack(self):
-        return Stack(256, allocator=Stalloc(32, 32))
+        return Stack(256, allocator=Stalloc(64, 16))  # (1 KiB: small on a small board)
 
     def state(self, s):
         return (stack_state(s[0]), heap_state(s[0]._alloc))
@@ -284,55 +214,6 @@ def test_constructor_is_all_or_nothing():
     fails(Construct())
 
 
-class Alloca(StackCase):
-    # The alloca family on this thread's default stack (a fresh one per case).
-    def make(self):
-        s = StackCase.make(self)
-        set_default_stack(s[0])
-        return s
-
-    def done(self, s, r):
-        StackCase.done(self, s, r)
-        set_default_stack(None)
-
-
-class AllocaBytes(Alloca):
-    def op(self, s):
-        return alloca(600, touch)
-
-
-class AllocaZeroed(Alloca):
-    def op(self, s):
-        return alloca_zeroed(100, touch)
-
-
-class Stackalloc(Alloca):
-    def op(self, s):
-        return stackalloc(4, 1, touch_items)
-
-
-class StackallocUninit(Alloca):
-    def op(self, s):
-        return stackalloc_uninit(20, touch_items, "h")
-
-
-class StackallocWith(Alloca):
-    def op(self, s):
-        return stackalloc_with(4, int, touch_items)
-
-
-class StackallocWithIter(Alloca):
-    def op(self, s):
-        return stackalloc_with_iter(range(10), touch_items, None, 6)
-
-
-def test_the_alloca_family_is_all_or_nothing():
-    sweep(AllocaZeroed())
-    for case in (AllocaBytes(), Stackalloc(), StackallocUninit(), StackallocWith()):
-        fails(case)
-    fails(StackallocWithIter())
-
-
 def test_a_refused_frame_leaves_its_manager_free():
     # A frame refused (no room under the ceiling) must not keep its depth's frame
     # manager: the next frame at that depth reuses it, allocating nothing.
@@ -363,20 +244,6 @@ def test_a_refusal_past_the_ceiling_changes_nothing():
 def test_repeated_failures_keep_nothing():
     repeats_without_growth(FrameObjects(), 0)
     repeats_without_growth(UninitGrows(), 2)
-
-
-def test_the_default_stack_is_bounded():
-    # A fresh default stack has a ceiling (stack.DEFAULT_MAX_CAPACITY) and holds no more.
-    from stalloc import stack as mod
-
-    set_default_stack(None)
-    try:
-        st = default_stack()
-        assert st._max == mod.DEFAULT_MAX_CAPACITY
-        raises(AllocError, st.uninit, mod.DEFAULT_MAX_CAPACITY + 1, len)
-        assert st.held <= mod.DEFAULT_MAX_CAPACITY and st.depth == 0
-    finally:
-        set_default_stack(None)
 
 
 def test_frames_ended_out_of_order_are_popped_with_the_frames_above():

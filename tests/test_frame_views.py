@@ -3,12 +3,22 @@
 # and the GC heap untouched. Apart from test_views.py so that each file's code fits a
 # small virtual board next to the stacks it makes.
 
+import gc
 import sys
 
 from stalloc import MemoryArena, Stack, Stalloc
 from stalloc._base import view_address
 
-from _util import IS_MPY, Rng, SkipTest, micropython_only, raises, warm_stack, write_first
+from _util import (
+    IS_MPY,
+    Rng,
+    SkipTest,
+    micropython_only,
+    raises,
+    room_for,
+    warm_stack,
+    write_first,
+)
 
 # -- the fast byte frames (stack_native.py): what they leave for the slow path -------------
 
@@ -50,6 +60,8 @@ def test_a_fast_frame_ends_right_when_the_stack_grows_inside_it():
         assert stack.held == stack.capacity == len(stack._chunk), closure
         assert stack.uninit(100, len) == 100 and _stack_state(stack)[:2] == (0, 0)
         heap.check()
+        heap = stack = outer = None  # gone before the next one is made (a small board)
+        gc.collect()
 
 
 def test_layout_shows_the_frames_of_the_fast_path():
@@ -102,7 +114,7 @@ def test_object_slots_opened_inside_a_fast_frame_are_cleared():
 
 def test_nested_fast_frames_run_with_the_gc_heap_locked():
     micropython = micropython_only()
-    stack = Stack(8192)
+    stack = Stack(8192 if room_for(16384) else 4096)  # (scaled down on a small board)
     warm_stack(stack, 4)
 
     def inner(v):
@@ -223,7 +235,7 @@ def test_arena_views_never_overlap_in_a_random_workload():
                 held = []
                 for k in range(rng.range(1, 14)):
                     n = rng.range(1, 300)
-                    align = rng.choice((1, 2, 4, 8))  # blocks start 8-aligned
+                    align = rng.choice((1, 2, 4, 8, 16, 64))  # of addresses
                     v = a.alloc(n, align)
                     assert len(v) == n and view_address(v) % align == 0, (seed, n, align)
                     v[:] = bytes([k + 1]) * n
@@ -233,6 +245,8 @@ def test_arena_views_never_overlap_in_a_random_workload():
         if heap is not None:
             arena.release()
             assert heap.is_empty()
+        heap = arena = a = v = held = None  # gone before the next seed's (a small board)
+        gc.collect()
 
 
 # -- what a MemoryError, or a long life, must not break ----------------------------------

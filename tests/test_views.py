@@ -4,7 +4,17 @@
 
 from stalloc import AllocError, Stack, Stalloc, SyncStalloc
 
-from _util import IS_MPY, Rng, SkipTest, micropython_only, raises, threads, warm_stack, write_first
+from _util import (
+    IS_MPY,
+    Rng,
+    SkipTest,
+    micropython_only,
+    raises,
+    room_for,
+    threads,
+    warm_stack,
+    write_first,
+)
 
 
 def _pooled(h):
@@ -281,18 +291,19 @@ def _fn(v):
 
 def test_byte_frames_run_with_the_gc_heap_locked():
     micropython = micropython_only()
-    stack = Stack(8192)
+    n = 4096 if room_for(16384) else 1024  # (scaled down on a small board)
+    stack = Stack(2 * n)
     warm_stack(stack, 3)
-    stack.uninit(4096, _fn)
-    stack.uninit_slice(4096, _fn)
+    stack.uninit(n, _fn)
+    stack.uninit_slice(n, _fn)
     out = bytearray(5)
     micropython.heap_lock()
     try:
-        out[0] = stack.uninit(4096, _fn) == 4096
-        out[1] = stack.uninit_slice(4096, _fn) == 4096
-        with stack.frame(4096) as f:
-            f[4095] = 7
-            out[2] = len(f) == 4096
+        out[0] = stack.uninit(n, _fn) == n
+        out[1] = stack.uninit_slice(n, _fn) == n
+        with stack.frame(n) as f:
+            f[n - 1] = 7
+            out[2] = len(f) == n
             with stack.frame(100) as g:
                 with stack.frame(0) as z:
                     out[3] = len(g) == 100 and len(z) == 0
@@ -308,12 +319,13 @@ def test_byte_frames_allocate_nothing_not_even_a_frame():
 
     if not hasattr(micropython, "mem_total") or not stack_module.ACCELERATED:
         raise SkipTest("needs micropython.mem_total() and the native emitter")
-    stack = Stack(8192)
+    n = 4096 if room_for(16384) else 1024  # (scaled down on a small board)
+    stack = Stack(2 * n)
     warm_stack(stack, 2)
-    stack.uninit(4096, _fn)
+    stack.uninit(n, _fn)
     t = micropython.mem_total()
     for _ in range(50):
-        stack.uninit(4096, _fn)
+        stack.uninit(n, _fn)
         with stack.frame(2000) as f:
             f[0] = 1
     assert micropython.mem_total() == t

@@ -67,10 +67,6 @@ class Pointer:
         self._o = _halfwords(address(self))  # aimed at a view by each move, then at 0
         self._aim = _halfwords(address(self._o))  # over _o's object: word 2, its address
 
-    def aimed(self, obj):
-        # True if _o reads obj's words: uctypes keeps its address where move() writes.
-        return _word(address(self._o), 2) == address(obj)
-
     def move(self, view, off, n):
         a = self._aim
         s = self._slot
@@ -115,11 +111,12 @@ def probe(make=None):
         return False  # a high half is not 0
     tc = w[_OFF] & 0xFF
     p = Pointer()
-    if not p.aimed(p):  # checked before move() writes through it
-        return False
+    aim = words(address(p._o))  # where uctypes keeps _o's address (move() writes there)
+    if aim[_LEN] != address(p) & 0xFFFFFFFF:
+        return False  # checked before move() writes through it
     p.move(view, 20, 5)
-    if w[_OFF] != tc | 20 << 8 or w[_LEN] != 5 or p.aimed(view):
-        return False
+    if w[_OFF] != tc | 20 << 8 or w[_LEN] != 5 or aim[_LEN]:
+        return False  # not moved, or _o not aimed back at 0
     view[0] = 0x5A
     view[4] = 0xA5
     return (
@@ -143,11 +140,6 @@ def mover():
     return _native.Pointer().move if _native else Pointer().move
 
 
-def note(t, k, obj):
-    """obj's address into the u32 items t[k] (low) and t[k + 1] (high)."""
-    t[k], t[k + 1] = halves(address(obj))
-
-
 def pool(h, views, top):
     """Give the Stalloc h its pool of `views` empty views of h.memory and their table,
     where views can be repointed here (else h keeps fresh views). The table, u32 items
@@ -168,7 +160,7 @@ def pool(h, views, top):
     vt = load("heap").table(h, views)
     vt[3] = _OFF | _LEN << 8
     for k in range(views):
-        note(vt, 5 + 3 * k, made[k])
+        vt[5 + 3 * k], vt[6 + 3 * k] = halves(address(made[k]))
     h._move = mover()
     h._vs = made
     h._vt = vt

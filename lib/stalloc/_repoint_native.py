@@ -5,27 +5,23 @@
 # little-endian 64-bit one. Checked on import against _repoint's probe: anything else
 # raises ImportError and the pure move runs.
 
-from array import array
-
 import micropython
 
-from ._repoint import _LEN, _OFF, _WIDE, OK, _word, address, halves, words
+from ._repoint import _LEN, _OFF, _WIDE, OK, _halfwords, _word, address, words
 
 
 class Pointer:
     def __init__(self):
         self._box = box = [None]
-        self._at = at = array("I", (0, 0))  # the box's items: where box[0] is kept
-        at[0], at[1] = halves(_word(address(box), 3))
+        self._slot = _halfwords(_word(address(box), 3))  # box[0]; ptr32() of it: no int made
 
     if _WIDE:
 
         @micropython.viper
         def move(self, view, off: int, n: int):
             b = self._box
-            b[0] = view  # its address, read below as two u32: no int made
-            t = ptr32(self._at)
-            s = ptr32(int(t[0]) | (int(t[1]) << 32))
+            b[0] = view  # its address, read below as two u32
+            s = ptr32(self._slot)
             p = ptr32(int(s[0]) | (int(s[1]) << 32))
             b[0] = None
             p[2] = (p[2] & 0xFF) | (off << 8)
@@ -36,8 +32,8 @@ class Pointer:
         @micropython.viper
         def move(self, view, off: int, n: int):
             b = self._box
-            b[0] = view  # its address, read below as a u32: no int made
-            p = ptr32(ptr32(ptr32(self._at)[0])[0])
+            b[0] = view  # its address, read below as a u32
+            p = ptr32(ptr32(self._slot)[0])
             b[0] = None
             p[1] = (p[1] & 0xFF) | (off << 8)
             p[2] = n

@@ -31,7 +31,8 @@ from array import array
 
 import micropython
 
-from ._repoint import _LEN, _OFF, LIMIT, note
+from ._base import halves
+from ._repoint import _LEN, _OFF, LIMIT, address
 
 _ROW = array("I", bytes(32))  # a depth's row, appended when the depth is first reached
 _ENDED = None  # stack.py's marker of a frame whose exit was refused (set when it loads)
@@ -109,7 +110,7 @@ def _adopt(stack, d, view, pbase):
     h[5] = (len(h) - 8) >> 3
     h[13 + 8 * d] = 0  # the row is not this view's until it is whole
     if pbase + stack.capacity <= LIMIT:  # offsets past this do not fit the view's word
-        note(h, 14 + 8 * d, view)  # its address (an int made here, not per frame)
+        h[14 + 8 * d], h[15 + 8 * d] = halves(address(view))  # an int made here, not per frame
         _row(h, d, pbase)
 
 
