@@ -24,7 +24,6 @@ from ._base import from_id, halves, load
 
 _WIDE = __import__("sys").maxsize > 1 << 32
 _TOP = __import__("sys").maxsize + 1  # from_id(): 2**(W-1)
-_K = 4 if _WIDE else 2  # u16 items per machine word
 _HALF = {"h": (uctypes.ARRAY | 0, uctypes.UINT16 | 16)}  # four machine words as u16 items
 _DESC = {"w": (uctypes.ARRAY | 0, uctypes.UINT32 | 8)}  # ... as u32 items (made views only)
 # Little-endian u32 items of the words (the probe fails elsewhere); the native code and the
@@ -67,28 +66,45 @@ class Pointer:
         self._o = _halfwords(address(self))  # aimed at a view by each move, then at 0
         self._aim = _halfwords(address(self._o))  # over _o's object: word 2, its address
 
-    def move(self, view, off, n):
-        a = self._aim
-        s = self._slot
-        b = self._box
-        b[0] = view
-        k = 2 * _K
-        a[k] = s[0]
-        a[k + 1] = s[1]
-        if _WIDE:
-            a[k + 2] = s[2]
-            a[k + 3] = s[3]
-        b[0] = None
-        o = self._o
-        o[_K] = (o[_K] & 0xFF) | (off & 0xFF) << 8
-        o[_K + 1] = off >> 8
-        o[k] = n & 0xFFFF
-        o[k + 1] = n >> 16
-        # Aimed at 0: an address kept in _o would keep the view, and the memory it covers,
-        # alive (the GC takes any address for a reference).
-        a[k] = a[k + 1] = 0
-        if _WIDE:
-            a[k + 2] = a[k + 3] = 0
+    # move() is written out per word size, with few names: a bytecode frame of more than
+    # 11 words comes from the GC heap on every call. u16 items of the four words: word 1
+    # (typecode, then the offset) from 2 (32-bit) or 4, word 2 (len; in _o's object, the
+    # address it reads) from 4 or 8.
+    if _WIDE:
+
+        def move(self, view, off, n):
+            a = self._aim
+            s = self._slot
+            self._box[0] = view  # the list now holds its address: copied, no int made
+            a[8] = s[0]
+            a[9] = s[1]
+            a[10] = s[2]
+            a[11] = s[3]
+            self._box[0] = None
+            s = self._o
+            s[4] = (s[4] & 0xFF) | (off & 0xFF) << 8
+            s[5] = off >> 8
+            s[8] = n & 0xFFFF
+            s[9] = n >> 16
+            # Aimed at 0: an address kept in _o would keep the view, and the memory it
+            # covers, alive (the GC takes any address for a reference).
+            a[8] = a[9] = a[10] = a[11] = 0
+
+    else:
+
+        def move(self, view, off, n):
+            a = self._aim
+            s = self._slot
+            self._box[0] = view
+            a[4] = s[0]
+            a[5] = s[1]
+            self._box[0] = None
+            s = self._o
+            s[2] = (s[2] & 0xFF) | (off & 0xFF) << 8
+            s[3] = off >> 8
+            s[4] = n & 0xFFFF
+            s[5] = n >> 16
+            a[4] = a[5] = 0
 
 
 def offset(view):
