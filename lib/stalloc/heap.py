@@ -568,16 +568,20 @@ class Stalloc(Allocator):
         return -1
 
     def _block(self, view):
-        # The block a view starts at: a pooled one's from its slot, found by identity (no
-        # address: past 2**30 on a 32-bit port that would be an int made per call); L for
-        # a free pooled view (never live); else from its address.
-        vs = self._vs
-        if vs is not None:
+        # The block a view starts at: on MicroPython a live one's found by identity, in the
+        # pool or the dict (no address: past 2**30 on a 32-bit port that is an int made
+        # per call); L for a free pooled view (never live); else from its address.
+        vt = self._vt
+        if vt is not None:
             k = 0
-            for v in vs:
+            for v in self._vs or ():
                 if v is view:
-                    return (self._vt[_SLOTS + k * _SLOT] or self.blocks + 1) - 1
+                    return (vt[_SLOTS + k * _SLOT] or self.blocks + 1) - 1
                 k += 1
+            live = self._live
+            for k in live:
+                if live[k] is view:
+                    return k
         return (view_address(view) - self._base) >> self._shift
 
     def _retire(self, view):

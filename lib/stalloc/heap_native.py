@@ -23,8 +23,6 @@
 import micropython
 from micropython import const
 
-from ._base import addressof
-
 _OOM = const(-1)  # kernel results (as in heap.py)
 _FREED = const(-2)
 _RANGE = const(-3)
@@ -33,6 +31,7 @@ _EXACT = const(1)  # grow mode: all or nothing, a miss counted
 _FREE = const(-2)  # heap.py's mode for _resize(): a free
 _NOT_LIVE = const(-5)  # heap.py's: free() of something that is not a live view
 _FRESH = const(-8)  # allocate(): _FRESH - i, no pooled view free (the blocks at i not taken)
+_AT = const(-16)  # _give(): _AT - i, a view at block i that is not a pooled one
 _FIND = const(-1)  # allocate()'s byte modes in blocks: find only, ...
 _TAKE = const(-2)  # ... take what _FIND found
 _SLOTS = const(4)  # the view table (_repoint.pool): slots from this u32 item, ...
@@ -272,7 +271,9 @@ def deallocate_blocks(self, index, size):
 @micropython.viper
 def _give(mem, vt, vs, view, really: int) -> int:
     # free() (really) or owns() on the view table: 0 for a pooled view of this heap, now
-    # freed and emptied (really); else a kernel code, or _NOT_LIVE for any other object.
+    # freed and emptied (really); else a kernel code, _AT - i for another view starting at
+    # block i (a fresh one? the caller's dict says: its block found with no int made), or
+    # _NOT_LIVE for any other object.
     t = ptr32(vt)
     g = int(t[1])
     s = g & 0xFF
@@ -287,6 +288,8 @@ def _give(mem, vt, vs, view, really: int) -> int:
             break
         j += _SLOT
     if j == end or vs[(j - _SLOTS) // _SLOT] is not view:
+        if i < (int(t[2]) >> ((g >> 8) & 0xFF)):
+            return _AT - i
         return _NOT_LIVE
     if not really:
         return 0
@@ -338,9 +341,9 @@ def free(self, view):
         if not code:
             return
         live = self._live
-        if code == _NOT_LIVE and live:  # a fresh view?
+        if code <= _AT and live:  # a fresh view?
             s = self._shift
-            i = (addressof(view) - self._base) >> s
+            i = _AT - code
             if live.get(i) is view:
                 if not resize(self._mem, self._vt, i, (len(view) - 1 >> s) + 1, 0, 0):
                     del live[i]
@@ -356,14 +359,12 @@ def free(self, view):
 def owns(self, view):
     live = self._live
     try:
-        if not _give(self._mem, self._vt, self._vs, view, 0):
-            return True
-        if not live:
-            return False
-        i = (addressof(view) - self._base) >> self._shift
+        code = _give(self._mem, self._vt, self._vs, view, 0)
     except (TypeError, ValueError):  # not a buffer
         return False
-    return live.get(i) is view
+    if not code:
+        return True
+    return code <= _AT and live.get(_AT - code) is view
 
 
 _READY = True  # see _base.load()
