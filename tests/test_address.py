@@ -64,9 +64,8 @@ def test_the_address_of_objects_here_is_what_the_runtime_reads_at_it():
 
 
 def test_a_32_bit_port_refuses_what_its_views_cannot_reach():
-    # A 32-bit MicroPython's memoryview keeps 24 bits of offset: a heap, a stack's first
-    # chunk or an arena block past 16 MiB could not be sliced. Refused before anything is
-    # allocated.
+    # A 32-bit MicroPython's memoryview keeps 24 bits of offset: a heap, a stack chunk or
+    # an arena block past 16 MiB could not be sliced. Refused before anything is allocated.
     if not IS_MPY or WIDE:
         raise SkipTest("only a 32-bit MicroPython's views stop at 16 MiB")
     raises(ValueError, Stalloc, 2, 1 << 23)  # 16 MiB exactly: the last view would not fit
@@ -75,6 +74,9 @@ def test_a_32_bit_port_refuses_what_its_views_cannot_reach():
     raises(ValueError, MemoryArena, 1 << 24)
     from stalloc import AllocError
 
+    stack = Stack(64)
+    raises(AllocError, stack.uninit, 1 << 24, len)
+    assert (stack.depth, stack.held, stack.capacity) == (0, 64, 64)
     arena = MemoryArena(64)
     with arena.allocator() as a:
         raises(AllocError, a.alloc, 1 << 24)

@@ -54,7 +54,8 @@ import build  # noqa: E402  (tools/build.py)
 import vboard  # noqa: E402  (tools/vboard.py)
 from _proc import lines_until  # noqa: E402
 
-TEST_HELPERS = ("_util.py", "_model.py", "_faults.py", "_stack_cases.py")  # imported by the test files
+# Imported by the test files:
+TEST_HELPERS = ("_util.py", "_model.py", "_faults.py", "_stack_cases.py")
 CLOSING = re.compile(r"^upytest: (\d+) passed, (\d+) failed, (\d+) skipped", re.M)
 
 # Runs on the board before the copy: remove what an earlier deploy left (a stale .py next

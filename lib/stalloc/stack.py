@@ -603,7 +603,12 @@ class Stack:
         # (growth doubles), not installed yet. The ceiling counts everything held at this
         # moment: max_capacity is never passed, not even while a frame is copied. If
         # `size` cannot be had, `need` is asked for before giving up. AllocError (nothing
-        # changed) past max_capacity or if the allocator refuses.
+        # changed) past max_capacity or if the allocator refuses, or at REACH (a 32-bit
+        # MicroPython's views cannot reach into such a chunk).
+        if need >= REACH:
+            raise AllocError("second stack: %d bytes are past a view's reach here" % need)
+        if size >= REACH:
+            size = need
         if self._max is not None:
             room = self._max - self.held
             if need > room:
