@@ -12,7 +12,7 @@ Allocation bumps through the blocks in creation order and takes the first with r
 max(block_size, request) bytes, up to the optional max_bytes ceiling (AllocError past
 it, nothing added). The blocks come from an allocator of the chain module (System by
 default, a Stalloc to keep them inside a fixed heap) and are only given back by
-release(). Alignment is relative to a block's start, which is at least 8-byte aligned.
+release(). Alignment is of addresses (a block's address is counted).
 
 At the end of a scope, views handed out are dead: the allocator refuses further use, and
 on CPython the views are released (use raises ValueError). On MicroPython, where views

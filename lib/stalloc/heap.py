@@ -15,8 +15,10 @@ byte order, as in the crate):
           + 8     u32 failed  failed requests, two u16 halves, low first, saturating
 
 Runs are sorted by index and fully coalesced (no two touch), so index 0 can only be the
-first run and `next == 0` can mean "end". The data region starts the bytearray, so block
-k * n is aligned to k * n * B bytes from the heap's start, itself at least 8-aligned.
+first run and `next == 0` can mean "end". The data region starts on a multiple of B in
+memory (the bytearray holds B - 16 bytes more for the shift when B > 16), so block k * n is
+k * n * B aligned; the byte API aligns addresses to any `align` (the first fit counts the
+region's block index in memory).
 
 Two APIs over the same blocks: the integer API (allocate_blocks and friends) works in
 block indexes, keeps nothing outside the bytearray and allocates nothing on the
@@ -498,8 +500,7 @@ class Stalloc(Allocator):
     def alloc(self, nbytes, align=1):
         """A writable memoryview of exactly `nbytes` bytes, in ceil(nbytes / B) blocks.
 
-        `align` (bytes, a power of two) is honoured relative to the heap's start, itself
-        at least 8-aligned. Not zeroed. O(F + views); allocates nothing with a pooled
+        `align` (bytes, a power of two below 65536) is of the address. Not zeroed. O(F + views); allocates nothing with a pooled
         view, else the view and a dict entry. AllocError if no run fits (heap unchanged
         but the failed counter); TypeError / ValueError for a non-int, nbytes < 1 or a bad
         alignment; MemoryError if the GC heap cannot hold a fresh view (the heap is left
