@@ -500,8 +500,9 @@ class Stalloc(Allocator):
     def alloc(self, nbytes, align=1):
         """A writable memoryview of exactly `nbytes` bytes, in ceil(nbytes / B) blocks.
 
-        `align` (bytes, a power of two below 65536) is of the address. Not zeroed. O(F + views); allocates nothing with a pooled
-        view, else the view and a dict entry. AllocError if no run fits (heap unchanged
+        `align` (bytes, a power of two below 65536) is of the address. Not zeroed.
+        O(F + views); allocates nothing with a pooled view, else the view and a dict
+        entry. AllocError if no run fits (heap unchanged
         but the failed counter); TypeError / ValueError for a non-int, nbytes < 1 or a bad
         alignment; MemoryError if the GC heap cannot hold a fresh view (the heap is left
         as it was). Twin: heap_native.
