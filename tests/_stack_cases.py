@@ -1,7 +1,8 @@
-# What the stack's fault-injection files share (test_faults_stack.py, test_faults_alloca.py):
-# the stack's state as the harness compares it, the frames' functions, and the warm stack
-# with an outer frame open that every case starts from. Its own file: a small board runs
-# one test file at a time, and the two files together would not fit one.
+# What the stack's fault-injection files share (test_faults_stack.py, _stack_heap.py,
+# _alloca.py): the stack's state as the harness compares it, the frames' functions, the
+# warm stack with an outer frame open that every case starts from, and the cases the
+# others build on. Its own file: a small board runs one test file at a time, and the
+# three together would not fit one.
 
 from stalloc import Stack
 
@@ -71,3 +72,43 @@ class StackCase(Case):
         st._settle()
         assert st.depth == 0 and st._nslots == 0 and not st._old
         assert not [f for f in st._mgrs if f._busy], "a frame manager left busy"
+
+
+class Uninit(StackCase):
+    n = 100  # fits the chunk: a warm depth, nothing to allocate
+
+    def op(self, s):
+        return s[0].uninit(self.n, touch)
+
+
+class UninitGrows(Uninit):
+    n = 600  # a new chunk, with the outer frame left in the old one
+
+
+class Push(StackCase):
+    # One push onto a vec whose frame fills its chunk: it moves to a new one.
+    typecode = "i"
+    n = 48
+
+    def make(self):
+        s = StackCase.make(self)
+        scope = s[0].vec(self.typecode)
+        vec = scope.__enter__()
+        for k in range(self.n):
+            vec.push(k)
+        return s + [scope, vec]
+
+    def op(self, s):
+        return s[4].push(7)
+
+    def check(self, s):
+        StackCase.check(self, s)
+        vec = s[4]
+        assert len(vec) == self.n and vec[self.n - 1] == self.n - 1
+
+    def done(self, s, r):
+        vec = s[4]
+        assert len(vec) == self.n + 1 and vec[self.n] == 7 and vec[self.n - 1] == self.n - 1
+        s[3].__exit__(None, None, None)
+        s[4] = [0] * (self.n - 1) + [self.n - 1]  # what check() expects of the ended vec
+        StackCase.done(self, s, r)

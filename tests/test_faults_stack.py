@@ -1,39 +1,25 @@
 # The second stack under fault injection (_faults.py): every kind of frame, growth to a
-# new chunk (also with a frame open below, also from a Stalloc), stack vecs and the
-# constructor either complete or raise MemoryError with the stack exactly as it was
-# (depth, top, bytes held, the current chunk, older chunks, slots, the open frames'
-# owners) and its open frames intact; and the same call then works. The alloca family
-# and the default stack: test_faults_alloca.py.
+# new chunk (also with a frame open below) and stack vecs either complete or raise
+# MemoryError with the stack exactly as it was (depth, top, bytes held, the current chunk,
+# older chunks, slots, the open frames' owners) and its open frames intact; and the same
+# call then works. Chunks from a Stalloc and the constructor: test_faults_stack_heap.py;
+# the alloca family and the default stack: test_faults_alloca.py (one file at a time fits
+# a small board).
 
 from stalloc import (
     AllocError,
     Stack,
-    Stalloc,
-    System,
 )
 
 from _faults import (
-    Case,
     allocates_nothing,
     fails,
-    heap_state,
     locked,
     repeats_without_growth,
     sweep,
 )
-from _stack_cases import StackCase, stack_state, touch, touch_items
+from _stack_cases import Push, StackCase, Uninit, UninitGrows, stack_state, touch, touch_items
 from _util import IS_MPY, raises, warm_stack
-
-
-class Uninit(StackCase):
-    n = 100  # fits the chunk: a warm depth, nothing to allocate
-
-    def op(self, s):
-        return s[0].uninit(self.n, touch)
-
-
-class UninitGrows(Uninit):
-    n = 600  # a new chunk, with the outer frame left in the old one
 
 
 class UninitGrowsAlone(UninitGrows):
@@ -93,35 +79,6 @@ class BufferTypedGrows(Buffer):
         return s[0].buffer(range(40), touch_items, self.typecode)
 
 
-class Push(StackCase):
-    # One push onto a vec whose frame fills its chunk: it moves to a new one.
-    typecode = "i"
-    n = 48
-
-    def make(self):
-        s = StackCase.make(self)
-        scope = s[0].vec(self.typecode)
-        vec = scope.__enter__()
-        for k in range(self.n):
-            vec.push(k)
-        return s + [scope, vec]
-
-    def op(self, s):
-        return s[4].push(7)
-
-    def check(self, s):
-        StackCase.check(self, s)
-        vec = s[4]
-        assert len(vec) == self.n and vec[self.n - 1] == self.n - 1
-
-    def done(self, s, r):
-        vec = s[4]
-        assert len(vec) == self.n + 1 and vec[self.n] == 7 and vec[self.n - 1] == self.n - 1
-        s[3].__exit__(None, None, None)
-        s[4] = [0] * (self.n - 1) + [self.n - 1]  # what check() expects of the ended vec
-        StackCase.done(self, s, r)
-
-
 class VecEnter(StackCase):
     # with_stack_vec(): its scope and vec made, entered, ended.
     def op(self, s):
@@ -135,38 +92,6 @@ def touch_vec(vec):
 class PushObjects(Push):
     typecode = None
     n = 4  # the slot list grows by one for the push
-
-
-class FromHeap(UninitGrows):
-    # Chunks from a Stalloc: the heap is part of the state.
-    def stack(self):
-        self.allocator = Stalloc(64, 16)  # (state() copies it: small on a small board)
-        return Stack(256, allocator=self.allocator)
-
-    def make(self):
-        s = UninitGrows.make(self)
-        return s + [s[0]._alloc]
-
-    def state(self, s):
-        return (stack_state(s[0]), heap_state(s[3]))
-
-    def done(self, s, r):
-        UninitGrows.done(self, s, r)
-        s[0].trim()
-        assert s[3].is_empty()
-        s[3].check()
-
-
-class FromHeapAlone(FromHeap):
-    outer = 0
-
-
-class PushFromHeap(Push):
-    def stack(self):
-        return Stack(256, allocator=Stalloc(64, 16))  # (1 KiB: small on a small board)
-
-    def state(self, s):
-        return (stack_state(s[0]), heap_state(s[0]._alloc))
 
 
 def test_byte_frames_are_all_or_nothing():
@@ -186,32 +111,6 @@ def test_buffers_and_vecs_are_all_or_nothing():
     for case in (Buffer(), BufferTyped(), BufferTypedGrows(), Push(), PushObjects()):
         fails(case)
     fails(VecEnter())
-
-
-def test_chunks_from_a_heap_are_all_or_nothing():
-    for case in (FromHeap(), FromHeapAlone(), PushFromHeap()):
-        sweep(case)
-
-
-class Construct(Case):
-    # Stack(capacity, allocator=heap): the heap keeps nothing of a failed constructor.
-    def make(self):
-        return [Stalloc(32, 32, 0)]
-
-    def op(self, s):
-        return Stack(256, allocator=s[0])
-
-    def state(self, s):
-        return heap_state(s[0])
-
-    def done(self, s, st):
-        assert st.uninit(100, touch)
-        st.trim()
-        assert s[0].is_empty()
-
-
-def test_constructor_is_all_or_nothing():
-    fails(Construct())
 
 
 def test_a_refused_frame_leaves_its_manager_free():
@@ -318,36 +217,3 @@ def test_frames_ended_out_of_order_with_fast_frames_three_deep_and_across_chunks
     assert st.depth == 0 and not st._old
     assert st.held == st.capacity + len(st._slots) * stack_module._WORD
     assert st.uninit(64, len) == 64
-
-
-class Flaky:
-    # An allocator whose free() runs out of memory when told to (CPython locating a
-    # view can): ending a frame must not fail for it.
-    def __init__(self):
-        self.inner = System()
-        self.fail = 0
-
-    def alloc(self, nbytes, align=1):
-        return self.inner.alloc(nbytes, align)
-
-    def free(self, view):
-        if self.fail:
-            self.fail -= 1
-            raise MemoryError("no room to free")
-        self.inner.free(view)
-
-
-def test_a_chunk_the_allocator_cannot_take_back_does_not_break_the_stack():
-    flaky = Flaky()
-    st = Stack(64, allocator=flaky)
-    f1, f2, f3 = st.frame(48), st.frame(100), st.frame(300)
-    for f in (f1, f2, f3):
-        f.__enter__()  # three chunks: 64, 128, 300 bytes
-    assert len(st._old) == 2
-    f3.__exit__(None, None, None)
-    flaky.fail = 1
-    f2.__exit__(None, None, None)  # its chunk is let go (the allocator keeps it)
-    f1.__exit__(None, None, None)
-    assert st.depth == 0 and not st._old and st.held == st.capacity
-    assert flaky.inner.used == st.capacity + 128  # the one chunk not taken back
-    assert st.uninit(200, len) == 200

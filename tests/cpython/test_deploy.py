@@ -17,6 +17,7 @@ import sys
 from _host import refused  # tests/cpython/_host.py
 
 import build  # tools/build.py (tests/conftest.py puts tools/ on sys.path)
+import deploy  # tools/deploy.py
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DEPLOY = os.path.join(ROOT, "tools", "deploy.py")
@@ -106,8 +107,9 @@ def test_no_test_installs_only_and_checks_what_arrived():
     lib = build.modules()
     tests = [n for n in os.listdir(os.path.join(ROOT, "tests")) if n.startswith("test_")]
     assert "deploy: %d files in lib/stalloc on the board" % len(lib) in out, out
-    # the test files, their helpers (_util, _model, _faults) and the runner
-    assert "deploy: %d files in tests on the board" % (len(tests) + 4) in out, out
+    # the test files, their helpers (deploy.TEST_HELPERS) and the runner
+    helpers = len(deploy.TEST_HELPERS)
+    assert "deploy: %d files in tests on the board" % (len(tests) + helpers + 1) in out, out
 
 
 def test_bad_usage_exits_2():
