@@ -1,9 +1,11 @@
-# The board side of the pictures: Stalloc.map_into (the allocation-free text map),
+# The board side of the pictures: Stalloc.map_into (the allocation-free text map) and
+# stats_into (the figures, allocation-free),
 # TraceRecorder (lib/stalloc/trace.py: records, ids, the dropped count, the text format)
 # and Stack.layout. Portable: pytest on CPython, tools/upytest.py on MicroPython (both
 # kernel paths); the heap_lock tests run on MicroPython only.
 
 import io
+from array import array
 
 from stalloc import AllocError, Stack, Stalloc, SyncStalloc, TraceRecorder
 
@@ -124,6 +126,89 @@ def test_map_into_reports_a_corrupt_free_list():
     heap.allocate_blocks(2)
     heap.memory[8:12] = b"\x02\x00\x05\x00"  # run header at block 2 -> next run 2: a loop
     raises(RuntimeError, heap.map_into, bytearray(8))
+
+
+# -- stats_into ----------------------------------------------------------------------------
+
+
+def _figures(heap):
+    s = heap.stats()
+    return [s.used, s.free, s.largest_free_run, s.free_runs, s.peak_used]
+
+
+def test_stats_into_agrees_with_stats_on_random_heaps():
+    for seed in range(8):
+        for make in (Stalloc, SyncStalloc):
+            heap = make(40, 4)
+            live = []
+            _random_ops(heap, Rng(seed), 30 + seed * 5, live)
+            try:
+                heap.allocate_blocks(64)  # refused: counted as failed
+            except AllocError:
+                pass
+            buf = array("I", [7] * 9)
+            assert heap.stats_into(buf) is None
+            s = heap.stats()
+            assert list(buf[:5]) == _figures(heap), (seed, list(buf))
+            assert buf[5] | buf[6] << 16 == s.failed >= 1
+            assert list(buf[7:]) == [7, 7]  # past the 7 figures: untouched
+    full = Stalloc(4, 8)
+    full.allocate_blocks(4)  # OOM: no runs
+    buf = [9] * 7  # a list of small ints works too
+    full.stats_into(buf)
+    assert buf == [4, 0, 0, 0, 4, 0, 0]
+
+
+def test_stats_into_counts_past_16_bits_of_failures():
+    heap = Stalloc(4, 8)
+    heap._w[heap._tr + 4] = 0xFFFF  # failed = 0x1FFFF - 1, then one more
+    heap._w[heap._tr + 5] = 1
+    try:
+        heap.allocate_blocks(9)
+    except AllocError:
+        pass
+    buf = array("H", bytes(14))
+    heap.stats_into(buf)
+    assert buf[5] | buf[6] << 16 == heap.stats().failed == 0x20000
+
+
+def test_stats_into_rejects_a_short_or_unwritable_buffer_unchanged():
+    heap = Stalloc(8, 4)
+    heap.allocate_blocks(3)
+    short = array("I", [5] * 6)
+    rejects(ValueError, heap, heap.stats_into, short)
+    assert list(short) == [5] * 6
+    rejects(TypeError, heap, heap.stats_into, bytes(8))
+    rejects(TypeError, heap, heap.stats_into, (0,) * 7)
+    rejects(TypeError, heap, heap.stats_into, None)
+
+
+def test_stats_into_runs_with_the_heap_locked_and_allocates_nothing():
+    micropython = _micropython()
+    for make in (Stalloc, SyncStalloc):
+        heap = make(48, 8)
+        _random_ops(heap, Rng(3), 40, [])
+        buf = array("I", bytes(28))
+        heap.stats_into(buf)  # loads the diagnostics: nothing is allocated from then on
+        micropython.heap_lock()
+        try:
+            heap.stats_into(buf)
+        finally:
+            micropython.heap_unlock()
+        assert list(buf[:5]) == _figures(heap)
+        if make is Stalloc and hasattr(micropython, "mem_total"):
+            # Not even a call frame lent by the GC heap (a SyncStalloc's lock, on the
+            # pure path, borrows one: docs/micropython.md).
+            t = micropython.mem_total()
+            heap.stats_into(buf)
+            assert micropython.mem_total() == t
+
+
+def test_stats_into_reports_a_corrupt_free_list():
+    heap = Stalloc(8, 4)
+    heap.allocate_blocks(2)
+    heap.memory[8:12] = b"\x02\x00\x05\x00"  # run header at block 2 -> next run 2: a loop
+    raises(RuntimeError, heap.stats_into, [0] * 7)
 
 
 # -- TraceRecorder -------------------------------------------------------------------------

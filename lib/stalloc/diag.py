@@ -1,5 +1,5 @@
-"""Diagnostics of a Stalloc: check(), stats(), free_runs(), map(), map_into(), str() and
-repr(). heap.py loads this module on the first use of one of them and it adds them to the
+"""Diagnostics of a Stalloc: check(), stats(), stats_into(), free_runs(), map(), map_into(),
+str() and repr(). heap.py loads this module on the first use of one of them and it adds them to the
 class, so a program that never asks pays nothing for them.
 
 Everything here reads the heap (the layout is drawn in heap.py) and changes nothing. A
@@ -184,6 +184,44 @@ def map_into(h, buf):
             return L
 
 
+def stats_into(h, buf):
+    # Allocation-free, for an interrupt handler or a locked loop: figures only (ints below
+    # 2**16, so that none is made), the walk as map_into()'s. `buf` untouched when it is
+    # bad; on a corrupt list (RuntimeError) it holds what was found before.
+    if len(buf) < 7:
+        raise ValueError("stats_into needs 7 items, got %d" % len(buf))
+    buf[6] = buf[6]  # TypeError here, before any change, if buf cannot take ints
+    w = h._w
+    tr = h._tr
+    buf[0] = w[tr + 2]
+    buf[1] = (tr >> h._s1) - w[tr + 2]
+    buf[2] = buf[3] = 0
+    buf[4] = w[tr + 3]
+    buf[5] = w[tr + 4]
+    buf[6] = w[tr + 5]
+    if not w[tr + 1]:
+        _walk(h, buf, w[tr])
+
+
+def _walk(h, buf, cur):
+    # stats_into()'s runs and largest run (a frame of its own: each stays within 11 words,
+    # which MicroPython keeps off the GC heap).
+    w = h._w
+    L = h._tr >> h._s1
+    end = -1
+    while True:
+        n = w[(cur << h._s1) + 1] if cur < L else 0
+        if cur >= L or cur <= end or n < 1 or cur + n > L:
+            raise RuntimeError("heap corrupted: a view was written after free()")
+        buf[3] += 1
+        if n > buf[2]:
+            buf[2] = n
+        end = cur + n
+        cur = w[cur << h._s1]
+        if not cur:
+            return
+
+
 def debug_text(h):
     # stalloc's Debug output, byte for byte.
     parts = ["Stallocator with %d blocks of %d bytes each" % (h._tr >> h._s1, 1 << h._shift)]
@@ -200,5 +238,6 @@ Stalloc.stats = stats
 Stalloc.check = check
 Stalloc.map = heap_map
 Stalloc.map_into = map_into
+Stalloc.stats_into = stats_into
 
 _READY = True  # see _base.load()

@@ -632,14 +632,15 @@ class Stalloc(Allocator):
             return self._vs[(j - _SLOTS) // _SLOT] is view
         return view is not None and self._live.get(i) is view
 
-    # -- loaded on first use: realloc() (_slow.py); check(), stats(), free_runs(), map(),
-    # map_into() (diag.py). Each module adds its methods to this class when it loads.
+    # -- loaded on first use: realloc() (_slow.py); check(), stats(), stats_into(),
+    # free_runs(), map(), map_into() (diag.py). Each module adds its methods to this class
+    # when it loads.
 
     def __getattr__(self, name):
         # Only for names the class lacks (until the module that adds them is loaded).
         if name == "realloc":
             load("_slow")
-        elif name in ("check", "stats", "free_runs", "map", "map_into"):
+        elif name in ("check", "stats", "stats_into", "free_runs", "map", "map_into"):
             load("diag")
         else:
             return Allocator.__getattr__(self, name)  # chain(), scoped()

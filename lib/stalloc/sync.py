@@ -137,6 +137,9 @@ class _Guarded(Allocator):
     def map_into(self, buf):
         return self._guard1(self, _method("map_into"), buf)
 
+    def stats_into(self, buf):
+        return self._guard1(self, _method("stats_into"), buf)
+
     def stats(self):
         return self._guard0(self, _method("stats"))
 

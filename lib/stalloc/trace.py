@@ -410,6 +410,9 @@ class TraceRecorder(Allocator):
     def map_into(self, buf):
         return self._heap.map_into(buf)
 
+    def stats_into(self, buf):
+        return self._heap.stats_into(buf)
+
     def stats(self):
         return self._heap.stats()
 
