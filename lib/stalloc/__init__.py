@@ -29,6 +29,7 @@ _alloca alloca alloca_zeroed stackalloc stackalloc_uninit stackalloc_with
  stackalloc_with_iter
 arena MemoryArena
 trace TraceRecorder
+_noalloc AllocatedError noalloc
 _check
 _cpython
 _lock

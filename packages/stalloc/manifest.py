@@ -16,6 +16,7 @@ package(
         "_base.py",
         "_check.py",
         "_lock.py",
+        "_noalloc.py",
         "_repoint.py",
         "_repoint_native.py",
         "_scope.py",

@@ -4,10 +4,12 @@
     stalloc-trace   heaptrace.py: parse a trace, replay it on the real Stalloc, summarise it
     stalloc-plan    plan.py: the smallest heap for a trace, next to the worst-case bounds
     stalloc-viz     heapviz.py: heap maps, stack strips and replay plots as PNG or SVG
+    stalloc-noalloc noalloc.py: check that a function allocates nothing, on the unix port
 
-In a checkout the same commands are `python tools/heaptrace.py`, `tools/plan.py` and
-`tools/heapviz.py` (each a few lines that run the module here). Host only: nothing here
-runs on MicroPython, and lib/stalloc imports nothing from it.
+In a checkout the same commands are `python tools/heaptrace.py`, `tools/plan.py`,
+`tools/heapviz.py` and `tools/noalloc.py` (each a few lines that run the module here).
+Host only: nothing here runs on MicroPython (noalloc runs the unix port), and lib/stalloc
+imports nothing from it.
 
 Every command exits 0 when it did its work, 2 for bad input (a missing or malformed file,
 a bad option; one `error:` line on stderr, as argparse does for usage errors) or a missing
