@@ -7,6 +7,8 @@ from ._alloca import stackalloc_with as stackalloc_with
 from ._alloca import stackalloc_with_iter as stackalloc_with_iter
 from ._base import Allocator as Allocator
 from ._base import AllocError as AllocError
+from ._noalloc import AllocatedError as AllocatedError
+from ._noalloc import noalloc as noalloc
 from ._stackx import StackVec as StackVec
 from .arena import MemoryArena as MemoryArena
 from .chain import AllocChain as AllocChain

@@ -496,7 +496,10 @@ class Stack:
             if missing > _MAX_SLOTS or (self._max is not None and held > self._max):
                 raise AllocError("second stack: no room for %d object slots" % n)
             try:
-                self._slots.extend([None] * missing)
+                if missing == 1:  # append grows the list geometrically, extend to the item
+                    self._slots.append(None)
+                else:
+                    self._slots.extend([None] * missing)
             except (MemoryError, OverflowError):
                 raise AllocError("second stack: no room for %d object slots" % n)
             self.held = held

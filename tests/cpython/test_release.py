@@ -94,7 +94,7 @@ def test_the_wheel_ships_the_package_its_types_its_license_and_the_commands(dist
     assert not any(n.startswith(("tests/", "tools/")) for n in names)
     tools = sorted(n for n in names if n.startswith("stalloc_tools/"))  # the host tools only
     assert tools == [
-        "stalloc_tools/%s.py" % m for m in ("__init__", "heaptrace", "heapviz", "plan")
+        "stalloc_tools/%s.py" % m for m in ("__init__", "heaptrace", "heapviz", "noalloc", "plan")
     ]
     for cmd, module in COMMANDS.items():
         assert "%s = stalloc_tools.%s:main" % (cmd, module) in entry_points, entry_points
