@@ -247,12 +247,12 @@ def test_an_empty_chunk_is_given_back_before_a_bigger_one_is_taken():
 def test_growth_settles_for_what_the_frame_needs():
     # Doubling is preferred; when the allocator cannot give double, the frame's own size
     # is asked for before giving up.
-    heap = Stalloc(100, 64)
-    stack = Stack(1024, allocator=heap)
-    with stack.frame(800), stack.frame(1000):  # a 1024-byte chunk, then a 2048-byte one
-        # 3328 contiguous bytes are free: not the 4096 of a doubling, enough for 1500
-        with stack.frame(1500) as big:
-            assert len(big) == 1500
+    heap = Stalloc(200, 16)  # 3200 bytes
+    stack = Stack(512, allocator=heap)
+    with stack.frame(400), stack.frame(500):  # a 512-byte chunk, then a 1024-byte one
+        # 1664 contiguous bytes are free: not the 2048 of a doubling, enough for 750
+        with stack.frame(750) as big:
+            assert len(big) == 750
     heap.check()
 
 

@@ -492,14 +492,19 @@ class Stack:
         # _nslots are always None (cleared when their frame ended).
         missing = self._nslots + n - len(self._slots)
         if missing > 0:
-            held = self.held + missing * _WORD
-            if missing > _MAX_SLOTS or (self._max is not None and held > self._max):
+            # Half as many again where the ceiling allows: pushed one by one, n objects
+            # then make the list anew log(n) times, not n (each time a bigger piece of
+            # the GC heap, the last ones left behind as holes).
+            more = max(missing, len(self._slots) >> 1)
+            if more > _MAX_SLOTS or (
+                self._max is not None and self.held + more * _WORD > self._max
+            ):
+                more = missing
+            held = self.held + more * _WORD
+            if more > _MAX_SLOTS or (self._max is not None and held > self._max):
                 raise AllocError("second stack: no room for %d object slots" % n)
             try:
-                if missing == 1:  # append grows the list geometrically, extend to the item
-                    self._slots.append(None)
-                else:
-                    self._slots.extend([None] * missing)
+                self._slots.extend([None] * more)
             except (MemoryError, OverflowError):
                 raise AllocError("second stack: no room for %d object slots" % n)
             self.held = held
