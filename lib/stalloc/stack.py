@@ -41,6 +41,7 @@ and the byte-frame hot path (the table at the end of this file).
 
 from ._base import IS_MPY, REACH, AllocError, const, load, release
 from ._check import check_count
+from ._lock import get_ident
 from ._views import ItemView, per_thread
 
 DEFAULT_CAPACITY = 1024
@@ -725,60 +726,84 @@ class Stack:
 # -- the default stack of each thread ----------------------------------------------------
 
 _default = per_thread()
+# (thread id, its default stack) of the last thread that looked its stack up: the module
+# functions check it with one get_ident() and a compare, no lock and no dict. One tuple,
+# read and replaced whole: another thread sees its own id there or a stranger's.
+_NOBODY = (None, None)
+_last = _NOBODY
 
 
 def default_stack():
     """This thread's default stack, made on first use: Stack(DEFAULT_CAPACITY,
     DEFAULT_MAX_CAPACITY), 1 KiB growing up to 64 KiB (set either module attribute before
     a thread's first use, or give the thread its own with set_default_stack())."""
+    global _last
+    me = get_ident()
     stack = _default.get()
     if stack is None:
         stack = Stack(DEFAULT_CAPACITY, max(DEFAULT_CAPACITY, DEFAULT_MAX_CAPACITY))
         _default.set(stack)
+    _last = (me, stack)
     return stack
+
+
+def _mine():
+    # default_stack() for the module functions: the cached one when this thread asked last.
+    c = _last
+    if c[0] == get_ident():
+        return c[1]
+    return default_stack()
 
 
 def set_default_stack(stack):
     """Make `stack` this thread's default; None drops it (do so before a thread ends on
     MicroPython, where defaults are kept in a dict by thread id)."""
+    global _last
     if stack is not None and not isinstance(stack, Stack):
         raise TypeError("set_default_stack() takes a Stack or None")
+    _last = _NOBODY
     _default.set(stack)
 
 
 def frame(n, typecode=None):
     """Stack.frame on this thread's default stack."""
-    return default_stack().frame(n, typecode)
+    return _mine().frame(n, typecode)
 
 
 def buffered(iterable, typecode=None):
     """Stack.buffered on this thread's default stack."""
-    return default_stack().buffered(iterable, typecode)
+    return _mine().buffered(iterable, typecode)
 
 
 def stack_vec(typecode=None):
     """Stack.vec on this thread's default stack."""
-    return default_stack().vec(typecode)
+    return _mine().vec(typecode)
 
 
 def buffer(iterable, fn, typecode=None):
     """Drain iterable into a frame of the thread's stack; return fn(items)."""
-    return default_stack().buffer(iterable, fn, typecode)
+    return _mine().buffer(iterable, fn, typecode)
 
 
 def uninit_slice(n, fn, typecode="B"):
     """fn(view) on n items of `typecode` on the thread's stack ('O': object slots)."""
+    c = _last  # _mine() inline: a call less
+    if c[0] == get_ident():
+        return c[1].uninit_slice(n, fn, typecode)
     return default_stack().uninit_slice(n, fn, typecode)
 
 
 def uninit(nbytes, fn):
     """fn(view) on nbytes bytes of the thread's stack: a large value off the call stack."""
+    c = _last
+    if c[0] == get_ident():
+        return c[1].uninit(nbytes, fn)
     return default_stack().uninit(nbytes, fn)
 
 
 def with_stack_vec(fn, typecode=None):
     """fn(vec) with a StackVec on top of the thread's stack."""
-    return default_stack().with_stack_vec(fn, typecode)
+    return _mine().with_stack_vec(fn, typecode)
 
 
 # Native twins: where stack_native loads (MicroPython with the native emitter), its
