@@ -97,6 +97,7 @@ if _pure_requested():
 
     stalloc._base.PURE = True  # before the heap or the stack is imported
 
+import stalloc  # noqa: E402
 from stalloc import MemoryArena, Stack, Stalloc, SyncStalloc  # noqa: E402
 
 SCHEMA = 1
@@ -816,6 +817,24 @@ def loops(n):
         for _ in range(n):
             stack.uninit_slice(4096, nothing)
 
+    # The module functions: the same on this thread's default stack, found per call.
+    def mod_frame_4k():
+        for _ in range(n):
+            with stalloc.frame(4096):
+                pass
+
+    def mod_uninit_4k():
+        for _ in range(n):
+            stalloc.uninit(4096, nothing)
+
+    def mod_uninit_slice_4k():
+        for _ in range(n):
+            stalloc.uninit_slice(4096, nothing)
+
+    def alloca_4k():
+        for _ in range(n):
+            stalloc.alloca(4096, nothing)
+
     def fn_slice_4k():  # the floor for handing a view to a function
         for _ in range(n):
             nothing(buf[0:4096])
@@ -838,6 +857,10 @@ def loops(n):
         ("with stack.frame(4096)", frame_4k),
         ("stack.uninit(4096, fn)", uninit_4k),
         ("stack.uninit_slice(4096, fn)", uninit_slice_4k),
+        ("with stalloc.frame(4096)", mod_frame_4k),
+        ("stalloc.uninit(4096, fn)", mod_uninit_4k),
+        ("stalloc.uninit_slice(4096, fn)", mod_uninit_slice_4k),
+        ("alloca(4096, fn)", alloca_4k),
         ("fn(mv[a:b])", fn_slice_4k),
         ("bytearray(4096)", bytearray_4k),
         ("memoryview slice 4096", slice_4k),
@@ -857,6 +880,10 @@ MICRO_NAMES = (
     "with stack.frame(4096)",
     "stack.uninit(4096, fn)",
     "stack.uninit_slice(4096, fn)",
+    "with stalloc.frame(4096)",
+    "stalloc.uninit(4096, fn)",
+    "stalloc.uninit_slice(4096, fn)",
+    "alloca(4096, fn)",
     "fn(mv[a:b])",
     "bytearray(4096)",
     "memoryview slice 4096",
