@@ -13,10 +13,11 @@ from stalloc import (
     default_stack,
     set_default_stack,
     stackalloc_with_iter,
+    uninit,
 )
 from stalloc._base import addressof
 
-from _util import IS_MPY, raises, room_for, threads
+from _util import IS_MPY, SkipTest, raises, room_for, threads
 
 
 def test_buffer_refuses_an_iterable_that_keeps_a_frame_open_and_unwinds():
@@ -281,3 +282,28 @@ def test_a_failed_object_frame_leaves_the_stack_as_it_was():
     before = capped.held
     raises(AllocError, capped.buffer, range(1000), len)
     assert capped.held == before and capped.depth == 0
+
+
+def test_the_default_stack_and_its_functions_run_with_the_heap_locked():
+    # Warm, the thread's default stack is found with nothing allocated (the last thread's
+    # (id, stack) is replaced only when it changes), by default_stack() itself too.
+    if not IS_MPY:
+        raise SkipTest("micropython.heap_lock() exists only on MicroPython")
+    import micropython
+
+    from stalloc import alloca
+    from stalloc._lock import get_ident
+
+    if get_ident() > __import__("sys").maxsize >> 1:  # past a small int
+        raise SkipTest("thread ids are big ints here: finding a thread's stack makes one")
+    st = default_stack()
+    assert uninit(16, len) == 16 and alloca(16, len) == 16
+    out = bytearray(3)
+    micropython.heap_lock()
+    try:
+        out[0] = default_stack() is st
+        out[1] = uninit(16, len) == 16
+        out[2] = alloca(16, len) == 16
+    finally:
+        micropython.heap_unlock()
+    assert list(out) == [1, 1, 1], list(out)

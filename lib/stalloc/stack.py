@@ -743,7 +743,9 @@ def default_stack():
     if stack is None:
         stack = Stack(DEFAULT_CAPACITY, max(DEFAULT_CAPACITY, DEFAULT_MAX_CAPACITY))
         _default.set(stack)
-    _last = (me, stack)
+    c = _last
+    if c[0] != me or c[1] is not stack:  # a new tuple only when it changes: warm, none
+        _last = (me, stack)
     return stack
 
 
