@@ -1,6 +1,6 @@
 """Diagnostics of a Stalloc: check(), stats(), stats_into(), free_runs(), map(), map_into(),
-str() and repr(). heap.py loads this module on the first use of one of them and it adds them to the
-class, so a program that never asks pays nothing for them.
+str() and repr(). heap.py loads this module on the first use of one of them and it adds
+them to the class, so a program that never asks pays nothing for them.
 
 Everything here reads the heap (the layout is drawn in heap.py) and changes nothing. A
 corrupt free list (a view written after free() lands in a run header) raises

@@ -502,10 +502,10 @@ class Stalloc(Allocator):
 
         `align` (bytes, a power of two below 65536) is of the address. Not zeroed.
         O(F + views); allocates nothing with a pooled view, else the view and a dict
-        entry. AllocError if no run fits (heap unchanged
-        but the failed counter); TypeError / ValueError for a non-int, nbytes < 1 or a bad
-        alignment; MemoryError if the GC heap cannot hold a fresh view (the heap is left
-        as it was). Twin: heap_native.
+        entry. AllocError if no run fits (heap unchanged but the failed counter);
+        TypeError / ValueError for a non-int, nbytes < 1 or a bad alignment; MemoryError
+        if the GC heap cannot hold a fresh view (the heap is left as it was). Twin:
+        heap_native.
         """
         s = self._shift
         code = 0
@@ -573,12 +573,11 @@ class Stalloc(Allocator):
         # The block a view starts at: on MicroPython a live one's found by identity, in the
         # pool or the dict (no address: past 2**30 on a 32-bit port that is an int made
         # per call); L for a free pooled view (never live); else from its address.
-        vt = self._vt
-        if vt is not None:
+        if IS_MPY:
             k = 0
             for v in self._vs or ():
                 if v is view:
-                    return (vt[_SLOTS + k * _SLOT] or self.blocks + 1) - 1
+                    return (self._vt[_SLOTS + k * _SLOT] or self.blocks + 1) - 1
                 k += 1
             live = self._live
             for k in live:
