@@ -30,6 +30,7 @@ _DESC = {"w": (uctypes.ARRAY | 0, uctypes.UINT32 | 8)}  # ... as u32 items (made
 # tables use these (stack_native's and heap_native's state tables).
 _OFF = 2 if _WIDE else 1  # word 1 (typecode | offset << 8), its low half
 _LEN = 4 if _WIDE else 2  # word 2 (len; in a uctypes object, its address)
+_ITEMS = 6 if _WIDE else 3  # word 3 (items)
 LIMIT = 1 << 24  # offsets and lengths stop here: a 32-bit port keeps 24 bits of offset
 
 
