@@ -3,7 +3,7 @@
 # constructor), the heap part of the state; and an allocator whose free() fails. Its own
 # file: a small board runs one test file at a time.
 
-from stalloc import Stack, Stalloc, System
+from stalloc import Stack, Stalloc, System, TaskStacks
 
 from _faults import Case, fails, heap_state, sweep
 from _stack_cases import Push, UninitGrows, stack_state, touch
@@ -66,8 +66,21 @@ class Construct(Case):
         assert s[0].is_empty()
 
 
+class ConstructTasks(Construct):
+    # TaskStacks(count, capacity, allocator=heap): every chunk back when one cannot be had.
+    def op(self, s):
+        return TaskStacks(3, 128, None, s[0])
+
+    def done(self, s, pool):
+        for st in pool.stacks:
+            assert st.uninit(100, touch)
+            st.trim()
+        assert s[0].is_empty()
+
+
 def test_constructor_is_all_or_nothing():
     fails(Construct())
+    fails(ConstructTasks())
 
 
 class Flaky:

@@ -24,6 +24,7 @@ heap Stalloc
 sync SyncStalloc UnsafeStalloc
 stack Stack buffer buffered default_stack frame set_default_stack stack_vec uninit uninit_slice
  with_stack_vec
+tasks TaskStacks
 _stackx StackVec
 _alloca alloca alloca_zeroed stackalloc stackalloc_uninit stackalloc_with
  stackalloc_with_iter

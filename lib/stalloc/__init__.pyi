@@ -27,6 +27,7 @@ from .stack import uninit_slice as uninit_slice
 from .stack import with_stack_vec as with_stack_vec
 from .sync import SyncStalloc as SyncStalloc
 from .sync import UnsafeStalloc as UnsafeStalloc
+from .tasks import TaskStacks as TaskStacks
 from .trace import TraceRecorder as TraceRecorder
 
 __version__: str

@@ -1,6 +1,7 @@
 # The CPython side of _base.py, in a module of its own so that a board never loads its
 # code. Views are located and released through ctypes.
 
+import sys
 from ctypes import addressof as _addressof
 from ctypes import c_char
 
@@ -38,6 +39,17 @@ def release(view):
         view.release()
     except BufferError:
         pass
+
+
+def current_task():
+    """The running asyncio task, or None (asyncio is not imported from here)."""
+    aio = sys.modules.get("asyncio")
+    if aio is None:
+        return None
+    try:
+        return aio.current_task()
+    except RuntimeError:  # no running event loop
+        return None
 
 
 _READY = True  # see _base.load()

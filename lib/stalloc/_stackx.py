@@ -12,6 +12,7 @@ import struct
 
 from ._base import const, load
 from ._typed import itemsize, typed_view
+from .stack import _claim
 
 _CHUNK = const(1)  # stack.py's record fields
 _SAVED = const(2)
@@ -292,6 +293,10 @@ class VecScope:
         self._typecode = typecode
 
     def __enter__(self):
+        _claim(self._stack, self)
+        return self._open()
+
+    def _open(self):
         stack = self._stack
         vec = StackVec(stack, stack._rec(), self._typecode)  # first: it can fail
         stack._push(self)[_VIEW] = vec

@@ -20,10 +20,11 @@ AllocError and nothing grows.
 
 Every call is all or nothing: a frame that cannot be had (AllocError past max_capacity or
 from the allocator, MemoryError from the runtime while a view or a record is made) leaves
-the stack as it was, its chunks and open frames included. A frame whose exit is refused
-because frames opened after it are still open (two asyncio tasks holding frames of one
-stack across an await end them in the order they resume) is marked ended, and goes when
-the frames above it have ended.
+the stack as it was, its chunks and open frames included. A `with` frame opened by an
+asyncio task above another task's open one (held across an await) is refused at once:
+tasks holding frames need a stack each (tasks.py). A frame whose exit is refused because
+frames opened after it are still open is marked ended, and goes when the frames above it
+have ended.
 
 Frames end with their `with` block or closure, also on exceptions. Object slots are then
 cleared (references dropped exactly then), typed and object views invalidated, and on
@@ -66,9 +67,36 @@ _PCHUNK = const(9)  # the chunk it was sliced from
 _PBASE = const(10)  # that chunk's start, as an offset of the view
 _ENDED = "ended"  # the owner of a frame whose exit was refused: it goes with the frames above
 _LIFO = "frames must end in LIFO order, innermost first"
+_SHARED = "frame of another asyncio task held across an await: use stalloc.TaskStacks"
 # Every zero-byte frame's view on MicroPython (in no chunk, so it keeps none alive; it
 # cannot be released there anyway). CPython gives each its own, released at its end.
 _NOTHING = memoryview(bytearray(0)) if IS_MPY else None
+
+
+if IS_MPY:
+    _modules = __import__("sys").modules
+
+    def _task():
+        # The running asyncio task, or None: read where asyncio keeps it, allocating
+        # nothing; asyncio is never imported from here (a program without it pays nothing).
+        core = _modules.get("asyncio.core")
+        return None if core is None else core.cur_task
+
+else:
+    from ._cpython import current_task as _task
+
+
+def _claim(stack, scope):
+    # A `with` frame opening (the only kind that can be held across an await): refused at
+    # once when a frame of another task is open below it. Closure forms are not checked:
+    # their frames end before any other task runs.
+    t = _task()
+    scope._task = t
+    d = stack.depth
+    if d and t is not None:
+        below = getattr(stack._recs[d - 1][_OWNER], "_task", None)
+        if below is not None and below is not t:
+            raise RuntimeError(_SHARED)
 
 
 def _check_n(n, what):
@@ -86,7 +114,8 @@ class ObjectView(ItemView):
 def _run(scope, fn):
     # The closure forms: fn(view) inside a frame that ends when fn returns or raises.
     # Twin: stack_native (in bytecode the `try` puts this frame on the GC heap).
-    view = scope.__enter__()
+    scope._task = None  # unchecked (_claim): this frame ends before any other task runs
+    view = scope._open()
     try:
         return fn(view)
     finally:
@@ -109,8 +138,13 @@ class _Frame:
     def __init__(self, stack):
         self._stack = stack
         self._busy = False  # between frame() and the end of the frame
+        self._task = None  # the asyncio task that opened the frame (_claim)
 
     def __enter__(self):
+        _claim(self._stack, self)
+        return self._open()
+
+    def _open(self):
         # No try here: on MicroPython it would put this frame on the GC heap every time.
         # Each _open_* is all or nothing. The manager is free again from here: the depth
         # it serves is taken by this frame (once open) or still free (if refused).
@@ -473,7 +507,7 @@ class Stack:
             if self._recs[d][_OWNER] is owner:
                 self._recs[d][_OWNER] = _ENDED
                 raise RuntimeError(
-                    _LIFO + ": this one ends with the frames above it (asyncio: a Stack per task)"
+                    _LIFO + ": this one ends with the frames above it (asyncio: TaskStacks)"
                 )
         raise RuntimeError(_LIFO)
 
@@ -736,33 +770,35 @@ _last = _NOBODY
 def default_stack():
     """This thread's default stack, made on first use: Stack(DEFAULT_CAPACITY,
     DEFAULT_MAX_CAPACITY), 1 KiB growing up to 64 KiB (set either module attribute before
-    a thread's first use, or give the thread its own with set_default_stack())."""
+    a thread's first use, or give the thread its own with set_default_stack()). Where the
+    default is a TaskStacks, the current asyncio task's stack."""
+    stack = _mine()
+    return stack if type(stack) is Stack else stack.stack()
+
+
+def _mine():
+    # The thread's default (a Stack or a TaskStacks: both serve the module functions),
+    # cached for the thread that asked last.
     global _last
     me = get_ident()
+    c = _last
+    if c[0] == me:
+        return c[1]
     stack = _default.get()
     if stack is None:
         stack = Stack(DEFAULT_CAPACITY, max(DEFAULT_CAPACITY, DEFAULT_MAX_CAPACITY))
         _default.set(stack)
-    c = _last
-    if c[0] != me or c[1] is not stack:  # a new tuple only when it changes: warm, none
-        _last = (me, stack)
+    _last = (me, stack)
     return stack
 
 
-def _mine():
-    # default_stack() for the module functions: the cached one when this thread asked last.
-    c = _last
-    if c[0] == get_ident():
-        return c[1]
-    return default_stack()
-
-
 def set_default_stack(stack):
-    """Make `stack` this thread's default; None drops it (do so before a thread ends on
-    MicroPython, where defaults are kept in a dict by thread id)."""
+    """Make `stack` (a Stack, or a TaskStacks: a stack per asyncio task) this thread's
+    default; None drops it (do so before a thread ends on MicroPython, where defaults are
+    kept in a dict by thread id)."""
     global _last
-    if stack is not None and not isinstance(stack, Stack):
-        raise TypeError("set_default_stack() takes a Stack or None")
+    if stack is not None and not isinstance(stack, Stack) and not hasattr(stack, "_pool"):
+        raise TypeError("set_default_stack() takes a Stack, a TaskStacks or None")
     _last = _NOBODY
     _default.set(stack)
 
@@ -792,7 +828,7 @@ def uninit_slice(n, fn, typecode="B"):
     c = _last  # _mine() inline: a call less
     if c[0] == get_ident():
         return c[1].uninit_slice(n, fn, typecode)
-    return default_stack().uninit_slice(n, fn, typecode)
+    return _mine().uninit_slice(n, fn, typecode)
 
 
 def uninit(nbytes, fn):
@@ -800,7 +836,7 @@ def uninit(nbytes, fn):
     c = _last
     if c[0] == get_ident():
         return c[1].uninit(nbytes, fn)
-    return default_stack().uninit(nbytes, fn)
+    return _mine().uninit(nbytes, fn)
 
 
 def with_stack_vec(fn, typecode=None):

@@ -4,6 +4,7 @@ from typing import Any, TypeVar, overload
 
 from ._base import SupportsAlloc
 from ._stackx import StackVec
+from .tasks import TaskStacks
 
 _T = TypeVar("_T")
 
@@ -41,7 +42,7 @@ class Stack:
     def trim(self) -> None: ...
 
 def default_stack() -> Stack: ...
-def set_default_stack(stack: Stack | None) -> None: ...
+def set_default_stack(stack: Stack | TaskStacks | None) -> None: ...
 @overload
 def frame(n: int) -> AbstractContextManager[memoryview]: ...
 @overload

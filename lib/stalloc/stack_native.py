@@ -183,7 +183,8 @@ FIELDS = (property(_get_top, _set_top), property(_get_depth, _set_depth))
 
 @micropython.native
 def _run(scope, fn):
-    view = scope.__enter__()
+    scope._task = None
+    view = scope._open()
     try:
         return fn(view)
     finally:

@@ -44,7 +44,7 @@ def _run(runtime, code, tmp_path):
         env["PYTHONPATH"] = os.path.join(ROOT, "lib")
     elif runtime == "micropython":
         cmd, cwd = [MICROPYTHON, str(script)], ROOT
-        env["MICROPYPATH"] = os.path.join(ROOT, "lib")
+        env["MICROPYPATH"] = ".frozen:" + os.path.join(ROOT, "lib")  # asyncio is frozen in
     else:  # the WebAssembly port sees only what is copied in, at the same relative paths
         os.symlink(os.path.join(ROOT, "lib"), tmp_path / "lib")
         cmd = ["node", UPY_MJS, "--copy", "lib", "--path", "lib", "--copy", "example.py"]
@@ -56,6 +56,8 @@ def _run(runtime, code, tmp_path):
 @pytest.mark.parametrize("block", BLOCKS, ids=[name for name, _ in BLOCKS])
 def test_each_example_runs_alone(runtime, block, tmp_path):
     name, code = block
+    if runtime == "wasm32" and "asyncio.run(" in code:
+        pytest.skip("the WebAssembly port's asyncio has no run(): tasks run on JavaScript's loop")
     proc = _run(runtime, code, tmp_path)
     assert proc.returncode == 0, "%s on %s:\n%s%s" % (name, runtime, proc.stdout, proc.stderr)
     if name == "docs/api.md:1":  # the crate's Debug text and the map its comment shows

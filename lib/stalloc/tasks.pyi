@@ -1,0 +1,36 @@
+from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
+from typing import Any, TypeVar, overload
+
+from ._base import SupportsAlloc
+from ._stackx import StackVec
+from .stack import Stack
+
+_T = TypeVar("_T")
+
+class TaskStacks:
+    stacks: tuple[Stack, ...]
+    def __init__(
+        self,
+        count: int,
+        capacity: int,
+        max_capacity: int | None = None,
+        allocator: SupportsAlloc | None = None,
+    ) -> None: ...
+    def stack(self) -> Stack: ...
+    @overload
+    def frame(self, n: int) -> AbstractContextManager[memoryview]: ...
+    @overload
+    def frame(self, n: int, typecode: str | None) -> AbstractContextManager[Any]: ...
+    def buffered(
+        self, iterable: Iterable[Any], typecode: str | None = None
+    ) -> AbstractContextManager[Any]: ...
+    def vec(self, typecode: str | None = None) -> AbstractContextManager[StackVec]: ...
+    def buffer(
+        self, iterable: Iterable[Any], fn: Callable[[Any], _T], typecode: str | None = None
+    ) -> _T: ...
+    def uninit(self, nbytes: int, fn: Callable[[memoryview], _T]) -> _T: ...
+    def uninit_slice(self, n: int, fn: Callable[[Any], _T], typecode: str = "B") -> _T: ...
+    def with_stack_vec(self, fn: Callable[[StackVec], _T], typecode: str | None = None) -> _T: ...
+    @property
+    def held(self) -> int: ...
