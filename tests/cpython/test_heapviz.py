@@ -392,13 +392,14 @@ def test_cli_map_trace_and_demo(tmp_path):
 TOOL = os.path.join(ROOT, "tools", "heapviz.py")
 
 
-def _refused(*args, names):
+def _refused(*args, names, words=()):
     """Run tools/heapviz.py with args; assert it refused as the host tools do: exit 2, one
-    line on stderr, `error: ` naming `names`, no traceback, nothing written. Returns it."""
+    line on stderr, `error: ` naming `names` (and holding each of `words`), no traceback,
+    nothing written. Returns it."""
     proc = subprocess.run(
         [sys.executable, TOOL, *map(str, args)], capture_output=True, text=True, timeout=120
     )
-    return refused(proc, names)
+    return refused(proc, names, *words)
 
 
 def test_cli_a_missing_trace_is_one_error_line_and_exit_2(tmp_path):
@@ -423,6 +424,47 @@ def test_cli_a_malformed_trace_is_one_error_line_and_exit_2(tmp_path):
     shape.write_text("# stalloc-trace 1 blocks=0 block_size=16\nalloc 0 64 1 0\n")
     _refused("trace", shape, "--out", tmp_path / "d", names=shape)
     assert sorted(os.listdir(tmp_path)) == ["bad.trace", "binary.trace", "shape.trace"]
+
+
+def test_cli_a_cut_off_trace_or_a_shape_below_1_is_one_error_line_and_exit_2(tmp_path):
+    cut = tmp_path / "cut.trace"  # the header says 3 records, 2 are there
+    cut.write_text(
+        "# stalloc-trace 1 blocks=8 block_size=16 records=3\nalloc 0 64 1 0\nfree 0 64\n"
+    )
+    for cmd in (["map", "--trace", cut, "--out", tmp_path / "m.png"], ["trace", cut]):
+        _refused(*cmd, names=cut, words=("records=3", "cut off"))
+    good = tmp_path / "t.trace"
+    good.write_text("# stalloc-trace 1 blocks=8 block_size=16\nalloc 0 64 1 0\n")
+    for option, value in (("--blocks", 0), ("--blocks", -1), ("--block-size", 0)):
+        word = "%d %s (%s)" % (value, "blocks", option) if option == "--blocks" else option
+        _refused("trace", good, option, value, "--out", tmp_path / "d", names=good, words=(word,))
+        out = tmp_path / "m.png"
+        _refused("map", "--trace", good, option, value, "--out", out, names=good, words=(option,))
+    assert sorted(os.listdir(tmp_path)) == ["cut.trace", "t.trace"]
+
+
+def test_cli_a_trace_whose_recorder_dropped_calls_is_drawn_with_a_warning_and_exit_4(tmp_path):
+    path = tmp_path / "part.trace"
+    path.write_text(
+        "# stalloc-trace 1 blocks=8 block_size=16 records=2 dropped=5\nalloc 0 64 1 0\nfree 0 64\n"
+    )
+    for args in (["trace", path, "--out", tmp_path / "d"], ["map", "--trace", path]):
+        proc = subprocess.run(
+            [sys.executable, TOOL, *map(str, args)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            cwd=tmp_path,
+        )
+        assert proc.returncode == 4, proc
+        assert proc.stderr == (
+            "warning: %s: the recorder dropped the 5 calls after these 2 (its buffer was"
+            " full): this is a prefix of the program; record it again with"
+            " TraceRecorder(heap, capacity=7) or more\n" % path
+        ), proc.stderr
+        for printed in proc.stdout.split()[:1]:  # the first picture's path
+            assert os.path.isfile(os.path.join(tmp_path, printed)), proc.stdout
+    assert sorted(os.listdir(tmp_path / "d")) == ["part-map.png", "part-plot.png"]
 
 
 def test_cli_bad_map_text_or_picture_name_is_one_error_line(tmp_path):

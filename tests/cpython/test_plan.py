@@ -359,6 +359,168 @@ def test_cli_exits_3_when_no_stalloc_can_hold_the_trace(tmp_path, json_out):
         assert "no heap of <= 65535 blocks never fails" in proc.stdout
 
 
+# -- traces that cannot be planned -------------------------------------------------------------
+
+
+def _cache(r):
+    # a cache: keeps what the heap gives, evicts its oldest entry when a request fails;
+    # so on a small heap it does something else than on a big one
+    keep = []
+    for k in range(300):
+        try:
+            keep.append(r.alloc(16 * (1 + (k * 7) % 9)))
+        except AllocError:
+            if keep:
+                r.free(keep.pop(0))
+        if len(keep) > 40:
+            r.free(keep.pop(0))
+
+
+def _tool(tool, *args):
+    return subprocess.run(
+        [sys.executable, os.path.join(ROOT, "tools", tool), *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def _unfit(proc, *words):
+    """Assert that `proc` refused a whole trace it cannot plan: exit 4, one `error:` line
+    holding each of `words`, nothing on stdout, no traceback. Returns that line."""
+    assert proc.returncode == P.UNFIT == 4, (proc.returncode, proc.stdout[-2000:], proc.stderr)
+    assert proc.stdout == "" and "Traceback" not in proc.stderr, proc
+    lines = proc.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), proc.stderr
+    for word in words:
+        assert str(word) in lines[0], (word, lines[0])
+    return lines[0]
+
+
+def test_a_trace_whose_requests_failed_is_refused_with_how_to_record_one(tmp_path):
+    small = T.record_from(_cache, 64, 16)  # requests fail: the cache evicts
+    big = T.record_from(_cache, 4096, 16)  # nothing fails: what the program wants
+    failed = T.failed_requests(small)
+    assert failed and failed == [k for k, op in enumerate(small.ops) if op.failed]
+    assert T.failed_requests(big) == []
+    need = P.plan(big, 16).blocks
+    assert P.plan(small, 16).blocks < need // 2  # the old answer: far too small
+    assert T.replay(big, P.plan(small, 16).blocks, 16, stats=False).failed_ops
+    path, ok = tmp_path / "app.trace", tmp_path / "big.trace"
+    path.write_text(T.dumps(small))
+    ok.write_text(T.dumps(big))
+    for json_out in ([], ["--json"]):
+        line = _unfit(_tool("plan.py", path, *json_out), path, "%d requests failed" % len(failed))
+        assert "Stalloc(64, 16)" in line and "heap big enough that no request fails" in line
+        assert "line %d" % small.ops[failed[0]].line in line and "--allow-failed" in line
+    proc = _tool("plan.py", ok, "--json")
+    assert proc.returncode == 0 and json.loads(proc.stdout)["blocks"] == need, proc.stderr
+    proc = _tool("plan.py", path, "--json", "--allow-failed")  # as probes, for who knows
+    assert proc.returncode == 0 and json.loads(proc.stdout)["blocks"] == P.plan(small, 16).blocks
+
+
+def test_a_grow_stopped_by_the_heaps_end_is_a_failed_request_one_stopped_by_a_neighbour_not():
+    def neighbour(r):
+        a = r.allocate_blocks(4)  # 0..3
+        r.allocate_blocks(2)  # 4..5: a's neighbour
+        try:
+            r.grow_in_place(a, 4, 5)  # fails on any heap: block 4 is taken
+        except AllocError:
+            r.free(r.alloc(32))  # the fallback: 2 blocks elsewhere
+
+    def end(r):
+        neighbour(r)
+        c = r.allocate_blocks(2)  # 6..7, the heap's end at 8
+        try:
+            r.grow_in_place(c, 2, 3)  # fails at 8 blocks only
+        except AllocError:
+            pass
+        r.grow_up_to(c, 2, 4)  # gets 2 of 4 at 8 blocks: short at the end
+        try:
+            r.alloc(1000)  # fails at 16 blocks too
+        except AllocError:
+            pass
+
+    trace = T.record_from(neighbour, 16, 16)
+    assert [op.failed for op in trace.ops if op.op == "grow_in_place"] == [True]
+    assert T.failed_requests(trace) == [] and P.refusal(trace) is None
+    trace = T.record_from(end, 16, 16)  # the same at 16: room at the end
+    assert [trace.ops[k].op for k in T.failed_requests(trace)] == ["alloc"]
+    trace = T.record_from(end, 8, 16)
+    names = [trace.ops[k].op for k in T.failed_requests(trace)]
+    assert names == ["grow_in_place", "grow_up_to", "alloc"], trace.ops  # not the 1st grow
+    assert "3 requests failed" in P.refusal(trace)
+    assert "(1 allocation, 2 grows stopped by the heap's end)" in P.refusal(trace)
+    assert P.refusal(trace, allow_failed=True) is None
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(ACTION, max_size=40), st.sampled_from([12, 24, 48]))
+def test_a_trace_the_planner_accepts_plans_as_one_recorded_on_a_big_heap(actions, L):
+    # what the refusal is for: a trace recorded on L with no failed request gives the
+    # plan of the same program recorded where nothing can fail
+    small = T.record_from(_run(actions), L, 4)
+    if T.failed_requests(small):
+        assert P.refusal(small)
+        return
+    big = T.record_from(_run(actions), 8 * L, 4)
+    assert T.failed_requests(big) == []
+    assert P.plan(small, 4).blocks == P.plan(big, 4).blocks
+
+
+def test_a_cut_off_trace_is_refused_by_the_parser_and_the_tools(tmp_path):
+    text = T.dumps(T.record_from(_cache, 4096, 16))
+    lines = text.splitlines(keepends=True)
+    n = len(lines) - 1
+    cut = {
+        "lines.trace": ("".join(lines[:99]), "the file holds 98 operation lines: it was cut off"),
+        "mid-line.trace": (text[:-3], "without its newline: it was cut off"),
+        "added.trace": (text + "free 0 16\n", "added to"),
+    }
+    for name, (part, words) in cut.items():
+        with pytest.raises(ValueError, match="line 1: the header says records=%d" % n):
+            T.parse(part)
+        path = tmp_path / name
+        path.write_text(part)
+        for tool in ("plan.py", "heaptrace.py"):
+            refused(_tool(tool, path), path, "records=%d" % n, words)
+    assert T.parse(text).records == n  # whole, it parses
+
+
+def test_a_trace_whose_recorder_dropped_calls_is_refused_by_the_planner_only(tmp_path):
+    trace = T.record_from(_cache, 4096, 16, capacity=50)
+    assert len(trace.ops) == 50 and trace.dropped > 0
+    path = tmp_path / "part.trace"
+    path.write_text(T.dumps(trace))
+    capacity = "capacity=%d" % (50 + trace.dropped)
+    _unfit(
+        _tool("plan.py", path, "--json"), path, "dropped the %d calls" % trace.dropped, capacity
+    )
+    _unfit(_tool("plan.py", path, "--allow-failed"), "dropped", capacity)
+    proc = _tool("heaptrace.py", path)  # a replay of the prefix, which says so
+    assert proc.returncode == 4 and "50 ops" in proc.stdout, proc
+    assert proc.stderr.startswith("warning: %s: the recorder dropped" % path), proc.stderr
+    assert len(proc.stderr.splitlines()) == 1 and capacity in proc.stderr
+
+
+@pytest.mark.parametrize(
+    "tool, args, name",
+    [
+        ("heaptrace.py", ["--blocks", "0"], "0 blocks (--blocks)"),
+        ("heaptrace.py", ["--blocks", "-3"], "-3 blocks (--blocks)"),
+        ("heaptrace.py", ["--block-size", "0"], "block size 0 (--block-size)"),
+        ("heaptrace.py", ["--block-size", "-16"], "block size -16 (--block-size)"),
+        ("plan.py", ["--block-size", "0"], "block size 0 (--block-size)"),
+    ],
+)
+def test_a_zero_or_negative_shape_is_refused_not_taken_for_the_recorded_one(
+    tool, args, name, tmp_path
+):
+    path = tmp_path / "t.trace"
+    path.write_text(GOOD)
+    refused(_tool(tool, path, *args), path, name)
+
+
 # -- the bounds ---------------------------------------------------------------------------------
 
 

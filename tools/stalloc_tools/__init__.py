@@ -13,8 +13,9 @@ imports nothing from it.
 
 Every command exits 0 when it did its work, 2 for bad input (a missing or malformed file,
 a bad option; one `error:` line on stderr, as argparse does for usage errors) or a missing
-extra, 1 for anything else (130 for Ctrl-C); on a terminal a long run shows its progress
-on stderr.
+extra, 4 (UNFIT) when a trace is whole but cannot support the answer (the planner refuses
+it; a replay of a recording that dropped calls is printed with one `warning:` line), 1 for
+anything else (130 for Ctrl-C); on a terminal a long run shows its progress on stderr.
 """
 
 import functools
@@ -31,6 +32,15 @@ def error(message):
     sys.stderr.write("error: %s\n" % " ".join(str(message).split()))
     sys.stderr.flush()
     return 2
+
+
+UNFIT = 4  # exit status: the trace cannot support the answer (see the module docstring)
+
+
+def warn(message):
+    """Print `warning: MESSAGE` on stderr as one line."""
+    sys.stderr.write("warning: %s\n" % " ".join(str(message).split()))
+    sys.stderr.flush()
 
 
 def missing(*modules):

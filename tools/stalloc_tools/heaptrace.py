@@ -5,9 +5,13 @@
 
 prints what a replay of TRACE on a heap of that shape does: the final map, peak use,
 failures, fragmentation. TRACE is the text a board's `TraceRecorder.dump()` wrote
-(lib/stalloc/trace.py documents the format, version 1). A missing or malformed TRACE, or
-a shape Stalloc refuses, is one `error:` line on stderr and exit status 2; on a terminal
-a long replay shows a progress bar on stderr.
+(lib/stalloc/trace.py documents the format, version 1). A missing or malformed TRACE
+(one cut off too: the header's records=N is not the number of operation lines), or a
+shape Stalloc refuses (--blocks 0 or --block-size 0 too: leave an option out for the
+recorded size), is one `error:` line on stderr and exit status 2. A trace whose recorder
+dropped calls (its buffer was full) is replayed as the prefix it is, then one `warning:`
+line on stderr says so and the exit status is 4. On a terminal a long replay shows a
+progress bar on stderr.
 
 Library use (stalloc_tools.plan and stalloc_tools.heapviz build on it):
 
@@ -16,6 +20,7 @@ Library use (stalloc_tools.plan and stalloc_tools.heapviz build on it):
     trace = record_from(fn, 64, 16)      # fn(recorder) run on CPython, its trace parsed
     text = dumps(trace)                  # back to the text format
     trace = load(path)                   # parse() a file; InputError names it if it is bad
+    ks = failed_requests(trace)          # ops that failed as the recording heap was too small
 
 Replay runs every operation through a real `stalloc.Stalloc(blocks, block_size)`, so the
 placement is the library's own first fit. Semantics on a heap of another shape:
@@ -35,6 +40,8 @@ placement is the library's own first fit. Semantics on a heap of another shape:
 - a call that failed when recorded but succeeds on the replay heap is a probe: an
   allocation or growth is undone at once (the recorded program carried on without it);
   a realloc keeps its new view, since the byte API's later calls do not depend on size.
+  What the program would have done with the memory is not in the trace: the planner
+  refuses a trace with such failures (failed_requests).
 """
 
 import argparse
@@ -44,7 +51,7 @@ import sys
 from stalloc import AllocError, Stalloc, TraceRecorder
 from stalloc.heap import table
 
-from . import Progress, command, error
+from . import UNFIT, Progress, command, error, warn
 
 VERSION = 1
 TICK = 8192  # replay(progress=fn) calls fn every TICK ops
@@ -136,7 +143,10 @@ class Trace:
 def parse(text):
     """Parse the text format (version 1) into a Trace. ValueError, naming the line, for
     a missing or unknown header (or one whose blocks or block_size is below 1), an
-    unknown op, a wrong field count or a bad number.
+    unknown op, a wrong field count or a bad number; and, when the header has records=N
+    (dump() writes it), for a file cut off or added to: N is not the number of operation
+    lines, or the last one has no newline (it may have lost digits, which no field count
+    would show).
     shrink_in_place, grow_in_place and grow_up_to without their OFFSET (the format's
     first draft) are rejected too: their offset cannot be told, and 0 would replay a
     call on an allocation whose head was freed at the wrong blocks."""
@@ -164,6 +174,23 @@ def parse(text):
     for key in ("blocks", "block_size"):
         if meta[key] < 1:
             raise ValueError("line 1: %s=%d in the header: no heap has that" % (key, meta[key]))
+    # dump() writes exactly `records` operation lines, each ending in a newline: check
+    # that first, so that a file cut off inside a line is named for what it is (a number
+    # that lost its last digits would parse)
+    records = meta.get("records")
+    count = sum(1 for line in lines[1:] if line.strip() and not line.lstrip().startswith("#"))
+    if records is not None and (records != count or (count and not text.endswith("\n"))):
+        raise ValueError(
+            "line 1: the header says records=%d, the file holds %d operation line%s%s: it"
+            " was %s; copy the whole dump again"
+            % (
+                records,
+                count,
+                "" if count == 1 else "s",
+                "" if text.endswith("\n") else ", the last one without its newline",
+                "added to" if count > records else "cut off",
+            )
+        )
     ops = []
     for n, line in enumerate(lines[1:], 2):
         line = line.strip()
@@ -207,7 +234,7 @@ def parse(text):
         meta["blocks"],
         meta["block_size"],
         ops,
-        meta.get("records"),
+        records,
         meta.get("dropped", 0),
         version,
     )
@@ -242,19 +269,65 @@ def load(path):
 
 def shape(path, trace, blocks=None, block_size=None):
     """(L, B) to replay the trace read from `path` on: the given blocks and block_size,
-    each defaulting (None or 0) to the recorded one; blocks=False checks only B (for the
+    each defaulting (None) to the recorded one; blocks=False checks only B (for the
     planner, which searches L). InputError, naming the file and where each number came
-    from, when Stalloc refuses the shape."""
-    L = blocks or trace.blocks
-    B = block_size or trace.block_size
+    from (--blocks, --block-size or recorded), when Stalloc refuses the shape: 0 or a
+    negative number too, which is not taken for "the recorded one"."""
+    L = trace.blocks if blocks is None else blocks
+    B = trace.block_size if block_size is None else block_size
     try:
         Stalloc(1 if blocks is False else L, B)
     except ValueError as e:
-        where = "block size %d (%s)" % (B, "--block-size" if block_size else "recorded")
+        where = "block size %d (%s)" % (B, "recorded" if block_size is None else "--block-size")
         if blocks is not False:
-            where = "%d blocks (%s) of %s" % (L, "--blocks" if blocks else "recorded", where)
+            where = "%d blocks (%s) of %s" % (
+                L,
+                "recorded" if blocks is None else "--blocks",
+                where,
+            )
         raise InputError("%s: cannot replay on %s: %s" % (path, where, e)) from None
     return L, B
+
+
+def failed_requests(trace):
+    """The indexes of the ops that failed when recorded because the recording heap was
+    too small: every failed allocation (alloc, allocate_blocks, realloc), and each
+    grow_in_place that failed, or grow_up_to that got less than it asked for, at the
+    heap's end (every block from the allocation to the end was free: a bigger heap would
+    have let it grow). A grow stopped by a neighbour is not one: a bigger heap placing as
+    the recording did has that neighbour there too, and the program was written to go on
+    without the growth. The grows are told apart by one replay on the recorded shape,
+    made only when the trace has such a grow (none is counted if that shape is not a
+    Stalloc's)."""
+    ops = trace.ops
+    found = [k for k, op in enumerate(ops) if op.failed and op.op != "grow_in_place"]
+    grows = [k for k, op in enumerate(ops) if _short(op)]
+    if grows:
+        try:  # on the recorded shape `edge_ops` are the calls the heap's end decided
+            edge = replay(trace, trace.blocks, trace.block_size, stats=False).edge_ops
+        except ValueError:
+            edge = ()
+        found = sorted(set(found).union(set(grows).intersection(edge)))
+    return found
+
+
+def _short(op):
+    # a grow that did not get all it asked for
+    if op.op == "grow_in_place":
+        return op.failed
+    return op.op == "grow_up_to" and op.reached < op.nbytes
+
+
+def dropped_note(trace):
+    """None, or one sentence saying that the trace is a prefix of what the program did:
+    the recorder's buffer was full and it dropped (counted) the later calls."""
+    if not trace.dropped:
+        return None
+    return (
+        "the recorder dropped the %d calls after these %d (its buffer was full): this is a"
+        " prefix of the program; record it again with TraceRecorder(heap, capacity=%d) or"
+        " more" % (trace.dropped, len(trace.ops), len(trace.ops) + trace.dropped)
+    )
 
 
 def dumps(trace):
@@ -542,7 +615,9 @@ def replay(
 def main(argv=None):
     ap = argparse.ArgumentParser(
         description="Replay a stalloc trace on the real Stalloc and summarise it.",
-        epilog="Exit status: 0 done, 2 bad input (one `error:` line on stderr).",
+        epilog="Exit status: 0 done, 2 bad input: a missing, malformed or cut-off trace, a "
+        "bad option (one `error:` line on stderr), 4 the recorder dropped calls: the "
+        "summary is of the prefix it kept (one `warning:` line on stderr).",
     )
     ap.add_argument("trace", help="a trace file (TraceRecorder.dump output)")
     ap.add_argument("--blocks", type=int, help="L of the replay heap (default: recorded)")
@@ -572,6 +647,10 @@ def main(argv=None):
             % (s.used[-1], s.free[-1], s.runs[-1], s.largest[-1])
         )
     print(s.map)
+    note = dropped_note(trace)
+    if note:  # a replay of part of the program: a script must not take it for the whole
+        warn("%s: %s" % (args.trace, note))
+        return UNFIT
     return 0
 
 

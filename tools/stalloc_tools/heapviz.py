@@ -10,9 +10,12 @@ Without --out the pictures go into out/ (git-ignored; made when needed): map.png
 NAME-map.png or NAME-map-AT.png for `map` (NAME from the trace file's name), NAME-plot.png
 and NAME-map.png for `trace`, heap-map.png, trace.png, stack.png and demo.trace for
 `demo`. An --out given is used as given, its folder made when needed. A missing or
-malformed trace file, a bad map text or picture name is one `error:` line on stderr and
-exit status 2, and so is a missing matplotlib (pip install 'stalloc[tools]'). On a
-terminal a long replay shows a progress bar on stderr.
+malformed trace file (one cut off too), a bad map text or picture name, --blocks or
+--block-size below 1 is one `error:` line on stderr and exit status 2, and so is a
+missing matplotlib (pip install 'stalloc[tools]'). A trace whose recorder dropped calls
+is drawn as the prefix it is, then one `warning:` line on stderr says so and the exit
+status is 4, as with stalloc-trace. On a terminal a long replay shows a progress bar on
+stderr.
 
 Library use:
 
@@ -37,7 +40,7 @@ import errno
 import os
 import sys
 
-from . import EXTRA, Progress, command, error, need
+from . import EXTRA, UNFIT, Progress, command, error, need, warn
 
 try:
     import matplotlib
@@ -454,8 +457,9 @@ def _made(path, folder=False):
 def main(argv=None):
     ap = argparse.ArgumentParser(
         description=__doc__.splitlines()[0],
-        epilog="Exit status: 0 done, 2 bad input or a missing extra (one `error:` line on "
-        "stderr). Needs matplotlib: %s." % EXTRA,
+        epilog="Needs matplotlib: %s. Exit status: 0 done, 2 bad input or a missing extra "
+        "(one `error:` line on stderr), 4 the trace's recorder dropped calls: the pictures "
+        "are of the prefix it kept (one `warning:` line on stderr)." % EXTRA,
     )
     sub = ap.add_subparsers(dest="cmd", required=True)
     m = sub.add_parser("map", help="draw a heap map")
@@ -552,7 +556,7 @@ def _main(args, T, show):
         )
         show.wipe()
         print(out)
-        return 0
+        return _prefix(T, args.trace, trace)
     if not trace.ops:
         raise T.InputError("%s: the trace holds no operation: nothing to plot" % args.trace)
     s = replay(trace, L, B)
@@ -568,7 +572,16 @@ def _main(args, T, show):
         "%d ops: peak %d of %d blocks used, %d failures"
         % (len(s), s.peak, L, s.failures[-1] if len(s) else 0)
     )
-    return 0
+    return _prefix(T, args.trace, trace)
+
+
+def _prefix(T, path, trace):
+    # the exit status of a trace drawn: UNFIT, and a warning, when it is a prefix only
+    note = T.dropped_note(trace)
+    if not note:
+        return 0
+    warn("%s: %s" % (path, note))
+    return UNFIT
 
 
 if __name__ == "__main__":

@@ -42,12 +42,32 @@ The search starts at the recorded heap (it halves or doubles that until it has o
 and one unclean size, then bisects), and a replay stops at its first failure or
 edge-dependent call, so most replays on too small a heap are short.
 
+What a trace must be. A replay can only stand for the program if the program would have
+made the same calls on the bigger heap. It would not have if a request failed when
+recorded: the program went on without the memory (gave up, evicted, waited), so the
+trace holds what it did on a heap too small for it, and a plan from it can be far too
+small. The planner refuses such a trace: one `error:` line on stderr naming how many
+requests failed (heaptrace.failed_requests) and how to record one that can be planned,
+on a heap big enough that no request fails; the exit status is 4. The failed requests
+are every failed allocation (alloc, allocate_blocks, realloc), and each grow_in_place
+that failed, or grow_up_to that got less than it asked for, at the recording heap's end
+(a bigger heap would have let it grow). A grow stopped by a neighbour is not: an
+in-place growth is an attempt the program was written to see fail, the neighbour is
+there on every bigger heap that places the same way, and refusing it would refuse
+traces that no heap size changes. --allow-failed plans such a trace all the same, its
+failed requests as probes (heaptrace.py): for a program whose failed requests fail on
+any heap (it asks for more than it needs, then for less). A trace whose recorder dropped
+calls (its buffer was full) is a prefix of the program, refused the same way (exit 4,
+no override): record it again with a bigger capacity. A file cut off (its header's
+records=N is not the number of operation lines) is malformed: exit 2.
+
 On a terminal the planner shows its progress on stderr (one line, rewritten in place,
 wiped at the end); elsewhere it prints only the plan. A missing or malformed TRACE (or a
-block size Stalloc refuses) is one `error:` line on stderr and exit status 2, and so is a
-missing rich (the table needs it; --json does not). When no Stalloc of at most 65535
-blocks holds the trace, the plan is printed with "-" for that size, one line on stderr
-says so, and the exit status is 3, so that a script never takes the plan for a size.
+block size Stalloc refuses, --block-size 0 too) is one `error:` line on stderr and exit
+status 2, and so is a missing rich (the table needs it; --json does not). When no
+Stalloc of at most 65535 blocks holds the trace, the plan is printed with "-" for that
+size, one line on stderr says so, and the exit status is 3, so that a script never takes
+the plan for a size.
 """
 
 import argparse
@@ -55,7 +75,7 @@ import json
 import math
 import sys
 
-from . import EXTRA, Progress, command, error, need
+from . import EXTRA, UNFIT, Progress, command, error, need
 from . import heaptrace as T
 
 MAX_BLOCKS = 65535  # Stalloc's limit
@@ -160,7 +180,9 @@ def plan(trace, block_size, progress=None):
     walked below the clean size (usually 1). A replay ends at its first failure (or
     edge-dependent call), so the ones on too small a heap are short. progress: None, or
     a function called with one line of text before each replay, and during a long one
-    (every heaptrace.TICK ops). ValueError for a bad block size (from Stalloc)."""
+    (every heaptrace.TICK ops). ValueError for a bad block size (from Stalloc). It plans
+    any trace, failed requests as probes; the command first asks refusal(), and plans
+    none that cannot stand for the program."""
     B = block_size
     replays = [0]
     top = min(no_reuse_blocks(trace, B), MAX_BLOCKS)  # clean by construction, if < 65535
@@ -252,6 +274,51 @@ def plan(trace, block_size, progress=None):
     )
 
 
+def refusal(trace, allow_failed=False):
+    """None when the trace can be planned; else one line saying why not and how to
+    record one that can: requests failed when recorded (heaptrace.failed_requests;
+    not checked with allow_failed) or the recorder dropped calls (the trace is a prefix).
+    Replays the trace once if it has a grow that failed or fell short."""
+    why = []
+    if not allow_failed:
+        failed = T.failed_requests(trace)
+        if failed:
+            grows = sum(trace.ops[k].op.startswith("grow") for k in failed)
+            allocs = len(failed) - grows
+            kinds = ""
+            if grows:  # say what failed when it is not just allocations
+                kinds = "%d grow%s stopped by the heap's end" % (grows, "" if grows == 1 else "s")
+                if allocs:
+                    kinds = "%d allocation%s, %s" % (allocs, "" if allocs == 1 else "s", kinds)
+                kinds = " (%s)" % kinds
+            bigger = min(MAX_BLOCKS, 4 * trace.blocks)
+            hint = (
+                "e.g. Stalloc(%d, %d)" % (bigger, trace.block_size)
+                if bigger > trace.blocks
+                else "with a bigger block size"
+            )
+            why.append(
+                "%d request%s failed when recorded on Stalloc(%d, %d)%s, the first at line %d:"
+                " the program went on without the memory, so on a bigger heap it would have"
+                " run differently and no heap size can be read from this trace; record it"
+                " again on a heap big enough that no request fails (%s), or pass"
+                " --allow-failed if these requests fail on any heap"
+                % (
+                    len(failed),
+                    "" if len(failed) == 1 else "s",
+                    trace.blocks,
+                    trace.block_size,
+                    kinds,
+                    trace.ops[failed[0]].line,
+                    hint,
+                )
+            )
+    note = T.dropped_note(trace)
+    if note:
+        why.append(note)
+    return "; and ".join(why) or None
+
+
 def _table(p, trace):
     from rich.console import Console
     from rich.table import Table
@@ -271,21 +338,28 @@ def _table(p, trace):
             t.add_row(label, str(blocks), str(blocks * p.block_size), note)
     console = Console(width=110)
     console.print(t)
-    if trace.dropped:
-        console.print("warning: %d records were dropped: this plans a prefix" % trace.dropped)
 
 
 @command
 def main(argv=None):
     ap = argparse.ArgumentParser(
         description=__doc__.splitlines()[0],
-        epilog="Exit status: 0 done, 2 bad input or a missing extra (one `error:` line on "
-        "stderr), 3 no Stalloc of at most %d blocks holds the trace (the plan is printed "
-        "all the same). The table needs rich: %s." % (MAX_BLOCKS, EXTRA),
+        epilog="The table needs rich: %s. Exit status: 0 done, 2 bad input (a missing, "
+        "malformed or cut-off trace, a bad option) or a missing extra (one `error:` line on "
+        "stderr), 3 no Stalloc of at most %d blocks holds the trace (the plan is printed all "
+        "the same), 4 the trace cannot be planned: a request failed when recorded, or the "
+        "recorder dropped calls (one `error:` line on stderr saying how to record one that "
+        "can: on a heap big enough that no request fails)." % (EXTRA, MAX_BLOCKS),
     )
     ap.add_argument("trace", help="a trace file (TraceRecorder.dump output)")
     ap.add_argument("--block-size", type=int, help="B in bytes (default: the recorded one)")
     ap.add_argument("--json", action="store_true", help="print the plan as JSON instead")
+    ap.add_argument(
+        "--allow-failed",
+        action="store_true",
+        help="plan a trace whose requests failed when recorded, as probes: only for "
+        "requests that fail on any heap",
+    )
     args = ap.parse_args(argv)
     if not args.json:
         refused = need("the plan's table (without --json)", "rich")
@@ -299,6 +373,12 @@ def main(argv=None):
         except T.InputError as e:
             progress.wipe()
             return error(e)
+        progress("checking %s" % args.trace)
+        why = refusal(trace, args.allow_failed)
+        if why:  # a plan from it would be a number for another program: none at all
+            progress.wipe()
+            error("%s: %s" % (args.trace, why))
+            return UNFIT
         ops = len(trace.ops)
         p = plan(trace, B, lambda text: progress("%d ops, %s" % (ops, text)))
     if args.json:
