@@ -169,7 +169,8 @@ _OFFLINE = (  # what pip says when it cannot reach the package index
 
 def test_the_commands_with_the_tools_extra_in_a_fresh_venv(dist, tmp_path):
     # `pip install 'stalloc[tools]'` from the wheel: rich and matplotlib come from the
-    # package index (pinned in pyproject.toml); skipped only when it cannot be reached
+    # package index (the extra's ranges in pyproject.toml); skipped only when it cannot be
+    # reached
     out, _ = dist
     pip, run = _venv(tmp_path, out, "[tools]", "--retries", "1", "--timeout", "30")
     if pip.returncode and any(word in pip.stdout + pip.stderr for word in _OFFLINE):
