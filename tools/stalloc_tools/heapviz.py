@@ -11,7 +11,7 @@ NAME-map.png or NAME-map-AT.png for `map` (NAME from the trace file's name), NAM
 and NAME-map.png for `trace`, heap-map.png, trace.png, stack.png and demo.trace for
 `demo`. An --out given is used as given, its folder made when needed. A missing or
 malformed trace file, a bad map text or picture name is one `error:` line on stderr and
-exit status 2, and so is a missing matplotlib (pip install 'stalloc[tools]'). On a
+exit status 2, and so is a missing matplotlib (the message says how to install it). On a
 terminal a long replay shows a progress bar on stderr.
 
 Library use:
@@ -37,7 +37,7 @@ import errno
 import os
 import sys
 
-from . import EXTRA, Progress, command, error, need
+from . import Progress, command, error, install, need
 
 try:
     import matplotlib
@@ -84,7 +84,9 @@ _KIND = {"#": USED, ".": FREE, ":": PARTIAL}
 
 def _check_path(path):
     if matplotlib is None:
-        raise ImportError("drawing pictures needs matplotlib, not installed: " + EXTRA)
+        raise ImportError(
+            "drawing pictures needs matplotlib, not installed: " + install("matplotlib")
+        )
     ext = os.path.splitext(str(path))[1].lower()
     if ext not in (".png", ".svg"):
         raise ValueError("picture path must end in .png or .svg, got %r" % str(path))
@@ -455,7 +457,7 @@ def main(argv=None):
     ap = argparse.ArgumentParser(
         description=__doc__.splitlines()[0],
         epilog="Exit status: 0 done, 2 bad input or a missing extra (one `error:` line on "
-        "stderr). Needs matplotlib: %s." % EXTRA,
+        "stderr). Needs matplotlib: pip install matplotlib (the tools extra has it too).",
     )
     sub = ap.add_subparsers(dest="cmd", required=True)
     m = sub.add_parser("map", help="draw a heap map")

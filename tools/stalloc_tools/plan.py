@@ -55,7 +55,7 @@ import json
 import math
 import sys
 
-from . import EXTRA, Progress, command, error, need
+from . import Progress, command, error, need
 from . import heaptrace as T
 
 MAX_BLOCKS = 65535  # Stalloc's limit
@@ -281,7 +281,8 @@ def main(argv=None):
         description=__doc__.splitlines()[0],
         epilog="Exit status: 0 done, 2 bad input or a missing extra (one `error:` line on "
         "stderr), 3 no Stalloc of at most %d blocks holds the trace (the plan is printed "
-        "all the same). The table needs rich: %s." % (MAX_BLOCKS, EXTRA),
+        "all the same). The table needs rich: pip install rich (the tools extra has it too)."
+        % MAX_BLOCKS,
     )
     ap.add_argument("trace", help="a trace file (TraceRecorder.dump output)")
     ap.add_argument("--block-size", type=int, help="B in bytes (default: the recorded one)")
