@@ -22,6 +22,10 @@ TERMINAL_COLUMNS = (
 )
 BEGIN = "<!-- bench:begin -->"
 END = "<!-- bench:end -->"
+# The README's speed sentence: the same run's figures, written with the section above, so
+# that the docs quote one run (tests/cpython/test_bench.py checks the two agree).
+SUMMARY_BEGIN = "<!-- bench-summary:begin -->"
+SUMMARY_END = "<!-- bench-summary:end -->"
 MICRO_ROWS = (  # (micro-benchmark name, README label)
     ("two bare method calls", "two bare method calls (the floor)"),
     ("allocate_blocks+deallocate_blocks", "`allocate_blocks` + `deallocate_blocks`"),
@@ -183,7 +187,6 @@ def targets(results):
         lines.append(text)
         # Issue 11's zero-GC views: each against bytearray(4096) (>= 20x / 25x cheaper)
         # and against its floor (the integer pair; fn(mv[a:b]) on a preallocated view).
-        ba = "bytearray(4096)"
         for form, short, times, floor, fshort, most in (
             ("alloc(4096)+free", "`alloc(4096)` + `free`", 20, pair, "the integer pair", 1.6),
             ("stack.uninit(4096, fn)", "`uninit(4096, fn)`", 25, "fn(mv[a:b])", None, 3.5),
@@ -198,17 +201,16 @@ def targets(results):
         ):
             if form not in t0 or floor not in t0:
                 continue
-            cheaper = t0[ba] / t0[form]
-            over = t0[form] / t0[floor]
+            cheaper, over = _view_ratios(t0, form, floor)
             lines.append(
-                "%s: **%s** cheaper than `bytearray(4096)` (target >= %dx: **%s**), **%.2fx** "
+                "%s: **%s** cheaper than `bytearray(4096)` (target >= %dx: **%s**), **%s** "
                 "%s (target <= %sx: **%s**)"
                 % (
                     short,
                     ratio(cheaper),
                     times,
                     "met" if cheaper >= times else "not met",
-                    over,
+                    "%.2fx" % over,
                     fshort or "a view's slice passed to fn",
                     most,
                     "met" if over <= most else "not met",
@@ -234,6 +236,39 @@ def targets(results):
             % (what, ", ".join(parts), "met" if worst <= 2 else "not met")
         )
     return lines
+
+
+def _view_ratios(t0, form, floor):
+    """(times cheaper than bytearray(4096), times `floor`) of one micro-benchmark."""
+    return t0["bytearray(4096)"] / t0[form], t0[form] / t0[floor]
+
+
+def speed_summary(results):
+    """The README's speed sentence (between SUMMARY_BEGIN and SUMMARY_END), the figures
+    of this run's targets; None without a unix port viper run."""
+    run = next((run for run in results["runs"] if run["key"] == "mpy"), None)
+    if run is None:
+        return None
+    t0 = micro_runs(run)[0]
+    alloc = _view_ratios(t0, "alloc(4096)+free", "allocate_blocks+deallocate_blocks")
+    uninit = _view_ratios(t0, "stack.uninit(4096, fn)", "fn(mv[a:b])")
+    return speed_summary_text(
+        ratio(alloc[0]), "%.2fx" % alloc[1], ratio(uninit[0]), "%.2fx" % uninit[1]
+    )
+
+
+def speed_summary_text(alloc_cheaper, alloc_over, uninit_cheaper, uninit_over):
+    """The sentence with its four figures, as docs/performance.md's targets write them."""
+    return (
+        _wrap(
+            "Speed on the MicroPython unix port with viper, from the run in "
+            "[docs/performance.md](docs/performance.md) (`tools/bench.py --readme` writes both): "
+            "`alloc(4096)` + `free` is %s cheaper than `bytearray(4096)` and %s the integer "
+            "pair; `uninit(4096, fn)` %s cheaper than `bytearray(4096)` and %s `fn(mv[a:b])`."
+            % (alloc_cheaper, alloc_over, uninit_cheaper, uninit_over)
+        )
+        + "\n"
+    )
 
 
 # -- the terminal ------------------------------------------------------------------------------
@@ -632,12 +667,12 @@ def _label(contender):
     return "`%s`" % contender if "(" in contender or "." in contender else contender
 
 
-def rewrite_readme(path, section):
+def rewrite_readme(path, section, begin=BEGIN, end=END):
     with open(path, encoding="utf-8") as f:
         text = f.read()
-    pattern = re.compile(re.escape(BEGIN) + r".*?" + re.escape(END), re.S)
+    pattern = re.compile(re.escape(begin) + r".*?" + re.escape(end), re.S)
     if not pattern.search(text):
-        raise ValueError("%s has no %s ... %s markers" % (path, BEGIN, END))
-    new = pattern.sub(lambda m: BEGIN + "\n" + section + END, text, count=1)
+        raise ValueError("%s has no %s ... %s markers" % (path, begin, end))
+    new = pattern.sub(lambda m: begin + "\n" + section + end, text, count=1)
     with open(path, "w", encoding="utf-8") as f:
         f.write(new)

@@ -5,6 +5,7 @@
     .venv/bin/python tools/bench.py --json --plots   # out/bench.json, out/bench-plots/
     .venv/bin/python tools/bench.py --results out/bench.json --plots   # redraw, run nothing
     .venv/bin/python tools/bench.py --readme         # also rewrite docs/performance.md's tables
+                                                     # and README.md's speed figures
     .venv/bin/python tools/bench.py --runtimes cpython,mpy
 
 Runtimes, each a fresh process running tools/_bench_child.py (the workloads, portable):
@@ -18,8 +19,10 @@ Runtimes, each a fresh process running tools/_bench_child.py (the workloads, por
              with `mpremote cp` and run with `mpremote exec`, as on a USB board.
 The child prints progress lines and one JSON document; this side draws the progress bar
 (rich), the tables (rich), writes --json (everything, per-operation histograms
-included), --plots (matplotlib, Agg) and the section of docs/performance.md between
-<!-- bench:begin --> and <!-- bench:end -->. What is measured and how: the top of
+included), --plots (matplotlib, Agg), the section of docs/performance.md between
+<!-- bench:begin --> and <!-- bench:end --> and the README's speed sentence between
+<!-- bench-summary:begin --> and <!-- bench-summary:end --> (the same run's figures, the
+one source of every speed figure the docs quote). What is measured and how: the top of
 tools/_bench_child.py. Not part of the test run (tests/cpython/test_bench.py runs
 --quick and checks the JSON's shape, never a timing).
 
@@ -50,6 +53,7 @@ TOOLS = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(TOOLS)
 CHILD = os.path.join(TOOLS, "_bench_child.py")
 README = os.path.join(ROOT, "docs", "performance.md")  # where --readme writes
+SUMMARY = os.path.join(ROOT, "README.md")  # and its speed sentence, from the same run
 sys.path.insert(0, TOOLS)
 
 import _bench_report as report  # noqa: E402  (tools/_bench_report.py)
@@ -350,7 +354,9 @@ def main(argv=None):
         help="write PNG plots, needs matplotlib (DIR default: %s)" % PLOTS_DEFAULT,
     )
     ap.add_argument(
-        "--readme", action="store_true", help="rewrite the tables in docs/performance.md"
+        "--readme",
+        action="store_true",
+        help="rewrite the tables in docs/performance.md and the speed figures in README.md",
     )
     ap.add_argument("--no-progress", action="store_true", help="no progress bar")
     ap.add_argument(
@@ -400,6 +406,10 @@ def main(argv=None):
         else:
             report.rewrite_readme(README, report.readme_section(results))
             console.print("rewrote the tables in docs/performance.md")
+            summary = report.speed_summary(results)
+            if summary is not None:  # the unix port viper run is its source
+                report.rewrite_readme(SUMMARY, summary, report.SUMMARY_BEGIN, report.SUMMARY_END)
+                console.print("rewrote the speed figures in README.md")
     return 1 if errors else 0
 
 

@@ -1,9 +1,9 @@
 """`stalloc-trace` from a checkout: `.venv/bin/python tools/heaptrace.py --help`.
 
-The tool is tools/stalloc_tools/heaptrace.py, shipped in the wheel (`pip install
-'stalloc[tools]'` installs the `stalloc-trace` command). This file runs it with the checkout's
-lib/ on the path, and `import heaptrace` (tools/ on sys.path, as the tests and tools/demo.py
-do) gives that module itself.
+The tool is tools/stalloc_tools/heaptrace.py, shipped in the wheel as the
+`stalloc-trace` command. This file runs it with the checkout's lib/ on the path, and
+`import heaptrace` (tools/ on sys.path, as the tests and tools/demo.py do) gives that
+module itself.
 """
 
 import os

@@ -1,9 +1,9 @@
 """`stalloc-viz` from a checkout: `.venv/bin/python tools/heapviz.py --help`.
 
-The tool is tools/stalloc_tools/heapviz.py, shipped in the wheel (`pip install
-'stalloc[tools]'` installs the `stalloc-viz` command). This file runs it with the checkout's
-lib/ on the path, and `import heapviz` (tools/ on sys.path, as the tests and tools/demo.py
-do) gives that module itself.
+The tool is tools/stalloc_tools/heapviz.py, shipped in the wheel as the
+`stalloc-viz` command. This file runs it with the checkout's lib/ on the path, and
+`import heapviz` (tools/ on sys.path, as the tests and tools/demo.py do) gives that
+module itself.
 """
 
 import os

@@ -1,9 +1,9 @@
 """`stalloc-plan` from a checkout: `.venv/bin/python tools/plan.py --help`.
 
-The tool is tools/stalloc_tools/plan.py, shipped in the wheel (`pip install
-'stalloc[tools]'` installs the `stalloc-plan` command). This file runs it with the checkout's
-lib/ on the path, and `import plan` (tools/ on sys.path, as the tests and tools/demo.py
-do) gives that module itself.
+The tool is tools/stalloc_tools/plan.py, shipped in the wheel as the
+`stalloc-plan` command. This file runs it with the checkout's lib/ on the path, and
+`import plan` (tools/ on sys.path, as the tests and tools/demo.py do) gives that
+module itself.
 """
 
 import os

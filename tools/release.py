@@ -1,18 +1,20 @@
-"""Build everything a release ships into dist/ (or --out DIR).
+"""Build everything a release ships: the CPython package into dist/ (what a package index
+takes, nothing else: `twine check dist/*` and an upload take the folder as it is) and the
+board bundles into dist-boards/, both under the checkout (or under --out DIR).
 
-    .venv/bin/python tools/release.py              # -> dist/, listed with sizes
+    .venv/bin/python tools/release.py              # -> dist/, dist-boards/, listed with sizes
     .venv/bin/python tools/release.py --out /tmp/r --boards unix,rp2-pico
 
 What it writes:
-    stalloc-<v>-py3-none-any.whl, stalloc-<v>.tar.gz   the CPython package (python -m build),
-                                                    checked with `twine check`
-    mip/<board>/package.json + stalloc/*.mpy       every package's modules as .mpy for the
-                                                    board's arch (tools/build.py), installable
-                                                    with `mpremote mip install
-                                                    dist/mip/<board>/package.json`
-    stalloc-<v>-<board>-mpy.tar.gz                 the same files, as one archive
-    stalloc-<v>-<board>.romfs                      a ROMFS image of them (`mpremote romfs
-                                                    build`), for `mpremote romfs deploy`
+    dist/stalloc-<v>-py3-none-any.whl             the CPython package (python -m build),
+    dist/stalloc-<v>.tar.gz                       checked with `twine check --strict`
+    dist-boards/mip/<board>/package.json          every package's modules as .mpy for the
+      + stalloc/*.mpy                             board's arch (tools/build.py), installable
+                                                  with `mpremote mip install
+                                                  dist-boards/mip/<board>/package.json`
+    dist-boards/stalloc-<v>-<board>-mpy.tar.gz    the same files, as one archive (lib/stalloc)
+    dist-boards/stalloc-<v>-<board>.romfs         a ROMFS image of them (`mpremote romfs
+                                                  build`), for `mpremote romfs deploy`
 
 Exit status: 0 when everything was written and checked, 1 when a step failed (its output
 is shown), 2 for usage errors.
@@ -32,6 +34,9 @@ ROOT = os.path.dirname(TOOLS)
 sys.path.insert(0, TOOLS)
 
 import build  # noqa: E402  (tools/build.py)
+
+DIST = "dist"  # the wheel and sdist only
+BOARDS = "dist-boards"  # the board bundles: no package index takes them
 
 
 class Failed(Exception):
@@ -110,7 +115,9 @@ def board_bundle(name, out, tmp):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--out", default=os.path.join(ROOT, "dist"), help="default: dist/")
+    ap.add_argument(
+        "--out", default=ROOT, help="where %s/ and %s/ go (default: the checkout)" % (DIST, BOARDS)
+    )
     ap.add_argument("--boards", help="comma-separated board names (default: all)")
     args = ap.parse_args(argv)
     boards = args.boards.split(",") if args.boards else build.board_names()
@@ -119,22 +126,24 @@ def main(argv=None):
         print("error: unknown board %s" % ", ".join(unknown), file=sys.stderr)
         return 2
     out = os.path.abspath(args.out)
-    if os.path.exists(out):
-        shutil.rmtree(out)  # a release is built whole, never on top of an older one
-    os.makedirs(out)
+    dist, bundles = os.path.join(out, DIST), os.path.join(out, BOARDS)
+    for folder in (dist, bundles):
+        if os.path.exists(folder):
+            shutil.rmtree(folder)  # a release is built whole, never on top of an older one
+        os.makedirs(folder)
     written = []
     try:
-        written += python_package(out)
+        written += python_package(dist)
         with tempfile.TemporaryDirectory() as tmp:
             for name in boards:
-                written += board_bundle(name, out, tmp)
+                written += board_bundle(name, bundles, tmp)
     except Failed as e:
         print("error: %s" % e, file=sys.stderr)
         return 1
     for path in written:
         if not path.endswith(".mpy"):
             print("%8d  %s" % (os.path.getsize(path), os.path.relpath(path, out)))
-    print("release %s: %d files in %s" % (version(), len(written), out))
+    print("release %s: %d files in %s and %s" % (version(), len(written), dist, bundles))
     return 0
 
 

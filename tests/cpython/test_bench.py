@@ -5,6 +5,7 @@
 # copy); `tools/bench.py --quick --runtimes vboard` runs it by hand. About 6 s.
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -119,6 +120,58 @@ def test_the_performance_doc_has_the_markers_once():
     assert text.count(report.BEGIN) == 1 and text.count(report.END) == 1
     perf = text.index("# Performance")
     assert perf < text.index(report.BEGIN) < text.index(report.END)
+
+
+def _figures(section):
+    """The four figures of the README's speed sentence, as docs/performance.md's target
+    lines (the generated `section`) write them: `alloc(4096)` + `free` and
+    `uninit(4096, fn)`, each as times cheaper than `bytearray(4096)` and times its floor."""
+    text = " ".join(section.split())
+    alloc = re.search(
+        r"- `alloc\(4096\)` \+ `free`: \*\*(\S+)\*\* cheaper than `bytearray\(4096\)` "
+        r"\([^)]*\), \*\*(\S+)\*\* the integer pair",
+        text,
+    )
+    uninit = re.search(
+        r"- `uninit\(4096, fn\)`: \*\*(\S+)\*\* cheaper than `bytearray\(4096\)` "
+        r"\([^)]*\), \*\*(\S+)\*\* a view's slice passed to fn",
+        text,
+    )
+    assert alloc and uninit, text
+    return alloc.groups() + uninit.groups()
+
+
+def _between(text, begin, end):
+    assert text.count(begin) == 1 and text.count(end) == 1
+    return text[text.index(begin) + len(begin) + 1 : text.index(end)]
+
+
+def test_the_readme_quotes_the_figures_of_the_performance_docs_run():
+    # One run is the source of every speed figure: docs/performance.md's generated section;
+    # the README's sentence is written from the same run (bench.py --readme writes both)
+    with open(os.path.join(ROOT, "docs", "performance.md"), encoding="utf-8") as f:
+        figures = _figures(_between(f.read(), report.BEGIN, report.END))
+    with open(os.path.join(ROOT, "README.md"), encoding="utf-8") as f:
+        readme = _between(f.read(), report.SUMMARY_BEGIN, report.SUMMARY_END)
+    assert readme == report.speed_summary_text(*figures)
+
+
+def test_the_speed_summary_and_the_targets_come_from_one_run(run, tmp_path):
+    results, _, _ = run
+    summary = report.speed_summary(results)
+    assert summary == report.speed_summary_text(*_figures(report.readme_section(results)))
+    path = tmp_path / "README.md"
+    path.write_text("a\n%s\nold\n%s\nb\n" % (report.SUMMARY_BEGIN, report.SUMMARY_END))
+    report.rewrite_readme(str(path), summary, report.SUMMARY_BEGIN, report.SUMMARY_END)
+    assert path.read_text() == "a\n%s\n%s%s\nb\n" % (
+        report.SUMMARY_BEGIN,
+        summary,
+        report.SUMMARY_END,
+    )
+    # without the unix port's viper run there is no source: the README is left alone
+    assert (
+        report.speed_summary({"runs": [r for r in results["runs"] if r["key"] != "mpy"]}) is None
+    )
 
 
 def test_failures_are_counted_and_the_loop_goes_on():

@@ -5,8 +5,10 @@ heap's with the library's and the Stalloc's blocks marked. Run here once, with f
 iterations; the fragmentation test (test_board_fragmentation.py) asserts on the full
 runs."""
 
+import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -199,3 +201,46 @@ def test_gc_end_map_names_each_blocks_owner():
     r["reservation"] = (base + 5 * demo.GC_BLOCK + 8, 64)  # not on a block: refused
     with pytest.raises(RuntimeError):
         demo.reservation_blocks(r)
+
+
+def _setup_scripts_env(tmp_path):
+    """An environment in which tools/_venv.sh finds a ready venv (a stub `python` that
+    prints its arguments, stamped with pyproject.toml's hash, so nothing is rebuilt) and a
+    PATH with python3 and the few commands the scripts use, but no node or npm."""
+    venv = tmp_path / "venv"
+    (venv / "bin").mkdir(parents=True)
+    stub = venv / "bin" / "python"
+    stub.write_text('#!/bin/sh\necho RUN "$@"\n')
+    stub.chmod(0o755)
+    with open(os.path.join(ROOT, "pyproject.toml"), "rb") as f:
+        (venv / ".pyproject.sha256").write_text(hashlib.sha256(f.read()).hexdigest() + "\n")
+    path = tmp_path / "path"
+    path.mkdir()
+    (path / "python3").symlink_to(sys.executable)
+    for name in ("cat", "dirname"):
+        (path / name).symlink_to(shutil.which(name))
+    return {"PATH": str(path), "STALLOC_VENV": str(venv), "HOME": str(tmp_path)}
+
+
+def test_demo_sh_needs_no_node_and_test_sh_does(tmp_path):
+    # the demo runs on the unix port only; the tests also run on the WebAssembly port
+    env = _setup_scripts_env(tmp_path)
+    bash = shutil.which("bash")
+    proc = subprocess.run(
+        [bash, os.path.join(ROOT, "tools", "demo.sh"), "--iterations", "5"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 0 and proc.stderr == "", proc
+    assert proc.stdout == "RUN tools/demo.py --iterations 5\n"
+    proc = subprocess.run(
+        [bash, os.path.join(ROOT, "tools", "test.sh"), "-k", "x"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 1 and proc.stdout == "", proc
+    assert "error: node and npm are needed" in proc.stderr

@@ -12,6 +12,7 @@ from _host import refused  # tests/cpython/_host.py
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import stalloc
 from stalloc import AllocError
 
 import heaptrace as T  # tools/heaptrace.py (tests/conftest.py puts tools/ on sys.path)
@@ -820,7 +821,8 @@ def test_the_tools_say_what_to_install_when_an_extra_is_missing(tmp_path):
     assert proc.returncode == 2 and proc.stdout == "", proc
     assert proc.stderr == (
         "error: the plan's table (without --json) needs rich, not installed: "
-        "pip install 'stalloc[tools]'\n"
+        "pip install rich, or the tools extra (pip install '.[tools]' in a checkout, "
+        "pip install 'stalloc-%s-py3-none-any.whl[tools]' with the wheel)\n" % stalloc.__version__
     ), proc.stderr
     proc = subprocess.run(cmd + ["--json"], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0 and json.loads(proc.stdout)["blocks"] == 4, proc

@@ -1,8 +1,10 @@
-"""tools/release.py: the wheel and sdist (twine-checked), installed into a fresh venv and
-used outside the checkout, with its commands (stalloc-plan, stalloc-trace, stalloc-viz),
-also with the tools extra; a board's .mpy bundle, mip-installed on a virtual board and
-used there; its ROMFS image."""
+"""tools/release.py: the wheel and sdist alone in dist/ (`twine check dist/*` passes),
+installed into a fresh venv and used outside the checkout, with its commands
+(stalloc-plan, stalloc-trace, stalloc-viz), also with the tools extra; a board's .mpy
+bundle in dist-boards/, mip-installed on a virtual board and used there; its ROMFS
+image."""
 
+import glob
 import json
 import os
 import subprocess
@@ -47,7 +49,8 @@ COMMANDS = {"stalloc-plan": "plan", "stalloc-trace": "heaptrace", "stalloc-viz":
 TRACE = "# stalloc-trace 1 blocks=16 block_size=16\n" + "".join(
     op + "\n" for op in ("alloc 0 64 1 0", "alloc 1 32 1 4", "free 0 64", "alloc 2 48 1 0")
 )  # a trace a heap of 6 blocks of 16 B replays without a failure: test_plan.py's
-EXTRA = "pip install 'stalloc[tools]'"
+# the missing-extra hint names what exists: the wheel (and a checkout), not an index's name
+EXTRA = "pip install 'stalloc-%s-py3-none-any.whl[tools]' with the wheel" % release.version()
 
 
 @pytest.fixture(scope="module")
@@ -63,28 +66,56 @@ def dist(tmp_path_factory):
     return out, proc.stdout
 
 
+def _dist(out, name):
+    return os.path.join(out, "dist", name)
+
+
+def _boards(out, *names):
+    return os.path.join(out, "dist-boards", *names)
+
+
 def test_the_release_lists_every_artifact_with_its_size(dist):
     out, log = dist
     v = release.version()
     for name in (
-        "stalloc-%s-py3-none-any.whl" % v,
-        "stalloc-%s.tar.gz" % v,
-        "stalloc-%s-unix-mpy.tar.gz" % v,
-        "stalloc-%s-unix.romfs" % v,
-        "stalloc-%s-rp2-pico-mpy.tar.gz" % v,
-        "mip/unix/package.json",
+        "dist/stalloc-%s-py3-none-any.whl" % v,
+        "dist/stalloc-%s.tar.gz" % v,
+        "dist-boards/stalloc-%s-unix-mpy.tar.gz" % v,
+        "dist-boards/stalloc-%s-unix.romfs" % v,
+        "dist-boards/stalloc-%s-rp2-pico-mpy.tar.gz" % v,
+        "dist-boards/mip/unix/package.json",
     ):
         size = os.path.getsize(os.path.join(out, name))
         assert "%8d  %s" % (size, name) in log, (name, log)
-    assert log.rstrip().endswith("in %s" % out)
+    assert log.rstrip().endswith(
+        "in %s and %s" % (os.path.join(out, "dist"), os.path.join(out, "dist-boards"))
+    )
+
+
+def test_dist_holds_what_an_index_takes_and_twine_checks_it_whole(dist):
+    # `twine check dist/*` (and an upload) take every file of dist/: the board bundles,
+    # which no package index takes, are in dist-boards/
+    out, _ = dist
+    v = release.version()
+    assert sorted(os.listdir(os.path.join(out, "dist"))) == [
+        "stalloc-%s-py3-none-any.whl" % v,
+        "stalloc-%s.tar.gz" % v,
+    ]
+    files = sorted(glob.glob(_dist(out, "*")))
+    proc = subprocess.run(
+        [sys.executable, "-m", "twine", "check", "--strict", *files],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.stdout.count("PASSED") == 2, proc.stdout
 
 
 def test_the_wheel_ships_the_package_its_types_its_license_and_the_commands(dist):
     out, _ = dist
     info = "stalloc-%s.dist-info/" % release.version()
-    with zipfile.ZipFile(
-        os.path.join(out, "stalloc-%s-py3-none-any.whl" % release.version())
-    ) as z:
+    with zipfile.ZipFile(_dist(out, "stalloc-%s-py3-none-any.whl" % release.version())) as z:
         names = z.namelist()
         entry_points = z.read(info + "entry_points.txt").decode()
         metadata = z.read(info + "METADATA").decode()
@@ -109,7 +140,7 @@ def _venv(tmp_path, out, extra, *pip_args):
     CompletedProcess."""
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
-    wheel = os.path.join(out, "stalloc-%s-py3-none-any.whl" % release.version())
+    wheel = _dist(out, "stalloc-%s-py3-none-any.whl" % release.version())
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH",)}
     proc = subprocess.run(
         [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", *pip_args, wheel + extra],
@@ -152,8 +183,8 @@ def test_the_wheel_works_in_a_fresh_venv_outside_the_checkout(dist, tmp_path):
     proc = run("stalloc-trace", trace, "--blocks", "8")
     assert proc.returncode == 0 and proc.stdout.rstrip().endswith("###.##.."), proc
     refused(run("stalloc-trace", tmp_path / "nope.trace"), "nope.trace", "No such file")
-    refused(run("stalloc-plan", trace), "rich", EXTRA)  # the table needs rich
-    refused(run("stalloc-viz", "map", "--text", "##.."), "matplotlib", EXTRA)
+    refused(run("stalloc-plan", trace), "pip install rich,", EXTRA)  # the table needs rich
+    refused(run("stalloc-viz", "map", "--text", "##.."), "pip install matplotlib,", EXTRA)
     assert not (tmp_path / "out").exists()
 
 
@@ -168,8 +199,9 @@ _OFFLINE = (  # what pip says when it cannot reach the package index
 
 
 def test_the_commands_with_the_tools_extra_in_a_fresh_venv(dist, tmp_path):
-    # `pip install 'stalloc[tools]'` from the wheel: rich and matplotlib come from the
-    # package index (pinned in pyproject.toml); skipped only when it cannot be reached
+    # `pip install 'WHEEL[tools]'`, as the missing-extra hint says: rich and matplotlib
+    # come from the package index (the extra's ranges in pyproject.toml); skipped only
+    # when it cannot be reached
     out, _ = dist
     pip, run = _venv(tmp_path, out, "[tools]", "--retries", "1", "--timeout", "30")
     if pip.returncode and any(word in pip.stdout + pip.stderr for word in _OFFLINE):
@@ -207,18 +239,18 @@ def test_the_commands_with_the_tools_extra_in_a_fresh_venv(dist, tmp_path):
 
 def test_a_board_bundle_is_mpy_for_its_arch_and_its_archive_matches(dist):
     out, _ = dist
-    with open(os.path.join(out, "mip", "rp2-pico", "package.json")) as f:
+    with open(_boards(out, "mip", "rp2-pico", "package.json")) as f:
         pkg = json.load(f)
     assert pkg["version"] == release.version() and pkg["authors"] == release._authors()
     names = [dest for dest, _ in pkg["urls"]]
     assert "stalloc/heap.mpy" in names and "stalloc/heap_native.mpy" in names
     assert "stalloc/stack.mpy" in names and "stalloc/irq.mpy" in names
-    archive = os.path.join(out, "stalloc-%s-rp2-pico-mpy.tar.gz" % release.version())
+    archive = _boards(out, "stalloc-%s-rp2-pico-mpy.tar.gz" % release.version())
     with tarfile.open(archive) as tar:
         assert sorted(tar.getnames()) == sorted(["lib/stalloc"] + ["lib/" + n for n in names])
-    with open(os.path.join(out, "mip", "rp2-pico", "stalloc", "heap.mpy"), "rb") as f:
+    with open(_boards(out, "mip", "rp2-pico", "stalloc", "heap.mpy"), "rb") as f:
         assert f.read(2) == b"M\x06"
-    with open(os.path.join(out, "stalloc-%s-unix.romfs" % release.version()), "rb") as f:
+    with open(_boards(out, "stalloc-%s-unix.romfs" % release.version()), "rb") as f:
         assert f.read(3) == b"\xd2\xcd\x31"  # the ROMFS header
 
 
@@ -227,7 +259,7 @@ def test_the_unix_bundle_mip_installs_and_runs_on_a_virtual_board(dist):
     out, _ = dist
     with vboard.VirtualBoard("256k") as board:
         board.mpremote(
-            "mip", "install", "--target=/lib", os.path.join(out, "mip", "unix", "package.json")
+            "mip", "install", "--target=/lib", _boards(out, "mip", "unix", "package.json")
         )
         run = board.mpremote(
             "exec",

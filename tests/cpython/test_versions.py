@@ -7,6 +7,8 @@ import os
 import re
 import subprocess
 
+import pytest
+
 import stalloc
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -61,3 +63,28 @@ def test_the_stated_minimum_micropython_is_the_oldest_tested(tmp_path):
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert proc.stdout.split("\n")[-2] == "(%s)" % ", ".join(version), proc.stdout
+
+
+def test_the_tools_extra_takes_ranges_and_the_dev_pins_fall_within_them():
+    # Users install the tools extra next to their own packages: ranges there; the project's
+    # own setup (the dev extra) pins exact versions, and those must be ones the ranges allow,
+    # so that the tests run the commands with a version a user may have.
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11
+    from packaging.requirements import Requirement
+
+    extras = tomllib.loads(_read("pyproject.toml"))["project"]["optional-dependencies"]
+    dev = {r.name: r for r in map(Requirement, extras["dev"])}
+    assert extras["tools"], "the tools extra is empty"
+    for line in extras["tools"]:
+        req = Requirement(line)
+        ops = sorted(spec.operator for spec in req.specifier)
+        assert ops == ["<", ">="], "%s: a lower and an upper bound, not a pin" % line
+        pins = [spec.version for spec in dev[req.name].specifier if spec.operator == "=="]
+        assert len(pins) == 1, "dev pins %s exactly" % req.name
+        assert req.specifier.contains(pins[0]), "dev's %s %s is outside %s" % (
+            req.name,
+            pins[0],
+            line,
+        )
+    for line in extras["dev"]:
+        assert [spec.operator for spec in Requirement(line).specifier] == ["=="], line

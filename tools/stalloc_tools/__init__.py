@@ -1,5 +1,5 @@
-"""The host tools of stalloc for Python, installed with the wheel (`pip install
-'stalloc[tools]'` adds rich and matplotlib, which the table and the pictures need):
+"""The host tools of stalloc for Python, installed with the wheel (its `tools` extra adds
+rich and matplotlib, which the table and the pictures need: EXTRA says how to install it):
 
     stalloc-trace   heaptrace.py: parse a trace, replay it on the real Stalloc, summarise it
     stalloc-plan    plan.py: the smallest heap for a trace, next to the worst-case bounds
@@ -23,7 +23,14 @@ import importlib.util
 import os
 import sys
 
-EXTRA = "pip install 'stalloc[tools]'"
+from stalloc import __version__
+
+# How to install the tools extra. No package index has stalloc: it comes from a checkout or
+# from the wheel tools/release.py builds (dist/), so the hint names those, not a name.
+EXTRA = (
+    "pip install '.[tools]' in a checkout, "
+    "pip install 'stalloc-%s-py3-none-any.whl[tools]' with the wheel" % __version__
+)
 
 
 def error(message):
@@ -48,13 +55,19 @@ def missing(*modules):
     return [m for m in modules if importlib.util.find_spec(m) is None]
 
 
+def install(*modules):
+    """How to install `modules` (each a distribution of the same name): alone, or with the
+    tools extra."""
+    return "pip install %s, or the tools extra (%s)" % (" ".join(modules), EXTRA)
+
+
 def need(what, *modules):
     """None when every module of `modules` is installed; else print one `error:` line
     saying that `what` needs them and how to install them, and return 2."""
     absent = missing(*modules)
     if not absent:
         return None
-    return error("%s needs %s, not installed: %s" % (what, " and ".join(absent), EXTRA))
+    return error("%s needs %s, not installed: %s" % (what, " and ".join(absent), install(*absent)))
 
 
 def command(main):

@@ -12,7 +12,7 @@ and NAME-map.png for `trace`, heap-map.png, trace.png, stack.png and demo.trace 
 `demo`. An --out given is used as given, its folder made when needed. A missing or
 malformed trace file (one cut off too), a bad map text or picture name, --blocks or
 --block-size below 1 is one `error:` line on stderr and exit status 2, and so is a
-missing matplotlib (pip install 'stalloc[tools]'). A trace whose recorder dropped calls
+missing matplotlib (the message says how to install it). A trace whose recorder dropped calls
 is drawn as the prefix it is, then one `warning:` line on stderr says so and the exit
 status is 4, as with stalloc-trace. On a terminal a long replay shows a progress bar on
 stderr.
@@ -40,7 +40,7 @@ import errno
 import os
 import sys
 
-from . import EXTRA, UNFIT, Progress, command, error, need, warn
+from . import UNFIT, Progress, command, error, install, need, warn
 
 try:
     import matplotlib
@@ -87,7 +87,9 @@ _KIND = {"#": USED, ".": FREE, ":": PARTIAL}
 
 def _check_path(path):
     if matplotlib is None:
-        raise ImportError("drawing pictures needs matplotlib, not installed: " + EXTRA)
+        raise ImportError(
+            "drawing pictures needs matplotlib, not installed: " + install("matplotlib")
+        )
     ext = os.path.splitext(str(path))[1].lower()
     if ext not in (".png", ".svg"):
         raise ValueError("picture path must end in .png or .svg, got %r" % str(path))
@@ -457,9 +459,10 @@ def _made(path, folder=False):
 def main(argv=None):
     ap = argparse.ArgumentParser(
         description=__doc__.splitlines()[0],
-        epilog="Needs matplotlib: %s. Exit status: 0 done, 2 bad input or a missing extra "
-        "(one `error:` line on stderr), 4 the trace's recorder dropped calls: the pictures "
-        "are of the prefix it kept (one `warning:` line on stderr)." % EXTRA,
+        epilog="Exit status: 0 done, 2 bad input or a missing extra (one `error:` line on "
+        "stderr), 4 the trace's recorder dropped calls: the pictures are of the prefix it kept "
+        "(one `warning:` line on stderr). Needs matplotlib: pip install matplotlib (the tools "
+        "extra has it too).",
     )
     sub = ap.add_subparsers(dest="cmd", required=True)
     m = sub.add_parser("map", help="draw a heap map")

@@ -75,7 +75,7 @@ import json
 import math
 import sys
 
-from . import EXTRA, UNFIT, Progress, command, error, need
+from . import UNFIT, Progress, command, error, need
 from . import heaptrace as T
 
 MAX_BLOCKS = 65535  # Stalloc's limit
@@ -344,12 +344,13 @@ def _table(p, trace):
 def main(argv=None):
     ap = argparse.ArgumentParser(
         description=__doc__.splitlines()[0],
-        epilog="The table needs rich: %s. Exit status: 0 done, 2 bad input (a missing, "
-        "malformed or cut-off trace, a bad option) or a missing extra (one `error:` line on "
-        "stderr), 3 no Stalloc of at most %d blocks holds the trace (the plan is printed all "
-        "the same), 4 the trace cannot be planned: a request failed when recorded, or the "
-        "recorder dropped calls (one `error:` line on stderr saying how to record one that "
-        "can: on a heap big enough that no request fails)." % (EXTRA, MAX_BLOCKS),
+        epilog="Exit status: 0 done, 2 bad input (a missing, malformed or cut-off trace, a "
+        "bad option) or a missing extra (one `error:` line on stderr), 3 no Stalloc of at most "
+        "%d blocks holds the trace (the plan is printed all the same), 4 the trace cannot be "
+        "planned: a request failed when recorded, or the recorder dropped calls (one `error:` "
+        "line on stderr saying how to record one that can: on a heap big enough that no "
+        "request fails). The table needs rich: pip install rich (the tools extra has it too)."
+        % MAX_BLOCKS,
     )
     ap.add_argument("trace", help="a trace file (TraceRecorder.dump output)")
     ap.add_argument("--block-size", type=int, help="B in bytes (default: the recorded one)")
