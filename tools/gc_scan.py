@@ -55,7 +55,7 @@ def tick(into=None):  # start a time, or end it into a list
     if into is None:
         _t[0] = t
     else:
-        into.append(t - _t[0])
+        into.append((t - _t[0]) & 0x3FFFFFFF)  # ticks_us() wraps at 2**30
 
 
 def setup(i):
