@@ -24,13 +24,18 @@ snapshot below, equal within EQUAL_FREE bytes), with the library's code counted 
   Stalloc, byte API       the same heap through alloc()/free(): 17 pooled views.
 
 One more run, on a bare board (no library, no ballast: more free heap), is told in the
-story and kept in results.json, not put in the table.
+story and kept in results.json, not put in the table. When bytearrays fail, both Stalloc
+modes run again, stopped after as many iterations (run_early): pictures and worst
+iterations then compare like for like.
 
 Then the host replays the same request sequence on CPython through a recorded trace
 (stalloc.trace): the same first fit, so its final map must equal the board's (checked),
-and draws the Stalloc's map, fragmentation over time, and the GC heap at the end of each
-run (micropython.mem_info(1)), the library's code and objects, the Stalloc's bytearray
-and its objects each in their colour (gc_end_map). Finishes in well under a minute.
+and draws the Stalloc's map, fragmentation over time, and the GC heap at the end of the
+runs (micropython.mem_info(1); gc_pictures says which), the library's code and objects,
+the Stalloc's used and free blocks and its objects each in their colour (stalloc_cells),
+the failed request beside the largest free block. The output opens with a three-line
+verdict (verdict()); progress goes to stderr, only on a terminal. Finishes in well under
+a minute.
 
 The board machinery here (build_files, run_board, parse, ...) is shared with
 tests/cpython/test_board_fragmentation.py, which asserts on the same runs.
