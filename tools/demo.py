@@ -24,13 +24,18 @@ snapshot below, equal within EQUAL_FREE bytes), with the library's code counted 
   Stalloc, byte API       the same heap through alloc()/free(): 17 pooled views.
 
 One more run, on a bare board (no library, no ballast: more free heap), is told in the
-story and kept in results.json, not put in the table.
+story and kept in results.json, not put in the table. When bytearrays fail, both Stalloc
+modes run again, stopped after as many iterations (run_early): pictures and worst
+iterations then compare like for like.
 
 Then the host replays the same request sequence on CPython through a recorded trace
 (stalloc.trace): the same first fit, so its final map must equal the board's (checked),
-and draws the Stalloc's map, fragmentation over time, and the GC heap at the end of each
-run (micropython.mem_info(1)), the library's code and objects, the Stalloc's bytearray
-and its objects each in their colour (gc_end_map). Finishes in well under a minute.
+and draws the Stalloc's map, fragmentation over time, and the GC heap at the end of the
+runs (micropython.mem_info(1); gc_pictures says which), the library's code and objects,
+the Stalloc's used and free blocks and its objects each in their colour (stalloc_cells),
+the failed request beside the largest free block. The output opens with a three-line
+verdict (verdict()); progress goes to stderr, only on a terminal. Finishes in well under
+a minute.
 
 The board machinery here (build_files, run_board, parse, ...) is shared with
 tests/cpython/test_board_fragmentation.py, which asserts on the same runs.
@@ -346,11 +351,7 @@ def stalloc_largest_free(r):
     """Bytes of the Stalloc's largest free run at the end of run `r`; None without one."""
     if not r["map"]:
         return None
-    best = run = 0
-    for c in r["map"]:
-        run = run + 1 if c == "." else 0
-        best = max(best, run)
-    return best * r["heap"]["block_size"]
+    return longest_run(r["map"]) * r["heap"]["block_size"]
 
 
 def reservation_blocks(r):
@@ -366,13 +367,17 @@ def reservation_blocks(r):
     return range(first, first + -(-length // GC_BLOCK))
 
 
-LIBRARY, BALLAST, RESERVED, HEAP_OBJECTS = "L", "b", "R", "o"  # gc_end_map's characters
-KINDS = (  # for heapviz.write_heap_map: (character, colour, label)
+# gc_end_map's characters, and stalloc_cells' STALLOC_FREE
+LIBRARY, BALLAST, RESERVED, HEAP_OBJECTS, STALLOC_FREE = "L", "b", "R", "o", "r"
+KINDS = (  # for heapviz.write_heap_map: (character, colour, label); it adds the block counts
     (LIBRARY, "#e6550d", "library code and objects"),
     (BALLAST, "#fdae6b", "ballast (the library's size)"),
-    (RESERVED, "#756bb1", "Stalloc's bytearray"),
-    (HEAP_OBJECTS, "#bcbddc", "Stalloc object, views"),
+    (RESERVED, "#756bb1", "Stalloc, used"),
+    (STALLOC_FREE, "#cbc9e2", "Stalloc, free"),
+    (HEAP_OBJECTS, "#e7298a", "Stalloc's objects"),  # the Stalloc, its views, tables
 )
+REQUEST = "#525252"  # the bar of the request that failed on bytearrays
+LARGEST = "#2ca25f"  # heapviz.LARGEST: the largest free block's bar, as in the map
 
 
 def gc_end_map(r):
@@ -394,6 +399,35 @@ def gc_end_map(r):
     for k in reservation_blocks(r):
         cells[k] = RESERVED
     return "".join(cells)
+
+
+def stalloc_cells(r):
+    """gc_end_map(r) with the Stalloc's free blocks inside its bytearray as STALLOC_FREE,
+    from the Stalloc's own map at the end of the run: its block k is GC block first + k
+    (B is the GC block size and the data region starts on a GC block, checked by
+    reservation_blocks); the trailer's GC block after them stays RESERVED."""
+    cells = list(gc_end_map(r))
+    if r.get("map") and B == GC_BLOCK:
+        first = reservation_blocks(r).start
+        for k, c in enumerate(r["map"]):
+            if c == ".":
+                cells[first + k] = STALLOC_FREE
+    return "".join(cells)
+
+
+def failed_request(r):
+    """Bytes of the request a run's MemoryError refused; None if it did not fail."""
+    m = re.search(r"allocating (\d+) bytes", r["error"])
+    return int(m.group(1)) if m else None
+
+
+def longest_run(cells, c="."):
+    """The length of the longest run of character `c` in `cells`."""
+    best = run = 0
+    for x in cells:
+        run = run + 1 if x == c else 0
+        best = max(best, run)
+    return best
 
 
 def bound(hist, q):
@@ -545,8 +579,9 @@ def main(argv=None):
     args = ap.parse_args(argv)
 
     from rich.console import Console
-    from rich.progress import Progress
     from rich.table import Table
+
+    from stalloc_tools import Progress
 
     import heaptrace
     import heapviz
@@ -556,8 +591,27 @@ def main(argv=None):
         console = Console(width=120)
     out = os.path.abspath(args.out)
     os.makedirs(out, exist_ok=True)
+    t0 = time.time()
+    # One line on stderr, rewritten in place, only when stderr is a terminal: a pipe or a
+    # log gets the results alone.
+    with tempfile.TemporaryDirectory() as tmp, Progress("demo") as show:
+        steps = len(ORDER) + 2  # and the Stalloc runs again to the bytearrays' failure
+        show("building .mpy files")
+        files = build_files(tmp)
+        done = [0]
+
+        def before(key, iterations=args.iterations):
+            done[0] += 1
+            show("board %d of %d: %s, %d iterations" % (done[0], steps, NAMES[key], iterations))
+
+        results = run_all(files, ORDER, args.iterations, before)
+        early = run_early(files, results, args.iterations, before)
+
+    for line in verdict(results, early):
+        console.print(line, soft_wrap=True)
+    console.print()
     console.print(
-        "[bold]stalloc demo[/]: the same loop on a virtual board (the MicroPython unix port "
+        "[bold]The setup.[/] The same loop on a virtual board (the MicroPython unix port "
         "behind a pty, code sent with mpremote) with a %d KiB GC heap, %d iterations: 16 "
         "live packets of 16-512 B, a 1-8 KiB temporary every 16th. The port is 64-bit: "
         "its GC blocks are %d B, a 32-bit board's %d B, so this heap has the blocks of a "
@@ -565,24 +619,189 @@ def main(argv=None):
         "and code about two thirds; buffer contents take the same bytes on both."
         % (HEAP_KIB, args.iterations, GC_BLOCK, GC_BLOCK_32, KIB_32)
     )
-    t0 = time.time()
-    with tempfile.TemporaryDirectory() as tmp, Progress(console=console) as progress:
-        task = progress.add_task("building .mpy files", total=len(ORDER) + 1)
-        files = build_files(tmp)
-        progress.advance(task)
+    console.print(table_of(Table, results, early, args.iterations))
 
-        def before(key):
-            if key != ORDER[0]:
-                progress.advance(task)
-            progress.update(task, description="on the board: " + NAMES[key])
+    stalloc_run = results[("int", True)]
+    reqs = board_requests(stalloc_run, args.iterations)
+    trace_text, host_map = record_trace(reqs)
+    same = host_map == stalloc_run["map"]
+    trace_path = os.path.join(out, "stalloc-trace.txt")
+    with open(trace_path, "w") as f:
+        f.write(trace_text)
+    series = heaptrace.replay(heaptrace.parse(trace_text), L, B)
+    written = [trace_path]
+    path = os.path.join(out, "stalloc-heap-map.png")
+    heapviz.write_heap_map(
+        stalloc_run["map"],
+        path,
+        title="Stalloc(%d, %d) after %d iterations (board)" % (L, B, stalloc_run["iters"]),
+    )
+    written.append(path)
+    path = os.path.join(out, "stalloc-fragmentation.png")
+    heapviz.write_trace_plot(
+        series,
+        path,
+        title="Stalloc(%d, %d): the board's %d iterations replayed on the host"
+        % (L, B, stalloc_run["iters"]),
+    )
+    written.append(path)
+    pictures = {}
+    for name, key, r, bars, title in gc_pictures(results, early):
+        cells = stalloc_cells(r)
+        path = os.path.join(out, name)
+        heapviz.write_heap_map(
+            cells,
+            path,
+            title=title,
+            kinds=[k for k in KINDS if k[0] in cells],
+            bars=bars,
+        )
+        pictures[name] = {
+            "run": NAMES[key],
+            "iterations": r["iters"],
+            "blocks": {c: cells.count(c) for c in "#." + "".join(k[0] for k in KINDS)},
+            "bars": [[n, label] for n, _, label in bars],
+        }
+        written.append(path)
+    path = os.path.join(out, "results.json")
+    with open(path, "w") as f:
+        json.dump(
+            {
+                "heapsize": HEAPSIZE,
+                "gc_block": GC_BLOCK,
+                "heap_kib_32bit": KIB_32,
+                "iterations": args.iterations,
+                "stalloc": {"blocks": L, "block_size": B, "footprint": L * B + 12},
+                "runs": {NAMES[key]: _saved(r) for key, r in results.items()},
+                "runs_to_the_failure": {NAMES[key]: _saved(r) for key, r in early.items()},
+                "gc_pictures": pictures,
+                "host_replay_matches_board": same,
+            },
+            f,
+            indent=1,
+        )
+    written.append(path)
 
-        results = run_all(files, ORDER, args.iterations, before)
-        progress.advance(task)
+    for paragraph in story(results, early, pictures, same):
+        console.print()
+        console.print(paragraph)
+    console.print("\nWritten to %s:" % _show(out))
+    for path in written:
+        console.print("  " + os.path.basename(path))
+    console.print("(%.1f s)" % (time.time() - t0))
+    return 0 if same else 1
 
+
+def _saved(r):
+    # a run as results.json keeps it: the parsed fields and the budget's figures
+    return dict(
+        {k: v for k, v in r.items() if k != "output"},
+        code_cost=code_cost(r),
+        free_for_data=free_for_data(r),
+        reservation_cost=reservation_cost(r),
+        reservation_gc_blocks=len(reservation_blocks(r)),
+    )
+
+
+def failed_at(results):
+    """The iterations the same-board bytearray run did before its MemoryError (the
+    table's like-for-like bytearray column); None if it ran them all."""
+    r = results[("gc", True)]
+    return r["iters"] if r["fail"] >= 0 else None
+
+
+def run_early(files, results, iterations=ITERATIONS, before=None):
+    """The two Stalloc runs again, stopped after as many iterations as the same-board
+    bytearrays did before their MemoryError: their pictures and worst iteration then
+    compare like for like. {key: result}; empty if the bytearrays did not fail."""
+    n = failed_at(results)
+    early = {}
+    if n is None or n >= iterations:
+        return early
+    for key in (("int", True), ("bytes", True)):
+        if before:
+            before(key, n)
+        early[key] = run_board(files, key[0], key[1], n)
+    return early
+
+
+def gc_pictures(results, early):
+    """The GC-heap pictures, as (file name, run key, result, bars, title): the bytearray
+    runs at their MemoryError, the failed request's bar beside their largest free block;
+    the Stalloc's integer-API run after the same number of iterations (the same request
+    beside the Stalloc's largest free run) and at the end. The byte API's run gets a
+    picture only where its map differs from the integer API's (its title says in how many
+    blocks): the same requests put the same blocks in the same places, and every run
+    builds the same Stalloc, its pooled views included."""
+    gc_run = results[("gc", True)]
+    want = failed_request(gc_run)
+    pics = []
+
+    def title(r, key, extra=""):
+        at = "after %d iterations" % r["iters"]
+        if r["fail"] >= 0:
+            at += " (MemoryError)"
+        elif r["iters"] == results[key]["iters"]:
+            at += " (the end)"
+        return "GC heap %s: %s, %d-byte GC blocks%s" % (at, NAMES[key], GC_BLOCK, extra)
+
+    def request_bar(asked, served):
+        n = -(-asked // GC_BLOCK)
+        verb = "served from the Stalloc" if served else "refused: MemoryError"
+        return (n, REQUEST, "the %d-byte request (%d blocks), %s" % (asked, n, verb))
+
+    for name, key in (("gc-heap-same.png", ("gc", True)), ("gc-heap-alone.png", ("gc", False))):
+        r = results[key]
+        bars = []
+        asked = failed_request(r)
+        if asked:
+            big = r["mem_end"]["largest_free"] // GC_BLOCK
+            bars = [
+                (big, LARGEST, "largest free block: %d B (%d blocks)" % (big * GC_BLOCK, big)),
+                request_bar(asked, False),
+            ]
+        pics.append((name, key, r, bars, title(r, key)))
+    for suffix, runs in (("", early or results), ("-end", results if early else {})):
+        if not runs:
+            continue
+        key = ("int", True)
+        r = runs[key]
+        bars = []
+        if want and suffix == "":
+            big = longest_run(r["map"])
+            bars = [
+                (
+                    big,
+                    KINDS[3][1],
+                    "the Stalloc's largest free run: %d B (%d blocks of %d B)" % (big * B, big, B),
+                ),
+                request_bar(want, True),
+            ]
+        pics.append(("gc-heap-stalloc%s.png" % suffix, key, r, bars, title(r, key)))
+        other = ("bytes", True)
+        mine, theirs = stalloc_cells(r), stalloc_cells(runs[other])
+        diff = abs(len(mine) - len(theirs)) + sum(
+            a != b for a, b in zip(mine, theirs, strict=False)
+        )
+        if diff:
+            pics.append(
+                (
+                    "gc-heap-stalloc-bytes%s.png" % suffix,
+                    other,
+                    runs[other],
+                    [],
+                    title(runs[other], other, "; %d blocks differ from the integer API's" % diff),
+                )
+            )
+    return pics
+
+
+def table_of(Table, results, early, iterations=ITERATIONS):
+    """The side-by-side table (a rich Table)."""
     blocks = results[RUNS[0]]["mem_boot"]["total"] // GC_BLOCK
     table = Table(
         title="%d KiB GC heap, 64-bit (%d blocks of %d B: a %d KiB heap on a 32-bit board), "
-        "%d iterations" % (HEAP_KIB, blocks, GC_BLOCK, KIB_32, args.iterations)
+        "%d iterations" % (HEAP_KIB, blocks, GC_BLOCK, KIB_32, iterations)
     )
     table.add_column("")
     for key in RUNS:
@@ -616,7 +835,16 @@ def main(argv=None):
     row("median iteration", lambda r: "< %d us" % bound(r["hist"], 0.5))
     row("mean iteration", lambda r: "%.2f us" % _us(r))
     row("p99.9 iteration", lambda r: "< %d us" % p999(r["hist"]))
-    row("worst iteration", lambda r: "%d us" % r["worst_us"])
+    n = failed_at(results)
+    if early:  # like for like: the same first n iterations in every column that has them
+        cells = []
+        for key in RUNS:
+            r = early.get(key, results[key])
+            cells.append("%d us" % r["worst_us"] if r["iters"] == n else "-")
+        table.add_row("worst of the first %d" % n, *cells)
+        row("worst, whole run", lambda r: "%d us of %d" % (r["worst_us"], r["iters"]))
+    else:
+        row("worst iteration", lambda r: "%d us" % r["worst_us"])
     row(
         "worst with a collection",
         lambda r: "%d us" % r["worst_gc_us"] if r["collections"] else "-",
@@ -627,76 +855,64 @@ def main(argv=None):
     row("largest free GC block", lambda r: "%d B" % r["mem_end"]["largest_free"])
     row("largest free run, Stalloc", stalloc_run_cell)
     row("Stalloc peak / blocks", lambda r: _heap_cell(r))
-    console.print(table)
+    return table
 
-    stalloc_run = results[("int", True)]
-    reqs = board_requests(stalloc_run, args.iterations)
-    trace_text, host_map = record_trace(reqs)
-    same = host_map == stalloc_run["map"]
-    trace_path = os.path.join(out, "stalloc-trace.txt")
-    with open(trace_path, "w") as f:
-        f.write(trace_text)
-    series = heaptrace.replay(heaptrace.parse(trace_text), L, B)
-    written = [trace_path]
-    path = os.path.join(out, "stalloc-heap-map.png")
-    heapviz.write_heap_map(
-        stalloc_run["map"],
-        path,
-        title="Stalloc(%d, %d) after %d iterations (board)" % (L, B, stalloc_run["iters"]),
+
+def verdict(results, early):
+    """The three lines the demo opens with, in rich markup: what bytearrays did, what the
+    Stalloc did, what it costs."""
+    gc_run, alone, bare = results[("gc", True)], results[("gc", False)], results.get(BARE)
+    int_run, byte_run = results[("int", True)], results[("bytes", True)]
+    if gc_run["fail"] >= 0:
+        asked = failed_request(gc_run)
+        first = "MemoryError after %d iterations" % gc_run["iters"]
+        if asked and gc_run["mem_end"]["largest_free"] < asked < gc_run["mem_end"]["free"]:
+            first += ": %d B asked for, %d B free, but no free block over %d B (fragmentation)" % (
+                asked,
+                gc_run["mem_end"]["free"],
+                gc_run["mem_end"]["largest_free"],
+            )
+        else:
+            first += " (%s)" % gc_run["error"]
+    else:
+        first = "all %d iterations, %d GC collections" % (gc_run["iters"], gc_run["collections"])
+    if (alone["fail"], alone["iters"]) == (gc_run["fail"], gc_run["iters"]):
+        who = "bytearray, with or without the library:"
+    else:
+        who = "bytearray (without the library: %s):" % (
+            "MemoryError after %d" % alone["iters"] if alone["fail"] >= 0 else "no MemoryError"
+        )
+    stalloc_runs = (int_run, byte_run)
+    if all(r["fail"] < 0 for r in stalloc_runs):
+        n = sum(r["collections"] for r in stalloc_runs)
+        second = "all %d iterations through both APIs, %s" % (
+            int_run["iters"],
+            "%d GC collections" % n if n else "no GC collection",
+        )
+    else:
+        second = "integer API %s; byte API %s" % (_ended(int_run), _ended(byte_run))
+    if all(r["alloc_start"] == r["alloc_max"] == r["alloc_end"] for r in stalloc_runs):
+        second += ", nothing allocated on the GC heap in the loop"
+    gc_runs = [r for r in (alone, gc_run, bare) if r is not None]
+    ref = max(gc_runs, key=lambda r: r["iters"])
+    third = (
+        "the library's code (%d B) and the Stalloc (%d B) are held all the time; a mean "
+        "iteration takes %.2f-%.2f us against %.2f us for bytearrays (%d iterations%s)"
+        % (
+            code_cost(gc_run),
+            reservation_cost(int_run),
+            min(_us(r) for r in stalloc_runs),
+            max(_us(r) for r in stalloc_runs),
+            _us(ref),
+            ref["iters"],
+            ", bare board" if ref is bare else "",
+        )
     )
-    written.append(path)
-    path = os.path.join(out, "stalloc-fragmentation.png")
-    heapviz.write_trace_plot(series, path, title="Stalloc(%d, %d), the board's requests" % (L, B))
-    written.append(path)
-    pictures = {}
-    for key, name in PICTURES.items():
-        r = results[key]
-        cells = gc_end_map(r)
-        pictures[NAMES[key]] = {c: cells.count(c) for c in "#." + "".join(k[0] for k in KINDS)}
-        path = os.path.join(out, name)
-        ended = "MemoryError" if r["fail"] >= 0 else "the end"
-        heapviz.write_heap_map(
-            cells,
-            path,
-            title="GC heap at %s: %s (%d-byte GC blocks)" % (ended, NAMES[key], GC_BLOCK),
-            kinds=[k for k in KINDS if k[0] in cells],
-        )
-        written.append(path)
-    path = os.path.join(out, "results.json")
-    with open(path, "w") as f:
-        json.dump(
-            {
-                "heapsize": HEAPSIZE,
-                "gc_block": GC_BLOCK,
-                "heap_kib_32bit": KIB_32,
-                "iterations": args.iterations,
-                "stalloc": {"blocks": L, "block_size": B, "footprint": L * B + 12},
-                "runs": {
-                    NAMES[key]: dict(
-                        {k: v for k, v in r.items() if k != "output"},
-                        code_cost=code_cost(r),
-                        free_for_data=free_for_data(r),
-                        reservation_cost=reservation_cost(r),
-                        reservation_gc_blocks=len(reservation_blocks(r)),
-                    )
-                    for key, r in results.items()
-                },
-                "gc_pictures": pictures,
-                "host_replay_matches_board": same,
-            },
-            f,
-            indent=1,
-        )
-    written.append(path)
-
-    for paragraph in story(results, pictures, same):
-        console.print()
-        console.print(paragraph)
-    console.print("\nWritten to %s:" % _show(out))
-    for path in written:
-        console.print("  " + os.path.basename(path))
-    console.print("(%.1f s)" % (time.time() - t0))
-    return 0 if same else 1
+    return [
+        "[bold]%s[/] %s." % (who, first),
+        "[bold]Stalloc(%d, %d):[/] %s." % (L, B, second),
+        "[bold]Its price:[/] %s." % third,
+    ]
 
 
 def _ended(r):
@@ -717,7 +933,7 @@ def _ended(r):
     return text + " (%s)" % r["error"]
 
 
-def story(results, pictures, same):
+def story(results, early, pictures, same):
     """What the table shows, in paragraphs of rich markup; each comparison is worded from
     the numbers of this run."""
     alone, gc_run = results[("gc", False)], results[("gc", True)]
@@ -799,10 +1015,9 @@ def story(results, pictures, same):
         "API and %.2f us for the byte API%s. The library's code (%d B) and the Stalloc "
         "(%d B) hold their memory whether the loop needs it or not: %d B free at the "
         "loop's start against %d B for bytearrays, and at its peak the loop used %d of "
-        "the Stalloc's %d blocks. Worst iterations (%d us integer API, %d us byte API, %d us "
-        "same-board bytearrays) are mostly the host descheduling the board's process, a "
-        "process on a shared machine: they move from run to run; the collection and "
-        "MemoryError counts do not."
+        "the Stalloc's %d blocks. %s are mostly the host descheduling the board's "
+        "process, a process on a shared machine: they move from run to run; the collection "
+        "and MemoryError counts do not."
         % (
             "Per call, bytearrays are faster"
             if faster
@@ -830,9 +1045,7 @@ def story(results, pictures, same):
             gc_run["mem_start"]["free"],
             int_run["heap"]["peak_used"],
             L,
-            int_run["worst_us"],
-            byte_run["worst_us"],
-            gc_run["worst_us"],
+            _worst(results, early),
         )
     )
     if bare is not None:
@@ -841,25 +1054,90 @@ def story(results, pictures, same):
             "library nor a ballast (%d B free for data, the library's %d B included), "
             "bytearrays %s." % (free_for_data(bare), code, _ended(bare))
         )
-    counts = pictures[NAMES[("int", True)]]
-    paras.append(
-        "[bold]Pictures.[/] gc-heap-*.png draw the GC heap at the end of each run from "
-        "micropython.mem_info(1), one square per %d-byte GC block, after a collection "
-        "with the live set held: in orange the library's code and objects (blocks free "
-        "before the imports, taken by them and still held: %d in the integer-API run), in "
-        "light orange the ballast in their place, in purple the Stalloc's bytearray (%d "
-        "blocks, from uctypes.addressof(heap._mem)), in lilac its objects (%d), in blue "
-        "everything else (the board's boot code, the bench, the live buffers), in green "
-        "the largest free block. stalloc-heap-map.png is the Stalloc's own blocks at the "
-        "end, stalloc-fragmentation.png their use over the run, replayed on the host."
-        % (GC_BLOCK, counts[LIBRARY], counts[RESERVED], counts[HEAP_OBJECTS])
-    )
+    paras.append(_pictures(results, early, pictures))
     paras.append(
         "The host replayed the board's requests through stalloc.trace: final heap map "
         + ("[green]identical[/] to" if same else "[red]DIFFERENT[/] from")
         + " the board's."
     )
     return paras
+
+
+def _worst(results, early):
+    # The worst iterations, like for like: over the same first iterations when the
+    # Stalloc ran again to the bytearrays' failure, each with its count otherwise.
+    gc_run, int_run, byte_run = (
+        results[k] for k in (("gc", True), ("int", True), ("bytes", True))
+    )
+    if early:
+        e_int, e_byte = early[("int", True)], early[("bytes", True)]
+        return (
+            "Worst iterations over the same first %d iterations (%d us integer API, %d us "
+            "byte API, %d us same-board bytearrays; over all %d the Stalloc's were %d us "
+            "and %d us)"
+            % (
+                gc_run["iters"],
+                e_int["worst_us"],
+                e_byte["worst_us"],
+                gc_run["worst_us"],
+                int_run["iters"],
+                int_run["worst_us"],
+                byte_run["worst_us"],
+            )
+        )
+    return "Worst iterations (%d us integer API, %d us byte API, %d us same-board bytearrays)" % (
+        int_run["worst_us"],
+        byte_run["worst_us"],
+        gc_run["worst_us"],
+    )
+
+
+def _pictures(results, early, pictures):
+    # The Pictures paragraph: what each gc-heap-*.png shows, at which iteration.
+    int_name = NAMES[("int", True)]
+    first = next(p for p in pictures.values() if p["run"] == int_name)
+    counts = first["blocks"]
+    files = ", ".join(
+        "%s (%s, %d iterations)" % (name, p["run"], p["iterations"])
+        for name, p in pictures.items()
+    )
+    same_bytes = not any(p["run"] == NAMES[("bytes", True)] for p in pictures.values())
+    return (
+        "[bold]Pictures.[/] %s: the GC heap from micropython.mem_info(1), one square per "
+        "%d-byte GC block, after a collection with the live set held%s. In orange the "
+        "library's code and objects (blocks free before the imports, taken by them and "
+        "still held: %d), in light orange the ballast in their place, in purple the "
+        "Stalloc's bytearray (%d blocks, from uctypes.addressof(heap._mem)), dark where its "
+        "own blocks are in use, pale where free; in pink the Stalloc object, its %d pooled "
+        "views and tables (%d GC blocks, not views); in blue everything else (the board's "
+        "boot code, the bench, the live buffers); in green the largest free block. %s"
+        % (
+            files,
+            GC_BLOCK,
+            "; the Stalloc's after as many iterations as the bytearrays did before their "
+            "MemoryError, and at the end"
+            if early
+            else "",
+            counts[LIBRARY],
+            counts[RESERVED] + counts[STALLOC_FREE],
+            VIEWS,
+            counts[HEAP_OBJECTS],
+            "Under the bytearray pictures the request that failed is drawn beside the "
+            "largest free block, to scale; under the Stalloc's the same request beside the "
+            "Stalloc's largest free run. "
+            if early
+            else "",
+        )
+        + (
+            "The byte API's GC heap is the integer API's block for block (the same "
+            "requests fill the same blocks; both build the same Stalloc and views), so it "
+            "has no picture of its own. "
+            if same_bytes
+            else ""
+        )
+        + "stalloc-heap-map.png is the Stalloc's own blocks at the end, "
+        "stalloc-fragmentation.png their use over the run, replayed on the host."
+    )
 
 
 def _name_of(results, r):

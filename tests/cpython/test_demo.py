@@ -8,6 +8,7 @@ runs."""
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -57,7 +58,7 @@ def test_demo_runs_compares_and_draws(ran):
         "gc-heap-alone.png",
         "gc-heap-same.png",
         "gc-heap-stalloc.png",
-        "gc-heap-stalloc-bytes.png",
+        "gc-heap-stalloc-end.png",
     ):
         with open(out / name, "rb") as f:
             assert f.read(8) == b"\x89PNG\r\n\x1a\n", name
@@ -124,15 +125,22 @@ def test_demo_compares_equal_budgets_and_says_so(ran):
     assert bare["library"] is None and bare["ballast"] == 0
     assert abs(bare["free_for_data"] - data[0] - code) <= demo.EQUAL_FREE
     assert "Not an equal budget, so not in the table: on a bare board" in flat
-    # the pictures' owners, counted per block
+    # the pictures' owners, counted per block; the Stalloc's bytearray split into its used
+    # and free blocks
     pics = results["gc_pictures"]
-    for name in ("Stalloc, integer API", "Stalloc, byte API"):
-        counts = pics[name]
-        assert counts["R"] == blocks == runs[name]["reservation_gc_blocks"], counts
+    name = "Stalloc, integer API"
+    for file in ("gc-heap-stalloc.png", "gc-heap-stalloc-end.png"):
+        counts = pics[file]["blocks"]
+        assert counts["R"] + counts["r"] == blocks == runs[name]["reservation_gc_blocks"]
+        assert counts["R"] > 1 and counts["r"] > 0, counts
         assert abs(counts["L"] - code // demo.GC_BLOCK) <= 8 and counts["o"] > 0, counts
         assert counts["b"] == 0, counts
-    assert pics["bytearray, same board"]["L"] > 0 and pics["bytearray, same board"]["R"] == 0
-    assert pics["bytearray, no library"]["b"] > 0 and pics["bytearray, no library"]["L"] == 0
+    end = pics["gc-heap-stalloc-end.png"]["blocks"]
+    assert end["r"] == runs[name]["map"].count(".")  # the Stalloc's own free blocks
+    same = pics["gc-heap-same.png"]["blocks"]
+    assert same["L"] > 0 and same["R"] == same["r"] == 0
+    alone = pics["gc-heap-alone.png"]["blocks"]
+    assert alone["b"] > 0 and alone["L"] == 0
     assert "Stalloc's bytearray (%d blocks" % blocks in flat
 
 
@@ -244,3 +252,110 @@ def test_demo_sh_needs_no_node_and_test_sh_does(tmp_path):
     )
     assert proc.returncode == 1 and proc.stdout == "", proc
     assert "error: node and npm are needed" in proc.stderr
+
+
+# -- the story's order and words (issue 19, item 9) ---------------------------------------
+
+
+def test_the_demo_opens_with_a_three_line_verdict(ran):
+    text, out = ran
+    results = json.loads((out / "results.json").read_text())
+    same = results["runs"]["bytearray, same board"]
+    lines = [line for line in text.splitlines() if line.strip()]
+    first, second, third = lines[:3]
+    assert (
+        first.startswith("bytearray")
+        and "MemoryError after %d iterations" % same["iters"] in first
+    )
+    assert "8180 B asked for" in first and "fragmentation" in first, first
+    assert second.startswith("Stalloc(448, 32): all 5000 iterations"), second
+    assert "nothing allocated on the GC heap" in second, second
+    assert third.startswith("Its price: ") and "us against" in third, third
+    assert lines[3].startswith("The setup.")  # then what was run, then the table
+
+
+def test_no_progress_bar_when_piped(ran):
+    text, _ = ran  # stdout and stderr both pipes
+    for mark in ("\r", "\033[", "100%", "on the board:", "board 1 of"):
+        assert mark not in text, mark
+    assert not re.search(r"━ *\d+%", text)  # a bar (the table's rules are ━ too)
+
+
+def test_pictures_compare_the_same_iteration(ran):
+    # The Stalloc's GC picture after as many iterations as the bytearrays did before
+    # their MemoryError, the failed request drawn beside each largest free block (or run)
+    text, out = ran
+    results = json.loads((out / "results.json").read_text())
+    same = results["runs"]["bytearray, same board"]
+    n = same["iters"]
+    assert 0 <= same["fail"] == n < 5000
+    pics = results["gc_pictures"]
+    assert pics["gc-heap-same.png"]["iterations"] == n
+    assert pics["gc-heap-stalloc.png"]["iterations"] == n
+    assert pics["gc-heap-stalloc-end.png"]["iterations"] == 5000
+    request = -(-8180 // demo.GC_BLOCK)
+    largest = same["mem_end"]["largest_free"] // demo.GC_BLOCK
+    assert pics["gc-heap-same.png"]["bars"] == [
+        [largest, "largest free block: %d B (%d blocks)" % (largest * demo.GC_BLOCK, largest)],
+        [request, "the 8180-byte request (%d blocks), refused: MemoryError" % request],
+    ]
+    (run, asked) = pics["gc-heap-stalloc.png"]["bars"]
+    assert run[0] >= request and "the Stalloc's largest free run" in run[1]
+    assert asked == [
+        request,
+        "the 8180-byte request (%d blocks), served from the Stalloc" % request,
+    ]
+    # the Stalloc ran again to that iteration: the same requests, to the same point
+    early = results["runs_to_the_failure"]
+    assert sorted(early) == ["Stalloc, byte API", "Stalloc, integer API"]
+    for r in early.values():
+        assert r["iters"] == n and r["fail"] == -1
+        assert r["reqsum"] == demo.request_sum(demo.requests(n, *demo.workload()[1:]))
+    # the byte API's picture only if it differs from the integer API's, and then says so
+    if "gc-heap-stalloc-bytes.png" in pics:
+        assert "differ from the integer API's" in " ".join(text.split())
+    else:
+        assert "The byte API's GC heap is the integer API's block for block" in (
+            " ".join(text.split())
+        )
+        assert not (out / "gc-heap-stalloc-bytes.png").exists()
+
+
+def test_worst_iterations_compare_like_for_like(ran):
+    text, out = ran
+    results = json.loads((out / "results.json").read_text())
+    n = results["runs"]["bytearray, same board"]["iters"]
+    early = results["runs_to_the_failure"]
+    row = next(line for line in text.splitlines() if "worst of the first %d " % n in line)
+    cells = [c.strip() for c in row.split("│")[2:-1]]
+    same = results["runs"]["bytearray, same board"]
+    assert cells[1:] == [
+        "%d us" % same["worst_us"],
+        "%d us" % early["Stalloc, integer API"]["worst_us"],
+        "%d us" % early["Stalloc, byte API"]["worst_us"],
+    ], row
+    row = next(line for line in text.splitlines() if "worst, whole run" in line)
+    assert "us of %d" % n in row and "us of 5000" in row, row
+    assert "Worst iterations over the same first %d iterations" % n in " ".join(text.split())
+
+
+def test_the_labels_count_gc_blocks():
+    labels = {c: label for c, _, label in demo.KINDS}
+    assert "views" not in labels[demo.HEAP_OBJECTS]  # 50-odd GC blocks, 17 views
+    assert labels[demo.HEAP_OBJECTS] == "Stalloc's objects"
+
+
+def test_stalloc_cells_show_the_stallocs_free_blocks():
+    base = 0x55BDCB508AC0
+    r = {
+        "library": True,
+        "layout_boot": "#" + "." * 15,
+        "layout_loaded": "#" + "." * 15,
+        "layout_heap": "##" + "#" * 5 + "." * 9,
+        "layout_end": "##" + "#" * 5 + "#" + "." * 8,
+        "gc_base": base,
+        "reservation": (base + 2 * demo.GC_BLOCK, 4 * demo.B + 12),
+        "map": "#..#",  # the Stalloc's own blocks: 1 and 2 free
+    }
+    assert demo.gc_end_map(r) == "#o" + "RRRRR" + "#" + "." * 8
+    assert demo.stalloc_cells(r) == "#oRrrRR#" + "." * 8  # the trailer's block stays used

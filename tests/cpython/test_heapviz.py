@@ -308,7 +308,7 @@ def _first_x(xs, ys, value):
 def test_the_trace_plot_draws_each_op_at_its_index(monkeypatch, tmp_path):
     n = 50
     lines = _plotted(monkeypatch, _synthetic(n, {17, n - 1}), tmp_path)
-    xs, ys = lines["failures"]
+    xs, ys = lines[V.REFUSED]
     assert _first_x(xs, ys, 1) == 17 and _first_x(xs, ys, 2) == n - 1 and xs[-1] == n - 1
     assert lines["used blocks"] == (list(range(n)), [k % 100 for k in range(n)])
     assert lines["largest run / free"][1][:2] == [0.5, 1.0] and "its minimum" not in lines
@@ -319,7 +319,7 @@ def test_the_windowed_trace_plot_draws_failures_where_they_happened(monkeypatch,
     k = 4
     late = 1001  # in the window of ops 1000..1003
     lines = _plotted(monkeypatch, _synthetic(n, {late, n - 1}), tmp_path)
-    xs, ys = lines["failures"]
+    xs, ys = lines[V.REFUSED]
     assert ys[0] == 0 and xs[-1] == n - 1
     assert late <= _first_x(xs, ys, 1) < late + k  # never early, at most k - 1 late
     assert _first_x(xs, ys, 2) == n - 1  # the last op's failure at the last op, not before
@@ -529,3 +529,54 @@ def test_without_matplotlib_it_says_what_to_install(tmp_path):
         "the tools extra (pip install '.[tools]' in a checkout, "
         "pip install 'stalloc-%s-py3-none-any.whl[tools]' with the wheel)\n" % stalloc.__version__
     )
+
+
+def test_the_trace_plot_speaks_plain_words(monkeypatch, tmp_path):
+    # the right axis, the dashed line and the x axis say what they show
+    figures = []
+
+    class Keep(V.Figure):
+        def savefig(self, *args, **kwargs):
+            figures.append(self)
+            return super().savefig(*args, **kwargs)
+
+    monkeypatch.setattr(V, "Figure", Keep)
+    for n in (50, 3 * V.MAX_POINTS + 5):
+        V.write_trace_plot(_synthetic(n, {17}), tmp_path / "p.svg")
+        top, bottom, fails = figures[-1].axes
+        assert fails.get_ylabel() == "requests refused so far"
+        assert [t for t in fails.get_yticks() if t != int(t)] == []  # a count: whole ticks
+        dashed = [line for line in top.get_lines() if line.get_linestyle() == "--"]
+        assert [line.get_label() for line in dashed] == ["heap size (100 blocks)"]
+        assert bottom.get_xlabel().startswith("allocations and frees, in order")
+        assert "operation" not in bottom.get_xlabel() and "window" not in bottom.get_xlabel()
+    assert "each step is 4 of them" in bottom.get_xlabel()
+
+
+def test_bars_compare_lengths_under_the_map(monkeypatch, tmp_path):
+    # tools/demo.py: the request that failed beside the largest free block, to one scale
+    figures = []
+
+    class Keep(V.Figure):
+        def savefig(self, *args, **kwargs):
+            figures.append(self)
+            return super().savefig(*args, **kwargs)
+
+    monkeypatch.setattr(V, "Figure", Keep)
+    path = tmp_path / "bars.png"
+    kinds = [("o", "#e7298a", "objects")]
+    bars = [(3, V.LARGEST, "largest free block"), (6, "#525252", "the request")]
+    g = V.write_heap_map("#o..." + "#" * 11 + "...#", path, kinds=kinds, bars=bars)
+    assert g == V.map_geometry(20, 2, 2)
+    assert g["height"] == V.map_geometry(20, 2)["height"] + 2 * V.BAR_H
+    img = mimage.imread(path)
+    assert img.shape[:2] == (g["height"], g["width"])
+    texts = [t.get_text() for t in figures[-1].axes[0].texts]
+    assert "objects: 1 blocks" in texts  # the legend counts blocks, and says so
+    assert "largest free block" in texts and "the request" in texts
+    widths = {}
+    for p in figures[-1].axes[0].patches:
+        widths.setdefault(p.get_facecolor()[:3], []).append(p.get_width())
+    full = g["cols"] * g["cell"]
+    assert full in widths[mcolors.to_rgb("#525252")]  # the longest bar: the grid's width
+    assert full / 2 in widths[mcolors.to_rgb(V.LARGEST)]  # 3 of 6 blocks: half of it

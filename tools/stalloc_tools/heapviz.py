@@ -52,6 +52,7 @@ else:
     from matplotlib.collections import LineCollection
     from matplotlib.figure import Figure
     from matplotlib.patches import Rectangle
+    from matplotlib.ticker import MaxNLocator
 
 USED = "#3b6fb6"
 FREE = "#d9d9d9"
@@ -72,6 +73,7 @@ MARGIN = 8
 TOP = 28  # title band
 BOTTOM = 30  # summary and legend band
 LEGEND_H = 18  # the second legend line of a map with extra kinds
+BAR_H = 30  # a comparison bar under a map (write_heap_map's `bars`): its label, then it
 MIN_WIDTH = 560
 DPI = 100
 STRIP = 720  # pixels of the largest chunk in a stack picture
@@ -80,6 +82,7 @@ LABEL_H = 18
 GAP = 8
 PLOT_SIZE = (800, 500)  # trace plot, pixels
 MAX_POINTS = 2000  # longer replays are drawn as windows (see write_trace_plot)
+REFUSED = "refused requests"  # the trace plot's label of its failures line
 OUT = "out"  # the command line's default output folder (git-ignored), made when needed
 
 _KIND = {"#": USED, ".": FREE, ":": PARTIAL}
@@ -138,11 +141,12 @@ def largest_free_run(map_text):
     return best, best_n
 
 
-def map_geometry(blocks, legend_rows=1):
+def map_geometry(blocks, legend_rows=1, bars=0):
     """The layout of a heap map of `blocks` blocks, as a dict: cols, rows, cell (pixels
     per block), x0, y0 (the grid's top-left pixel), width, height (of the image).
     legend_rows: 2 for a map with extra kinds (write_heap_map's `kinds`), whose legend
-    takes a second line of LEGEND_H pixels below the summary."""
+    takes a second line of LEGEND_H pixels below the summary; bars: comparison bars
+    (write_heap_map's `bars`), BAR_H pixels each below that."""
     cols = min(blocks, COLS)
     rows = -(-blocks // cols)
     cell = max(MIN_CELL, min(CELL, MAX_GRID // rows))
@@ -154,7 +158,7 @@ def map_geometry(blocks, legend_rows=1):
         "x0": MARGIN,
         "y0": TOP,
         "width": width,
-        "height": TOP + rows * cell + BOTTOM + (legend_rows - 1) * LEGEND_H,
+        "height": TOP + rows * cell + BOTTOM + (legend_rows - 1) * LEGEND_H + bars * BAR_H,
     }
 
 
@@ -173,21 +177,24 @@ def _legend(ax, x, y, items):
     return t
 
 
-def write_heap_map(map_text, path, title=None, kinds=()):
+def write_heap_map(map_text, path, title=None, kinds=(), bars=()):
     """Draw a heap map ('#' used, '.' free, ':' partly used; one character per block, as
     heap.map(width=heap.blocks) gives) to `path` (.png or .svg) as a grid, the largest free
     run in LARGEST. kinds: more characters for used blocks of a known owner, as
     (character, colour, label) triples, e.g. ("L", "#e6550d", "library code"): drawn in
-    their colour, counted as used, and listed with their counts on a second legend line.
-    Returns map_geometry(len(map_text), 2 if kinds else 1). ValueError for an empty map,
-    another character or another extension."""
+    their colour, counted as used, and listed with their block counts on a second legend
+    line. bars: lengths in blocks to compare under the map, as (blocks, colour, label)
+    triples, e.g. the largest free run and a request that did not fit: one bar each, to
+    one scale (the longest as wide as the grid), its label above it. Returns
+    map_geometry(len(map_text), 2 if kinds else 1, len(bars)). ValueError for an empty
+    map, another character or another extension."""
     _check_path(path)
     extra = {ch: (color, label) for ch, color, label in kinds}
     if set(extra) & set(_KIND):
         raise ValueError("kinds may not redefine '#', '.' or ':'")
     _check_map(map_text, "".join(extra))
     L = len(map_text)
-    g = map_geometry(L, 2 if extra else 1)
+    g = map_geometry(L, 2 if extra else 1, len(bars))
     cols, cell, x0, y0 = g["cols"], g["cell"], g["x0"], g["y0"]
     fig, ax = _canvas(g["width"], g["height"])
     big, big_n = largest_free_run(map_text)
@@ -240,10 +247,17 @@ def write_heap_map(map_text, path, title=None, kinds=()):
             MARGIN,
             yb + LEGEND_H,
             [
-                (color, "%s: %d" % (label, map_text.count(ch)))
+                (color, "%s: %d blocks" % (label, map_text.count(ch)))
                 for ch, (color, label) in extra.items()
             ],
         )
+    if bars:
+        y = TOP + g["rows"] * cell + BOTTOM + (LEGEND_H if extra else 0)
+        scale = cols * cell / max(max(n for n, _, _ in bars), 1)
+        for n, color, label in bars:
+            ax.text(MARGIN, y + 6, label, va="center", ha="left", fontsize=8)
+            _rect(ax, MARGIN, y + 13, max(n * scale, 1), BAR_H - 17, color)
+            y += BAR_H
     fig.savefig(path, dpi=DPI)
     return g
 
@@ -311,7 +325,8 @@ def write_trace_plot(series, path, title=None):
     """Plot a replay (heaptrace.py's Series) over op index to `path` (.png or .svg),
     PLOT_SIZE pixels: on top occupancy (used blocks USED, free blocks FREE_LINE, largest
     free run LARGEST, the heap size dashed); below fragmentation (largest free run /
-    free blocks, FRAG: 1 = one free run) and cumulative failures (FAIL, right axis).
+    free blocks, FRAG: 1 = one free run) and cumulative failures (FAIL, right axis,
+    labelled REFUSED).
     Op j is drawn at x = j, each value as a step holding until the next op.
     Over MAX_POINTS operations, ops are taken in windows of k = ceil(n / MAX_POINTS):
     each window's value is drawn as a step from its first op to the next window's first
@@ -327,7 +342,7 @@ def write_trace_plot(series, path, title=None):
     w, h = PLOT_SIZE
     fig = Figure(figsize=((w + 0.5) / DPI, (h + 0.5) / DPI), dpi=DPI)
     top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=(3, 2))
-    fig.subplots_adjust(left=0.09, right=0.91, top=0.87, bottom=0.1, hspace=0.12)
+    fig.subplots_adjust(left=0.1, right=0.91, top=0.87, bottom=0.14, hspace=0.12)
     ratio = [lg / f if f else 1.0 for lg, f in zip(series.largest, series.free, strict=True)]
     n = len(series)
     if n <= MAX_POINTS:
@@ -335,7 +350,7 @@ def write_trace_plot(series, path, title=None):
         used, free, largest = series.used, series.free, series.largest
         fails_x, fails_at = x, series.failures
         worst_ratio = None
-        xlabel = "operation"
+        xlabel = "allocations and frees, in order"
     else:
         # A long run drawn op by op is a solid band: draw windows instead, the used blocks
         # also as their range, the largest free run at its worst (minimum), the ratio
@@ -361,14 +376,23 @@ def write_trace_plot(series, path, title=None):
         fails_at = [series.failures[i] for i in fails_x]
         worst_ratio = windows(ratio, min)
         ratio = windows(ratio, mean)
-        xlabel = "operation (windows of %d: means, used range shaded, minimum largest run)" % k
+        xlabel = (
+            "allocations and frees, in order; each step is %d of them:\nthe lines their "
+            "average (green: their lowest), the band the range of used blocks" % k
+        )
     top.plot(x, used, color=USED, label="used blocks", drawstyle="steps-post")
     top.plot(x, free, color=FREE_LINE, label="free blocks", drawstyle="steps-post")
     top.plot(x, largest, color=LARGEST, label="largest free run", drawstyle="steps-post")
-    top.axhline(series.blocks, color="black", linestyle="--", linewidth=0.8)
+    top.axhline(
+        series.blocks,
+        color="black",
+        linestyle="--",
+        linewidth=0.8,
+        label="heap size (%d blocks)" % series.blocks,
+    )
     top.set_ylim(0, series.blocks * 1.08)
-    top.set_ylabel("blocks (L = %d)" % series.blocks)
-    top.legend(loc="lower left", bbox_to_anchor=(0, 1), fontsize=8, ncols=3, frameon=False)
+    top.set_ylabel("blocks of %d B" % series.block_size)
+    top.legend(loc="lower left", bbox_to_anchor=(0, 1), fontsize=8, ncols=4, frameon=False)
     bottom.plot(x, ratio, color=FRAG, label="largest run / free", drawstyle="steps-post")
     if worst_ratio is not None:
         bottom.plot(
@@ -381,12 +405,13 @@ def write_trace_plot(series, path, title=None):
             drawstyle="steps-post",
         )
     bottom.set_ylim(0, 1.05)
-    bottom.set_ylabel("largest / free")
+    bottom.set_ylabel("largest free run\n÷ free blocks")
     bottom.set_xlabel(xlabel)
     fails = bottom.twinx()
-    fails.plot(fails_x, fails_at, color=FAIL, label="failures", drawstyle="steps-post")
-    fails.set_ylabel("failures (cumulative)", color=FAIL)
+    fails.plot(fails_x, fails_at, color=FAIL, label=REFUSED, drawstyle="steps-post")
+    fails.set_ylabel("requests refused so far", color=FAIL)
     fails.set_ylim(0, max(1, max(series.failures)) * 1.1)
+    fails.yaxis.set_major_locator(MaxNLocator(integer=True))  # a count: no 0.5 tick
     bottom.legend(
         handles=bottom.get_lines() + fails.get_lines(), loc="lower left", fontsize=8, ncols=2
     )
