@@ -118,6 +118,37 @@ def test_bad_arguments():
     raises(TypeError, MemoryArena, 100, None, None, 2.0)
     arena = MemoryArena(64)
     with arena.allocator() as a:
-        raises(ValueError, a.alloc, 0)
+        raises(ValueError, a.alloc, -1)
+        raises(ValueError, a.array, "f", -1)
         raises(ValueError, a.alloc, 4, 3)
         raises(ValueError, a.array, "z", 4)
+
+
+def test_zero_size_values_use_no_bytes():
+    # alloc(0) and put("") raised ValueError ("nbytes must be >= 1"); light_arena stores
+    # zero-sized values, and the second stack takes zero-byte frames.
+    arena = MemoryArena(64)
+    with arena.allocator() as a:
+        a.alloc(64)  # the block is full: a zero-size value must not add one
+        empty = [a.alloc(0), a.alloc(0, 256), a.put(""), a.put("<"), a.array("f", 0)]
+        for v in empty:
+            assert len(v) == 0, v
+        assert bytes(empty[0]) == b"" and arena.used == 64 and arena.blocks == 1
+        if not IS_MPY:  # the values are still checked (MicroPython ignores extra ones)
+            raises(ValueError, a.put, "", 1)
+    assert arena.used == 0 and arena.blocks == 1
+
+
+def test_allocator_outside_with_says_how_to_use_it():
+    # was "AttributeError: '_Scope' object has no attribute 'alloc'"
+    arena = MemoryArena(64)
+    a = arena.allocator()
+    for call in (lambda: a.alloc(10), lambda: a.put("<h", 1), lambda: a.array("f", 2)):
+        e = raises(ValueError, call)
+        assert "with arena.allocator() as a:" in str(e), e
+    with arena.allocator() as b:
+        assert b is a  # one allocator object, also its own context manager
+        b.alloc(10)
+    e = raises(ValueError, a.alloc, 10)
+    assert "with arena.allocator() as a:" in str(e), e
+    assert arena.used == 0 and arena.blocks == 1

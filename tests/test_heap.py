@@ -36,6 +36,55 @@ def test_constructor_rejects_bad_geometry():
     raises(TypeError, Stalloc, None, 8)
 
 
+def test_geometry_errors_name_the_argument_and_its_range():
+    # Stalloc(10, 3) and Stalloc(70000, 16) both said "need L <= 65535, B a power of 2 in
+    # 4..2**29", naming neither argument.
+    for args, name, allowed in (
+        ((10, 3), "block_size", "power of two in 4..2**29"),
+        ((10, 1 << 30), "block_size", "power of two in 4..2**29"),
+        ((70000, 16), "blocks", "1..65535"),
+        ((0, 16), "blocks", ">= 1"),
+        ((10, 16, 70000), "views", "0..65535"),
+    ):
+        e = raises(ValueError, Stalloc, *args)
+        assert name in str(e) and allowed in str(e), (args, e)
+    e = raises(TypeError, Stalloc, 4, "8")
+    assert "block_size" in str(e) and "str" in str(e), e
+    e = raises(TypeError, SyncStalloc, 4.0, 8)
+    assert "blocks" in str(e), e
+
+
+def test_geometry_by_keyword_as_the_attributes_name_it():
+    for h in (
+        Stalloc(blocks=256, block_size=16),
+        Stalloc(256, block_size=16, views=2),
+        SyncStalloc(block_size=16, blocks=256),
+    ):
+        assert (h.blocks, h.block_size) == (256, 16), h
+        h.free(h.alloc(20))
+
+
+def test_repr_shows_the_geometry_and_the_use():
+    h = Stalloc(256, 16)
+    assert repr(h) == "Stalloc(256, 16, used=0/256 blocks)"
+    h.allocate_blocks(3)
+    assert repr(h) == "Stalloc(256, 16, used=3/256 blocks)"
+    s = SyncStalloc(64, 32)
+    s.alloc(40)
+    assert repr(s) == "SyncStalloc(64, 32, used=2/64 blocks)"
+    # a chain shows its members, the heap's repr among them
+    assert "Stalloc(256, 16, used=3/256 blocks)" in repr(h.chain(s)), repr(h.chain(s))
+
+
+def test_unknown_attribute_names_the_class_and_the_name():
+    # was "AttributeError: foo"
+    for h in (Stalloc(4, 8), SyncStalloc(4, 8)):
+        e = raises(AttributeError, getattr, h, "foo")
+        name = type(h).__name__
+        assert str(e) == "'%s' object has no attribute 'foo'" % name, e
+        assert not hasattr(h, "no_such_method")
+
+
 def test_debug_text_matches_stalloc_byte_for_byte():
     h = Stalloc(10, 8)
     assert str(h) == "Stallocator with 10 blocks of 8 bytes each\n\tindex 0: 10 free blocks"

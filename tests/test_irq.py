@@ -261,7 +261,7 @@ def test_every_call_runs_inside_exactly_one_critical_section():
     cpu.clear()
     assert (h.blocks, h.block_size, h.footprint) == (16, 8, 16 * 8 + 12)
     assert h.memory is h._heap.memory and len(h.memory) == 16 * 8
-    assert repr(h) == "<IrqStalloc 16 x 8 B>"
+    assert repr(h) == "IrqStalloc(16, 8, used=0/16 blocks)"
     assert cpu.events() == []
     # composite operations: one section per heap call, never nested, all closed
     cpu.clear()

@@ -160,11 +160,12 @@ class AllocError(MemoryError):
 
 
 class Allocator:
-    """Base class: what every allocator gets from the protocol above. chain() (chain.py)
-    and scoped() (_scope.py) are added to this class by their modules, loaded on first
-    use: `allocator.chain(fallback)` is an AllocChain trying this allocator first, then
-    `fallback`; `with allocator.scoped(nbytes, align=1) as view:` allocates on entry and
-    frees on exit."""
+    """Base class of the allocators: `allocator.chain(fallback)` is an AllocChain trying
+    this allocator first, then `fallback`; `with allocator.scoped(nbytes, align=1) as
+    view:` allocates on entry and frees on exit. On MicroPython both load on first use."""
+
+    # chain() (chain.py) and scoped() (_scope.py) are added to this class by their
+    # modules: on MicroPython when first used, on CPython at once (end of this file).
 
     def __getattr__(self, name):
         # Only for names the class lacks (until the module that adds them is loaded).
@@ -173,8 +174,12 @@ class Allocator:
         elif name == "scoped":
             load("_scope")
         else:
-            raise AttributeError(name)
+            raise AttributeError("'%s' object has no attribute '%s'" % (type(self).__name__, name))
         return getattr(self, name)
 
+
+# CPython: chain() and scoped() on the class from the start, for help() and dir().
+if not IS_MPY:
+    from . import _scope, chain  # noqa: F401
 
 _READY = True  # see load()

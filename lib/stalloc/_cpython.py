@@ -52,4 +52,19 @@ def current_task():
         return None
 
 
+def document(cls, source):
+    # help(SyncStalloc): cls's public methods get the docstrings of source's, the lock
+    # added. Here, not in sync.py: MicroPython keeps a module's strings as long as the module.
+    from inspect import cleandoc
+
+    note = (
+        "\n\nSyncStalloc: the same under the heap's lock, released also when the call "
+        "raises;\nRuntimeError if this thread holds it already (inside acquire_locked())."
+    )
+    for name in list(cls.__dict__):
+        doc = getattr(getattr(source, name, None), "__doc__", None)
+        if name[0] != "_" and doc:
+            cls.__dict__[name].__doc__ = cleandoc(doc) + note
+
+
 _READY = True  # see _base.load()

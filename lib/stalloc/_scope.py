@@ -32,12 +32,15 @@ class Scope:
 
 
 def scoped(self, nbytes, align=1):
-    """`with allocator.scoped(n) as view:` allocates on entry and frees on exit.
+    """`with allocator.scoped(nbytes, align=1) as view:` allocates on entry and frees on
+    exit.
 
-    The view is freed when the block ends, also by an exception. Allocation happens on
-    entry, so AllocError is raised by the `with` statement itself. RuntimeError at the
-    end if the block freed or moved the view itself. Enter it at once: the allocator
-    hands the same scope object out again once it has ended.
+    The view is the allocator's alloc(nbytes, align) (its cost, alignment and errors:
+    AllocError, ValueError, TypeError are raised by the `with` statement itself), freed
+    when the block ends, also by an exception. RuntimeError at the end if the block
+    freed or moved the view itself; RuntimeError on entering the same scope twice. The
+    allocator keeps one scope object and hands it out again once it has ended, so a
+    scope at a time allocates nothing more than alloc() does: enter it at once.
     """
     s = self._scope
     if s is None or s._busy or s._view is not None:  # none yet, or in use (nested)

@@ -17,21 +17,29 @@ _SHRINK = const(-1)  # heap.py's modes
 _FREE = const(-2)
 
 
-def geometry(L, B, views):
-    # Stalloc(L, B, views) refused: raise, or return bools as the ints they stand for.
-    check_count(L, "L")
-    check_count(B, "B")
-    check_count(views, "views", 0)
-    if L > 65535 or B < 4 or B & (B - 1) or B > 1 << 29:
-        raise ValueError("need L <= 65535, B a power of 2 in 4..2**29")
-    if views > 65535:
-        raise ValueError("need views <= 65535")
-    if L * B >= REACH:
+def geometry(blocks, block_size, views):
+    # Stalloc(blocks, block_size, views) refused: raise naming the argument and what it
+    # may be, or return bools as the ints they stand for.
+    _in_range(blocks, "blocks", 1)
+    check_count(block_size, "block_size")
+    if block_size < 4 or block_size & (block_size - 1) or block_size > 1 << 29:
         raise ValueError(
-            "L * B = %d bytes: a 32-bit MicroPython's views reach %d bytes into a buffer"
-            % (L * B, REACH)
+            "block_size must be a power of two in 4..2**29 (4, 8, 16, ...), got %d" % block_size
         )
-    return int(L), int(B), int(views)
+    _in_range(views, "views", 0)
+    if blocks * block_size >= REACH:
+        raise ValueError(
+            "blocks * block_size = %d bytes: a 32-bit MicroPython's views reach only %d "
+            "bytes into a buffer; use fewer or smaller blocks, or several heaps"
+            % (blocks * block_size, REACH)
+        )
+    return int(blocks), int(block_size), int(views)
+
+
+def _in_range(value, what, least):
+    check_count(value, what, least)
+    if value > 65535:
+        raise ValueError("%s must be in %d..65535, got %d" % (what, least, value))
 
 
 def allocate(h, n, align, code, s):
@@ -83,20 +91,25 @@ def refuse(i, code):
     raise ValueError("not a live view of this heap")
 
 
-def realloc(h, view, nbytes, align=1):
+def realloc(self, view, nbytes, align=1):
     """Resize a live view to `nbytes`; returns the new view (the old one is dead).
 
     In place when the block count is unchanged, when shrinking, or when the run behind
-    has room, provided the position meets `align` (S7); otherwise moves within this heap
-    and copies min(old, new) bytes (S5). Blocks: ceil(nbytes / B) (S4). O(F).
+    has room, provided the position meets `align` (bytes, a power of two, of the address);
+    otherwise moves within this heap and copies min(old, new) bytes. Blocks:
+    ceil(nbytes / block_size). O(F + views), plus the copy; allocates nothing with pooled
+    views (MicroPython), else a new view.
     All or nothing: AllocError (no room: the failed counter counts it) or MemoryError (no
     room on the GC heap for a view or a copy's slice) leaves the old view valid and the
-    heap as it was; ValueError for a view that is not live here.
+    heap as it was; ValueError for a view that is not live here, nbytes < 1 or a bad
+    alignment; TypeError for a non-int.
     """
-    s = h._shift
-    tr = h._tr
-    i = h._block(view)
-    if not h.owns(view):
+    # The crate's defects fixed here: S7 (align kept in place), S5 (copy min(old, new)),
+    # S4 (blocks rounded up).
+    s = self._shift
+    tr = self._tr
+    i = self._block(view)
+    if not self.owns(view):
         refuse(i, 0)
     nbytes = int(check_count(nbytes, "nbytes"))
     align = int(check_align(align))
@@ -105,22 +118,22 @@ def realloc(h, view, nbytes, align=1):
     new = (nbytes - 1 >> s) + 1
     # Its blocks must still be allocated (the integer API may have freed them behind
     # its back): an impossible growth probes that, changing nothing.
-    code = h._k_resize(i, old, old + 65536, _PROBE)
+    code = self._k_resize(i, old, old + 65536, _PROBE)
     if code != _OOM:
         refuse(i, code)
     # Larger than the heap: nothing to try in place, and no slicing (a size past a
     # small int raises OverflowError on MicroPython); alloc() below counts it.
     mask = (align - 1) >> s  # the address must meet align: the start's index counts
-    bias = (h._vt[1] >> 16 if h._vt is not None else h._base >> s) & mask
+    bias = (self._vt[1] >> 16 if self._vt is not None else self._base >> s) & mask
     if nbytes <= tr << 1 and not (i + bias) & mask:
         off = i << s
         # In place: the new view first (the one thing that can fail), then the blocks.
-        resized = view if h._vs is not None else h.memory[off : off + nbytes]
-        if new == old or h._k_resize(i, old, new, _PROBE) >= 0:
+        resized = view if self._vs is not None else self.memory[off : off + nbytes]
+        if new == old or self._k_resize(i, old, new, _PROBE) >= 0:
             if resized is view:  # the same view, repointed: nothing allocated
-                h._move(view, off, nbytes)
+                self._move(view, off, nbytes)
             else:
-                h._live[i] = resized  # an existing key: the dict does not grow
+                self._live[i] = resized  # an existing key: the dict does not grow
                 try:
                     release(view)
                 except MemoryError:  # CPython: no room for the call; the old view lives on
@@ -129,12 +142,12 @@ def realloc(h, view, nbytes, align=1):
     # Move: what is copied, then a new view (AllocError leaves everything as it was),
     # then the copy and the free, undone if either fails.
     src = view if nbytes >= n else view[:nbytes]
-    moved = h.alloc(nbytes, align)
+    moved = self.alloc(nbytes, align)
     try:
         moved[: len(src)] = src
-        h.free(view)
+        self.free(view)
     except MemoryError:  # CPython: no room to make a slice, or to locate the view
-        h.free(moved)
+        self.free(moved)
         raise
     return moved
 

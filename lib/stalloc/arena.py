@@ -31,6 +31,9 @@ from ._typed import itemsize, typed_view
 from .chain import System
 
 _STRUCT_ERROR = getattr(struct, "error", ())  # MicroPython has no struct.error: catch nothing
+# The view of every zero-byte value on MicroPython (it cannot be released there anyway);
+# CPython gives each its own, released with the scope as every view.
+_NOTHING = memoryview(bytearray(0)) if IS_MPY else None
 
 
 class ArenaAllocator:
@@ -39,37 +42,73 @@ class ArenaAllocator:
     Each call is all or nothing: AllocError (past max_bytes, or the block allocator
     refuses), MemoryError (no room on the GC heap for a view, a block's pool or its
     record) or a bad argument leave the arena as it was, no bytes used, no block added.
+    Outside its `with` block it refuses every call (ValueError).
     """
 
+    # One per arena, its own context manager, reused: a scope allocates nothing (with
+    # pooled views: alloc() neither). _arena: the arena while the scope is open, else None.
+
     def __init__(self, arena):
+        self._home = arena
+        self._arena = None
+
+    def __enter__(self):
+        arena = self._home
+        if arena._open:
+            raise RuntimeError("this arena already has an allocator open")
+        arena._open = True
         self._arena = arena
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        self._arena = None
+        self._home._reset()
 
     def _live(self):
         arena = self._arena
         if arena is None:
-            raise ValueError("this arena allocator's scope has ended")
+            raise ValueError(
+                "arena allocator used outside its `with` block: use `with "
+                "arena.allocator() as a:` and call a.alloc() inside the block"
+            )
         return arena
 
     def alloc(self, nbytes, align=1):
-        """A writable memoryview of nbytes uninitialised bytes. O(blocks)."""
-        check_count(nbytes, "nbytes")
+        """A writable memoryview of nbytes uninitialised bytes at an address that is a
+        multiple of `align` (bytes, a power of two).
+
+        O(blocks); allocates nothing with a pooled view (MicroPython), else the view.
+        nbytes 0 gives an empty view and uses no bytes. AllocError past max_bytes or when
+        the block allocator refuses; TypeError / ValueError for nbytes < 0 or a bad
+        alignment; ValueError outside the allocator's `with` block.
+        """
+        check_count(nbytes, "nbytes", 0)
         check_align(align)
-        return self._live()._carve(nbytes, align)
+        arena = self._live()
+        if not nbytes:
+            return arena._dressed(0, 1, None, None)
+        return arena._carve(nbytes, align)
 
     def put(self, fmt, *values):
         """Pack values with struct format `fmt` into the arena; return their view.
 
-        light_arena's copy-in allocation. 8-byte aligned. The values are checked as the
-        runtime's struct checks them (TypeError for a wrong type; CPython also refuses
-        an out-of-range value or a wrong count with ValueError, MicroPython truncates)
-        and no byte is used when they are refused.
+        light_arena's copy-in allocation. 8-byte aligned; O(blocks); allocates the view
+        as alloc() does. A format of no bytes ("") gives an empty view. The values are
+        checked as the runtime's struct checks them (TypeError for a wrong type; CPython
+        also refuses an out-of-range value or a wrong count with ValueError, MicroPython
+        truncates) and no byte is used when they are refused; AllocError as alloc().
         """
         return self._live()._dressed(_calcsize(fmt), 8, fmt, values)
 
     def array(self, typecode, n):
-        """A typed view of n uninitialised items of an `array` typecode."""
+        """A typed view of n uninitialised items of an `array` typecode, aligned to the
+        item size.
+
+        O(blocks); allocates the typed view. n 0 gives an empty one. ValueError for an
+        unknown typecode or n < 0, TypeError for a non-int n; AllocError as alloc().
+        """
         size = itemsize(typecode)
-        check_count(n, "n")
+        check_count(n, "n", 0)
         return self._live()._dressed(n * size, size, typecode, None)
 
 
@@ -84,26 +123,6 @@ def _calcsize(fmt):
         return struct.calcsize(fmt)
     except _STRUCT_ERROR as e:
         raise _struct_error(e) from None
-
-
-class _Scope:
-    # What allocator() returns: one per arena, with one ArenaAllocator, both reused, so
-    # that a scope allocates nothing (with pooled views: alloc() neither).
-    def __init__(self, arena):
-        self._arena = arena
-        self._allocator = ArenaAllocator(None)
-
-    def __enter__(self):
-        arena = self._arena
-        if arena._open:
-            raise RuntimeError("this arena already has an allocator open")
-        arena._open = True
-        self._allocator._arena = arena
-        return self._allocator
-
-    def __exit__(self, exc_type, exc, tb):
-        self._allocator._arena = None
-        self._arena._reset()
 
 
 class MemoryArena:
@@ -142,14 +161,15 @@ class MemoryArena:
         self._open = False
         self._handed = []  # views of the open scope, released at its end (CPython)
         self.peak = 0  # most bytes used in one scope
-        self._scope = _Scope(self)
+        self._scope = ArenaAllocator(self)
         self._add_block(block_size)
 
     def allocator(self):
         """`with arena.allocator() as a:` allocation for the block; reset on exit.
 
-        RuntimeError if a scope is already open. The arena hands out the same allocator
-        object in every scope: it refuses use between scopes.
+        Allocates nothing: the arena hands out the same allocator object every time,
+        which refuses use outside its `with` block (ValueError). RuntimeError on entering
+        it while a scope is already open.
         """
         return self._scope
 
@@ -220,22 +240,30 @@ class MemoryArena:
     def _dressed(self, nbytes, align, what, values):
         # put() (what: a struct format, values) and array() (what: a typecode): the bytes
         # packed, or seen as typed items, before they are taken; if that fails, nothing
-        # is taken (a pooled view goes back to the pool).
-        check_count(nbytes, "nbytes")
-        block = self._fit(nbytes, align)
-        if block is None:
-            return self._carve_new(nbytes, align, what, values)
-        taken = block[2]
-        view = self._view_in(block, nbytes)
+        # is taken (a pooled view goes back to the pool). nbytes 0 (also alloc(0), what
+        # None): an empty view in no block, as the stack's zero-byte frames.
+        check_count(nbytes, "nbytes", 0)
+        if nbytes:
+            block = self._fit(nbytes, align)
+            if block is None:
+                return self._carve_new(nbytes, align, what, values)
+            taken = block[2]
+            view = self._view_in(block, nbytes)
+        else:
+            block = None
+            view = memoryview(bytearray(0)) if _NOTHING is None else _NOTHING
         typed = None
         try:
-            if values is None:
+            if what is None:
+                pass
+            elif values is None:
                 typed = typed_view(view, what)
             else:
                 struct.pack_into(what, view, 0, *values)
             self._take(block, nbytes, view, typed)
         except BaseException as e:
-            block[2] = taken
+            if block is not None:
+                block[2] = taken
             if type(e) is _STRUCT_ERROR:
                 raise _struct_error(e) from None
             raise
@@ -288,9 +316,13 @@ class MemoryArena:
     def _take(self, block, nbytes, view, typed):
         # The bytes at block[5] taken: the values first (on CPython making an int can
         # fail), then the views the scope's end releases (every view on CPython, typed
-        # views everywhere), all or none, then the stores.
-        end = block[5] + nbytes
-        used = self._used + end - block[1]
+        # views everywhere), all or none, then the stores. No block: a zero-byte value,
+        # only its views.
+        if block is None:
+            end = used = 0
+        else:
+            end = block[5] + nbytes
+            used = self._used + end - block[1]
         if typed is None:
             if not IS_MPY:
                 self._handed.append(view)
@@ -298,10 +330,11 @@ class MemoryArena:
             self._handed.append(typed)
         else:
             self._handed.extend((view, typed))
-        block[1] = end
-        self._used = used
-        if used > self.peak:
-            self.peak = used
+        if block is not None:
+            block[1] = end
+            self._used = used
+            if used > self.peak:
+                self.peak = used
 
     def _reset(self):
         # The scope ended: the blocks are empty and the arena is closed first, then the

@@ -136,6 +136,10 @@ class AllocChain(Allocator):
         self.fallback = fallback
 
     def alloc(self, nbytes, align=1):
+        """A view of `nbytes` from the first member that has room (align: bytes, of the
+        address, as the member takes it). Costs what each member asked costs.
+        AllocError when every member refuses (nothing changed); a member's other errors
+        (TypeError, ValueError for bad arguments) propagate at once."""
         try:
             return self.primary.alloc(nbytes, align)
         except AllocError:
@@ -143,6 +147,7 @@ class AllocChain(Allocator):
         return self.fallback.alloc(nbytes, align)
 
     def owns(self, view):
+        """True iff a member owns `view` (a live view it handed out). Never fails."""
         return self.primary.owns(view) or self.fallback.owns(view)
 
     def _owner(self, view):
@@ -153,9 +158,15 @@ class AllocChain(Allocator):
         raise ValueError("no allocator in this chain owns the view")
 
     def free(self, view):
+        """Free `view` through the member that owns it, at that member's cost.
+        ValueError if no member owns it."""
         self._owner(view).free(view)
 
     def realloc(self, view, nbytes, align=1):
+        """Resize `view` to `nbytes`: by its owner if it can, else moved to the other
+        member (min(old, new) bytes copied). Returns the new view; the old one is dead.
+        AllocError when neither has room (the old view still valid); ValueError if no
+        member owns the view."""
         owner = self._owner(view)
         try:
             return owner.realloc(view, nbytes, align)
@@ -166,7 +177,9 @@ class AllocChain(Allocator):
         return move(view, other, nbytes, align, owner)
 
     def members(self):
-        """The chain's allocators in the order they are tried, nested chains flattened."""
+        """The chain's allocators in the order they are tried, nested chains flattened.
+
+        O(members); allocates the list."""
         out = []
         for member in (self.primary, self.fallback):
             if isinstance(member, AllocChain):
@@ -180,7 +193,11 @@ class AllocChain(Allocator):
 
 
 def chain(self, fallback):
-    """An AllocChain that tries this allocator first, then `fallback`."""
+    """An AllocChain that tries this allocator first, then `fallback`.
+
+    Allocates the chain object. TypeError if `fallback` lacks alloc, free, realloc or
+    owns.
+    """
     return AllocChain(self, fallback)
 
 

@@ -18,10 +18,10 @@ class HeapStats:
     Counts are in blocks unless the name says bytes. `peak_used` and `failed` survive
     clear(); `failed` counts every AllocError the heap raised (saturating at 2**32 - 1).
     `footprint` is the bytes of backing storage (the heap object and its pooled views
-    keep ~500 more on a 32-bit MicroPython, ~800 on 64-bit; see Stalloc); `live_views`
-    the byte-API views out. `view_pool`: how many views the heap recycles (0: every alloc() makes a
-    fresh view, as on CPython); `views_missed`: alloc() calls that found the pool empty
-    (a fresh view then, or AllocError in strict mode).
+    keep ~560 more on a 32-bit MicroPython, ~1000 on 64-bit; see Stalloc); `live_views`
+    the byte-API views out. `view_pool`: how many views the heap recycles (0: every
+    alloc() makes a fresh view, as on CPython); `views_missed`: alloc() calls that found
+    the pool empty (a fresh view then, or AllocError in strict mode).
     """
 
     def __init__(self, h, runs):
@@ -101,34 +101,49 @@ def _runs(h, strict):
             return runs
 
 
-def free_runs(h):
-    return _runs(h, False)
+def free_runs(self):
+    """The free runs as a list of (index, length in blocks), in address order.
+
+    O(F), F the free runs; allocates the list. RuntimeError if the free list is corrupt.
+    """
+    return _runs(self, False)
 
 
-def stats(h):
-    return HeapStats(h, _runs(h, False))
+def stats(self):
+    """A HeapStats snapshot: used, free, free runs, largest run, peak, failed requests,
+    footprint, views.
+
+    O(F + views); allocates the snapshot. RuntimeError if the free list is corrupt.
+    """
+    return HeapStats(self, _runs(self, False))
 
 
-def check(h):
+def check(self):
+    """Recompute every invariant of the heap; return None, or raise RuntimeError naming
+    the first that fails (a corrupt free list, counts that do not add up, live views that
+    moved, overlap or sit in free blocks).
+
+    O(F + views log views); allocates lists of runs and views. Changes nothing.
+    """
     # The trailer, the runs (in bounds, non-empty, sorted, coalesced, ending), the counts,
     # and the live views (where they claim, not overlapping, not free). O(F + views).
-    w = h._w
-    tr = h._tr
-    L = tr >> h._s1
+    w = self._w
+    tr = self._tr
+    L = tr >> self._s1
     oom, used, peak = w[tr + 1], w[tr + 2], w[tr + 3]
     if oom not in (0, 0xFFFF):
         raise RuntimeError("heap check: OOM marker is 0x%04x" % oom)
     if used > L or peak < used or peak > L:
         raise RuntimeError("heap check: used=%d peak=%d for %d blocks" % (used, peak, L))
-    runs = _runs(h, True)
+    runs = _runs(self, True)
     free = sum([n for _, n in runs])
     if free + used != L:
         raise RuntimeError("heap check: %d free + %d used != %d blocks" % (free, used, L))
     spans = []
-    for i, view in _live(h):
-        if len(view) < 1 or h._base + (i << h._shift) != view_address(view):
+    for i, view in _live(self):
+        if len(view) < 1 or self._base + (i << self._shift) != view_address(view):
             raise RuntimeError("heap check: live view at block %d moved" % i)
-        spans.append((i, i + ((len(view) - 1) >> h._shift) + 1))
+        spans.append((i, i + ((len(view) - 1) >> self._shift) + 1))
     spans.sort()
     r = 0
     for k in range(len(spans)):
@@ -141,12 +156,19 @@ def check(h):
             raise RuntimeError("heap check: live view at %d overlaps a free run" % lo)
 
 
-def heap_map(h, width=64):
+def map(self, width=64):  # (named as the method, for help(): no builtin map() here)
+    """The heap as a line of at most `width` characters, each for ceil(blocks / width)
+    blocks: '#' all used, ':' partly, '.' all free.
+
+    O(blocks); allocates the string and a bytearray of blocks bytes. TypeError /
+    ValueError for a width that is not an int >= 1; RuntimeError if the free list is
+    corrupt.
+    """
     check_count(width, "width")
-    L = h._tr >> h._s1
+    L = self._tr >> self._s1
     group = (L + width - 1) // width
     free = bytearray(L)
-    for i, n in _runs(h, False):
+    for i, n in _runs(self, False):
         free[i : i + n] = b"\x01" * n
     chars = []
     for g in range(0, L, group):
@@ -155,10 +177,18 @@ def heap_map(h, width=64):
     return "".join(chars)
 
 
-def map_into(h, buf):
+def map_into(self, buf):
+    """Write one byte per block into `buf`: ord('#') used, ord('.') free; return blocks.
+
+    For boards and interrupt handlers: allocates nothing, also with the heap locked (on
+    MicroPython from the second call: the first loads the diagnostics). O(blocks).
+    TypeError for a buf that is not a writable bytearray or memoryview, ValueError for
+    one shorter than blocks (`buf` unchanged either way); RuntimeError if the free list
+    is corrupt.
+    """
     # Allocation-free on purpose (boards, interrupt handlers): no list of runs, a walk
     # with the same header checks as the kernels. `buf` untouched when an argument is bad.
-    L = h._tr >> h._s1
+    L = self._tr >> self._s1
     if not (isinstance(buf, bytearray) or isinstance(buf, memoryview)):
         raise TypeError("map_into needs a bytearray or memoryview")
     if len(buf) < L:
@@ -166,11 +196,11 @@ def map_into(h, buf):
     buf[0] = buf[0]  # TypeError here, before any change, if buf is read-only
     for k in range(L):
         buf[k] = 35  # '#'
-    w = h._w
-    s1 = h._s1
-    if w[h._tr + 1]:
+    w = self._w
+    s1 = self._s1
+    if w[self._tr + 1]:
         return L
-    cur = w[h._tr]
+    cur = w[self._tr]
     end = -1
     while True:
         n = w[(cur << s1) + 1] if cur < L else 0
@@ -184,23 +214,31 @@ def map_into(h, buf):
             return L
 
 
-def stats_into(h, buf):
+def stats_into(self, buf):
+    """Write the figures into `buf` (7 ints): used, free, largest free run, free runs,
+    peak used, failed requests' low 16 bits, then their high 16 bits.
+
+    For interrupt handlers and locked loops: allocates nothing (on MicroPython from the
+    second call: the first loads the diagnostics). O(F). ValueError for a buf of fewer
+    than 7 items, TypeError for one that cannot take ints (`buf` unchanged either way);
+    RuntimeError if the free list is corrupt (buf then holds what was found before).
+    """
     # Allocation-free, for an interrupt handler or a locked loop: figures only (ints below
     # 2**16, so that none is made), the walk as map_into()'s. `buf` untouched when it is
     # bad; on a corrupt list (RuntimeError) it holds what was found before.
     if len(buf) < 7:
         raise ValueError("stats_into needs 7 items, got %d" % len(buf))
     buf[6] = buf[6]  # TypeError here, before any change, if buf cannot take ints
-    w = h._w
-    tr = h._tr
+    w = self._w
+    tr = self._tr
     buf[0] = w[tr + 2]
-    buf[1] = (tr >> h._s1) - w[tr + 2]
+    buf[1] = (tr >> self._s1) - w[tr + 2]
     buf[2] = buf[3] = 0
     buf[4] = w[tr + 3]
     buf[5] = w[tr + 4]
     buf[6] = w[tr + 5]
     if not w[tr + 1]:
-        _walk(h, buf, w[tr])
+        _walk(self, buf, w[tr])
 
 
 def _walk(h, buf, cur):
@@ -236,7 +274,7 @@ def debug_text(h):
 Stalloc.free_runs = free_runs
 Stalloc.stats = stats
 Stalloc.check = check
-Stalloc.map = heap_map
+Stalloc.map = map
 Stalloc.map_into = map_into
 Stalloc.stats_into = stats_into
 

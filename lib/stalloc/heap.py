@@ -103,34 +103,47 @@ def table(h, n):
 
 
 class Stalloc(Allocator):
-    """A fixed heap of `L` blocks of `B` bytes: first fit, free list stored in the blocks.
+    """A fixed heap of `blocks` blocks of `block_size` bytes: first fit, free list stored in
+    the free blocks themselves.
 
-    1 <= L <= 65535; B a power of two, 4 <= B <= 2**29 (as in the crate); on a 32-bit
-    MicroPython L * B < 16 MiB (its views reach no further into a buffer). The whole heap
-    is one bytearray of L * B + 12 bytes (+ B - 16 when B > 16: the data region starts on a
-    multiple of B in memory), allocated here and never resized. Not thread-safe: see
-    SyncStalloc. TypeError / ValueError for bad L, B or views, MemoryError if the runtime
-    cannot provide the bytearray.
+    Stalloc(blocks, block_size, views=4, strict=False), positional or by keyword (the Rust
+    crate's L and B). 1 <= blocks <= 65535; block_size a power of two, 4 <= block_size <=
+    2**29 (as in the crate); on a 32-bit MicroPython blocks * block_size < 16 MiB (its views
+    reach no further into a buffer). The whole heap is one bytearray of blocks * block_size
+    + 12 bytes (+ block_size - 16 when block_size > 16: the data region starts on a multiple
+    of block_size in memory, so block k * n is aligned to k * n * block_size), allocated
+    here and never resized. Not thread-safe: see SyncStalloc. TypeError / ValueError naming
+    the bad argument, MemoryError if the runtime cannot provide the bytearray.
 
     views (MicroPython): the byte API's views come from a pool of this many memoryviews,
-    made here and repointed by alloc() and free() (_repoint.py), so that alloc() and
-    free() allocate nothing on the GC heap. A freed view is emptied (a stale reference
-    reads nothing, writes raise IndexError) until alloc() hands the same object out
-    again. With the pool empty, alloc() makes a fresh view (counted in stats()), or
-    with strict=True raises AllocError. Where views cannot be repointed (CPython, a port
-    whose memoryview layout the probe does not recognise) every view is fresh.
+    made here and pointed at new bytes by alloc() and free(), so that alloc() and free()
+    allocate nothing on the GC heap. A freed view is emptied (a stale reference reads
+    nothing, writes raise IndexError) until alloc() hands the same object out again. With
+    the pool empty, alloc() makes a fresh view (counted in stats()), or with strict=True
+    raises AllocError. Where views cannot be repointed (CPython, a port whose memoryview
+    layout the library does not recognise) every view is fresh.
 
-    Read-only attributes: `blocks` (L), `block_size` (B), `footprint` (bytes of the
-    backing bytearray, L * B + 12 (+ B - 16), fixed; the Python objects around it, its 4 pooled
-    views included, keep ~560 more on a 32-bit MicroPython, ~1000 on 64-bit: measured by
-    tools/footprint.py, tested against its budget), `memory`
-    (the data region as one writable memoryview of L * B bytes, made once: block i is
-    memory[i * B : (i + 1) * B]; with the integer API this is how data is read and
-    written without a view per allocation, also in interrupt handlers; writing into
-    free blocks corrupts the free list).
+    Read-only attributes: `blocks`, `block_size`, `footprint` (bytes of the backing
+    bytearray, fixed; the Python objects around it, its 4 pooled views included, keep ~560
+    more on a 32-bit MicroPython, ~1000 on 64-bit), `memory` (the data region as one
+    writable memoryview of blocks * block_size bytes, made once: block i is
+    memory[i * block_size : (i + 1) * block_size]; with the integer API this is how data is
+    read and written without a view per allocation, also in interrupt handlers; writing
+    into free blocks corrupts the free list).
+
+    Methods: the integer API (allocate_blocks, deallocate_blocks, shrink_in_place,
+    grow_in_place, grow_up_to), the byte API (alloc, free, realloc, owns, scoped),
+    is_oom, is_empty, clear, chain, and the diagnostics (check, stats, stats_into,
+    free_runs, map, map_into; str() is the crate's Debug text). On MicroPython realloc,
+    scoped, chain and the diagnostics load on first use (each costs RAM for its code only
+    once a program calls it): until then dir(Stalloc) does not list them, while dir() of a
+    heap lists them all (loading them).
     """
 
-    def __init__(self, L, B, views=4, strict=False):
+    def __init__(self, blocks, block_size, views=4, strict=False):
+        # (The crate's L and B: named as the attributes, so that keywords match them.)
+        L = blocks
+        B = block_size
         if not (
             type(L) is _int
             and type(B) is _int
@@ -389,13 +402,16 @@ class Stalloc(Allocator):
         return reached
 
     def allocate_blocks(self, size, align=1):
-        """Allocate `size` blocks; return the index of the first. Twin: heap_native.
+        """Allocate `size` blocks; return the index of the first.
 
         First fit: the lowest index that is a multiple of `align` (blocks, a power of
-        two) where `size` consecutive blocks are free. O(F). AllocError if there is no
-        such run (heap unchanged but the failed counter); TypeError / ValueError for a
-        non-int, size < 1 or a bad alignment.
+        two: the block's address is then a multiple of align * block_size) where `size`
+        consecutive blocks are free. O(F), F the free runs; allocates nothing, also with
+        the heap locked. AllocError if there is no such run (heap unchanged but the
+        failed counter); TypeError / ValueError for a non-int, size < 1 or a bad
+        alignment.
         """
+        # Twin: heap_native.allocate_blocks.
         code = 0
         if type(size) is _int and type(align) is _int and not (size | align) >> 16:
             code = self._k_alloc(size, align)
@@ -404,37 +420,41 @@ class Stalloc(Allocator):
         return self._refused(size, align, code, 0)
 
     def deallocate_blocks(self, index, size):
-        """Free `size` blocks at `index`, merged with the free runs around. Twin: heap_native.
+        """Free `size` blocks at `index`, merged with the free runs around.
 
-        O(F). ValueError (heap unchanged) if the range leaves the heap or overlaps a
-        free run (a double free, or blocks never allocated). Like stalloc, the heap keeps
-        no sizes: freeing another size than allocated is caught only where it reaches
-        free blocks.
+        O(F); allocates nothing. ValueError (heap unchanged) if the range leaves the heap
+        or overlaps a free run (a double free, or blocks never allocated); TypeError for
+        a non-int. Like the Rust crate, the heap keeps no sizes: freeing another size than
+        allocated is caught only where it reaches free blocks.
         """
+        # Twin: heap_native.deallocate_blocks.
         self._resize(index, size, 0, _FREE)
 
     def shrink_in_place(self, index, old_size, new_size):
         """Keep `new_size` of an allocation's `old_size` blocks; 0 < new_size < old_size.
 
-        O(F), never fails for a valid allocation. ValueError (heap unchanged) for bad
-        sizes or a range that overlaps free blocks.
+        The tail goes back to the free list; the index stays. O(F); allocates nothing;
+        never fails for a valid allocation. ValueError (heap unchanged) for bad sizes or
+        a range that overlaps free blocks; TypeError for a non-int.
         """
         self._resize(index, old_size, new_size, _SHRINK)
 
     def grow_in_place(self, index, old_size, new_size):
         """Extend an allocation to `new_size` blocks without moving it, or fail.
 
-        Only if the free run right behind holds the new_size - old_size blocks. O(F).
-        AllocError (heap unchanged but the failed counter) if not; ValueError for bad
-        sizes or ranges.
+        Only if the free run right behind holds the new_size - old_size blocks. O(F);
+        allocates nothing. AllocError (heap unchanged but the failed counter) if not;
+        ValueError for new_size <= old_size or a range not in use; TypeError for a
+        non-int.
         """
         self._resize(index, old_size, new_size, _EXACT)
 
     def grow_up_to(self, index, old_size, new_size):
         """Extend an allocation in place by what is free behind it, up to `new_size`.
 
-        Returns the size reached, old_size..new_size. O(F). ValueError for bad sizes or
-        ranges.
+        Returns the size reached, old_size..new_size (old_size when nothing is free
+        right behind: never AllocError). O(F); allocates nothing. ValueError for
+        new_size <= old_size or a range not in use; TypeError for a non-int.
         """
         return self._resize(index, old_size, new_size, _UP_TO)
 
@@ -457,20 +477,28 @@ class Stalloc(Allocator):
         return load("_slow").resize(self, index, old, new, mode)
 
     def is_oom(self):
-        """True iff no block is free, O(1). When False, allocate_blocks(1) succeeds (S1)."""
+        """True iff no block is free. O(1), allocates nothing, never fails.
+
+        When False, allocate_blocks(1) succeeds.
+        """
         return self._w[self._tr + _T_OOM] != 0
 
     def is_empty(self):
-        """True iff every block is free, so allocate_blocks(L) succeeds. O(1) (S3)."""
+        """True iff every block is free, so allocate_blocks(blocks) succeeds.
+
+        O(1), allocates nothing, never fails.
+        """
         w = self._w
         tr = self._tr
         return not (w[tr + _T_OOM] or w[tr + _T_FIRST]) and w[1] == self.blocks
 
     def clear(self):
-        """Free everything at once. O(1), plus O(V) and O(highest block of a fresh view)
-        to retire the byte API's views (emptied on MicroPython, released on CPython:
-        using one raises ValueError). Every outstanding index and view becomes invalid;
-        peak and failed are kept. Allocates nothing.
+        """Free everything at once. Never fails; allocates nothing.
+
+        O(1), plus O(pooled views) and O(highest block of a fresh view) to retire the
+        byte API's views (emptied on MicroPython, released on CPython: using one raises
+        ValueError). Every outstanding index and view becomes invalid; the peak and
+        failed counters are kept.
         """
         # One free run over the whole heap; the peak and failed counters are kept.
         w = self._w
@@ -498,15 +526,17 @@ class Stalloc(Allocator):
     # -- byte API: memoryviews -------------------------------------------------------------
 
     def alloc(self, nbytes, align=1):
-        """A writable memoryview of exactly `nbytes` bytes, in ceil(nbytes / B) blocks.
+        """A writable memoryview of exactly `nbytes` bytes, in ceil(nbytes / block_size) blocks.
 
-        `align` (bytes, a power of two below 65536) is of the address. Not zeroed.
-        O(F + views); allocates nothing with a pooled view, else the view and a dict
-        entry. AllocError if no run fits (heap unchanged but the failed counter);
-        TypeError / ValueError for a non-int, nbytes < 1 or a bad alignment; MemoryError
-        if the GC heap cannot hold a fresh view (the heap is left as it was). Twin:
-        heap_native.
+        `align` (bytes, a power of two below 65536) is of the address; without it the
+        view starts on a block boundary (a multiple of block_size in memory). Not
+        zeroed. O(F + views); allocates nothing with a pooled view (MicroPython), else
+        the view and a dict entry. AllocError if no run fits (heap unchanged but the
+        failed counter), or in strict mode when no pooled view is free; TypeError /
+        ValueError for a non-int, nbytes < 1 or a bad alignment; MemoryError if the GC
+        heap cannot hold a fresh view (the heap is left as it was).
         """
+        # Twin: heap_native.alloc.
         s = self._shift
         code = 0
         if (
@@ -598,10 +628,10 @@ class Stalloc(Allocator):
         ValueError (heap unchanged) for anything but one of this heap's live views: a
         copy or re-slice, a view already freed, another allocator's view, a non-buffer.
         On CPython the view is released: using it afterwards raises ValueError; finding
-        it takes a ctypes object, so out of memory it raises MemoryError, the view still
-        live (MicroPython allocates nothing here). Twin: heap_native (pooled views; the
-        rest it hands to this method).
+        it takes a small object, so out of memory it raises MemoryError, the view still
+        live. On MicroPython a freed view is emptied, and nothing is allocated.
         """
+        # Twin: heap_native.free (pooled views; the rest it hands to this method).
         s = self._shift
         i = self._block(view)
         j = self._slot(i)
@@ -623,17 +653,20 @@ class Stalloc(Allocator):
         self._refused(i, 0, code, 0)
 
     def owns(self, view):
-        """True iff `view` is a live view handed out by this heap. O(views). Twin:
-        heap_native."""
+        """True iff `view` is a live view handed out by this heap (not a copy or slice).
+
+        O(pooled views); never fails; allocates nothing on MicroPython.
+        """
+        # Twin: heap_native.owns.
         i = self._block(view)
         j = self._slot(i)
         if j >= 0:
             return self._vs[(j - _SLOTS) // _SLOT] is view
         return view is not None and self._live.get(i) is view
 
-    # -- loaded on first use: realloc() (_slow.py); check(), stats(), stats_into(),
-    # free_runs(), map(), map_into() (diag.py). Each module adds its methods to this class
-    # when it loads.
+    # -- loaded on first use on MicroPython (CPython loads them with this module, below):
+    # realloc() (_slow.py); check(), stats(), stats_into(), free_runs(), map(), map_into()
+    # (diag.py). Each module adds its methods to this class when it loads.
 
     def __getattr__(self, name):
         # Only for names the class lacks (until the module that adds them is loaded).
@@ -647,6 +680,15 @@ class Stalloc(Allocator):
 
     def __str__(self):
         return load("diag").debug_text(self)
+
+    def __repr__(self):
+        L = self.blocks
+        return "Stalloc(%d, %d, used=%d/%d blocks)" % (
+            L,
+            self.block_size,
+            self._w[self._tr + 2],
+            L,
+        )
 
 
 # Native twins: where heap_native loaded (MicroPython with the native emitter), its
@@ -667,5 +709,10 @@ if _native:
         setattr(Stalloc, _name, getattr(_native, _name))
     Stalloc._free = PURE["free"]  # what the native free() does not take itself
     _native.strict = PURE["alloc"]  # ... nor the native alloc(): refusing in strict mode
+
+# CPython has the memory to spare: every method is on the class from the start, so that
+# help() and dir() list them all. (diag and _slow import this module, whole by now.)
+if not IS_MPY:
+    from . import _slow, diag  # noqa: F401
 
 _READY = True  # see _base.load()

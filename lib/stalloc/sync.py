@@ -85,10 +85,10 @@ class _Guarded(Allocator):
     # A Stalloc in self._heap whose every call runs through the subclass's guard helpers
     # _guard0 to _guard3 (one per arity). The geometry and memory need no guard.
 
-    def _guard(self, L, B, views, strict):
-        h = self._heap = Stalloc(L, B, views, strict)
-        self.blocks = L
-        self.block_size = B
+    def _guard(self, blocks, block_size, views, strict):
+        h = self._heap = Stalloc(blocks, block_size, views, strict)
+        self.blocks = h.blocks
+        self.block_size = h.block_size
         self.footprint = h.footprint
         self.memory = h.memory
 
@@ -157,8 +157,10 @@ class SyncStalloc(_Guarded):
     it also when the call raises. To batch calls under one acquisition use
     `with heap.acquire_locked() as h:` and call h; calling this object's own methods
     inside that block raises RuntimeError instead of deadlocking. Not for interrupt
-    handlers: a lock cannot be waited for there (IrqStalloc, in ports/micropython, is).
-    views, strict: as Stalloc's.
+    handlers: a lock cannot be waited for there (the board package's IrqStalloc is).
+    SyncStalloc(blocks, block_size, views=4, strict=False): as Stalloc's, and the same
+    methods with the same costs, errors and alignment, plus the lock (each method's
+    docstring is Stalloc's).
     """
 
     _guard0 = staticmethod(_locked0)
@@ -166,8 +168,8 @@ class SyncStalloc(_Guarded):
     _guard2 = staticmethod(_locked2)
     _guard3 = staticmethod(_locked3)
 
-    def __init__(self, L, B, views=4, strict=False):
-        self._guard(L, B, views, strict)
+    def __init__(self, blocks, block_size, views=4, strict=False):
+        self._guard(blocks, block_size, views, strict)
         try:
             self._lock = _new_lock()
         except RuntimeError:  # CPython's "can't allocate lock": out of memory
@@ -206,12 +208,14 @@ class SyncStalloc(_Guarded):
     def acquire_locked(self):
         """`with heap.acquire_locked() as h:` holds the lock for the whole block.
 
-        h is the underlying Stalloc; it must not be used after the block.
+        h is the underlying Stalloc; it must not be used after the block. Allocates the
+        small context object. The `with` waits for the lock, or raises RuntimeError if
+        this thread holds it already.
         """
         return _Locked(self)
 
     def __repr__(self):
-        return "<SyncStalloc %d x %d B>" % (self._heap.blocks, self._heap.block_size)
+        return "Sync" + repr(self._heap)  # (a snapshot, without the lock)
 
 
 if IS_MPY:
@@ -223,6 +227,11 @@ else:
     from _thread import RLock as _new_lock
 
 UnsafeStalloc = Stalloc  # the crate's name for a heap shared without a lock
+
+if not IS_MPY:  # help(SyncStalloc): each method's docstring is Stalloc's (CPython only)
+    from ._cpython import document
+
+    document(_Guarded, Stalloc)
 
 # Native twins (sync_native.py), name for name.
 _native = load("sync_native", True)

@@ -3,9 +3,10 @@
 Installed next to the core package by ports/micropython (its manifest.py and package.json);
 the core in lib/stalloc never imports it and is complete without it.
 
-`IrqStalloc(L, B, critical=None)` is a Stalloc whose every public call runs inside a
-critical section, by default `machine.disable_irq()` ... `machine.enable_irq(state)`, with
-the re-enable in a `finally`, so interrupts are restored also when the call raises. While
+`IrqStalloc(blocks, block_size, critical=None)` is a Stalloc whose every public call runs
+inside a critical section, by default `machine.disable_irq()` ...
+`machine.enable_irq(state)`, with the re-enable in a `finally`, so interrupts are
+restored also when the call raises. While
 the main program is inside a heap call, interrupts wait: the hardware takes them as soon
 as the call re-enables them. So a hard interrupt handler never finds the heap half-updated
 and can use the same heap::
@@ -166,9 +167,9 @@ class IrqStalloc(_Guarded):
     _guard2 = staticmethod(_critical2)
     _guard3 = staticmethod(_critical3)
 
-    def __init__(self, L, B, critical=None, views=4, strict=False):
+    def __init__(self, blocks, block_size, critical=None, views=4, strict=False):
         self._disable, self._enable = _critical_pair(critical)
-        self._guard(L, B, views, strict)
+        self._guard(blocks, block_size, views, strict)
 
     def acquire_locked(self):
         """`with heap.acquire_locked() as h:` masks interrupts for the whole block.
@@ -181,7 +182,7 @@ class IrqStalloc(_Guarded):
         return _Critical(self)
 
     def __repr__(self):
-        return "<IrqStalloc %d x %d B>" % (self._heap.blocks, self._heap.block_size)
+        return "Irq" + repr(self._heap)  # (a snapshot, interrupts not masked)
 
 
 _READY = True  # see stalloc._base.load()
