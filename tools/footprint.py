@@ -6,6 +6,7 @@
     python tools/footprint.py --markdown           # the table as Markdown
     python tools/footprint.py --readme             # ... written into README.md
     python tools/footprint.py --json               # the numbers, for other tools
+    python tools/footprint.py --peak               # free GC heap each entry point needs
 
 An entry point is what a program imports and does first (`from stalloc import Stalloc`,
 a heap, one call of each API). Each is measured alone in a fresh interpreter: the bytes
@@ -20,6 +21,12 @@ Runtimes:
   romfs64   the 64-bit unix port executing the same .mpy in place from a ROMFS image
             (`mpremote romfs build`, mounted with vfs.VfsRom), as a board does after
             `mpremote romfs deploy`: bytecode stays in flash, objects are still made in RAM
+
+--peak: the free GC heap each entry point needs to run at all, on the 64-bit unix port,
+from .py sources (the board compiles them: the parser's and compiler's memory on top) and
+from .mpy: the smallest free heap, to 256 B, at which it succeeds in a fresh process
+(a ballast bytearray leaves that much free), found by bisection. Importing takes more
+than the module keeps afterwards. A 32-bit board needs less (objects take half the bytes).
 
 Memory is deterministic, so --check is a test: exit status 1 when an entry point keeps
 more than its budget on a runtime, 2 for usage errors or a runtime that failed to run.
@@ -261,6 +268,83 @@ def measure(runtimes=RUNTIMES, entries=ENTRY_POINTS + OBJECTS, progress=None):
     return results
 
 
+PEAK_STEP = 256  # bytes: the resolution of --peak
+PEAK_HEAP = 512 * 1024  # the unix port's heap, more than any entry point needs from .py
+PEAK_TRY = (
+    "import gc, sys\nsys.path.insert(0, 'lib')\n"
+    "gc.collect()\n_b = bytearray(max(0, gc.mem_free() - %d - 64))\ngc.collect()\n"
+    "_free = gc.mem_free()\n"
+    "try:\n    exec(%r)\nexcept MemoryError as _e:\n    print('FAILED', _free, _e)\n"
+    "else:\n    print('PASSED', _free)\n"
+)
+
+
+def _try_at(code, lib_root, free):
+    """(succeeded, the free GC heap it started with) for code run with about `free`
+    bytes of GC heap free, in a fresh unix port."""
+    micropython = os.path.join(os.path.dirname(sys.executable), "micropython")
+    env = {k: v for k, v in os.environ.items() if k not in ("MICROPYPATH", "STALLOC_PURE")}
+    env["MICROPYPATH"] = ".frozen"
+    proc = subprocess.run(
+        [micropython, "-X", "heapsize=%d" % PEAK_HEAP, "-c", PEAK_TRY % (free, code)],
+        cwd=lib_root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    for line in proc.stdout.splitlines():
+        if line.startswith(("PASSED ", "FAILED ")):
+            return line.startswith("PASSED"), int(line.split()[1])
+    raise Failed("peak run printed no result:\n%s%s" % (proc.stdout, proc.stderr))
+
+
+def peak(code, lib_root):
+    """The smallest free GC heap (bytes, to PEAK_STEP) that code runs in."""
+    lo, hi = 0, PEAK_HEAP // PEAK_STEP  # in steps: fails at lo (or lo is 0), runs at hi
+    ok, free = _try_at(code, lib_root, hi * PEAK_STEP)
+    if not ok:
+        raise Failed("%r fails even with %d bytes free" % (code, free))
+    need = free
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        ok, free = _try_at(code, lib_root, mid * PEAK_STEP)
+        if ok:
+            hi, need = mid, free
+        else:
+            lo = mid
+    return need
+
+
+def measure_peak(entries=ENTRY_POINTS, progress=None):
+    """{"py": {entry point: bytes}, "mpy": {...}}: the free GC heap each needs (unix64)."""
+    results = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for kind in ("py", "mpy"):
+            out = os.path.join(tmp, kind)
+            try:
+                build.build(build.load_board("unix"), out, py=kind == "py", log=lambda *a: None)
+            except build.BuildError as e:
+                raise Failed("build: %s" % e) from None
+            row = results[kind] = {}
+            for name, code, *_ in entries:
+                if progress:
+                    progress("peak " + kind, name)
+                row[name] = peak(code, out)
+    return results
+
+
+def peak_table(results, markdown=False):
+    head = ["entry point", "from .py", "from .mpy"]
+    rows = [[n, _size(results["py"][n]), _size(results["mpy"][n])] for n in results["py"]]
+    if markdown:
+        lines = ["| " + " | ".join(head) + " |", "|---|---:|---:|"]
+        return "\n".join(lines + ["| " + " | ".join(r) + " |" for r in rows])
+    w = [max(len(r[k]) for r in [head, *rows]) for k in range(3)]
+    fmt = "%-*s  %*s  %*s"
+    return "\n".join(fmt % (w[0], r[0], w[1], r[1], w[2], r[2]) for r in [head, *rows])
+
+
 def _size(n):
     return "%d B" % n if n < 4096 else "%.1f KiB" % (n / 1024)
 
@@ -309,6 +393,9 @@ def main(argv=None):
     ap.add_argument("--markdown", action="store_true", help="print a Markdown table")
     ap.add_argument("--json", action="store_true", help="print the numbers as JSON")
     ap.add_argument("--readme", action="store_true", help="write the table into README.md")
+    ap.add_argument(
+        "--peak", action="store_true", help="the free GC heap each entry point needs (unix64)"
+    )
     args = ap.parse_args(argv)
     if args.readme and args.runtime:
         ap.error("--readme writes every runtime's column: leave out --runtime")
@@ -319,6 +406,17 @@ def main(argv=None):
             sys.stderr.write("\r\033[K%s: %s" % (runtime, name))
             sys.stderr.flush()
 
+    if args.peak:
+        try:
+            peaks = measure_peak(progress=progress)
+        except (Failed, OSError, subprocess.TimeoutExpired) as e:
+            print("\nerror: %s" % e, file=sys.stderr)
+            return 2
+        finally:
+            if sys.stderr.isatty():
+                sys.stderr.write("\r\033[K")
+        print(json.dumps(peaks, indent=2) if args.json else peak_table(peaks, args.markdown))
+        return 0
     try:
         results = measure(runtimes, progress=progress)
     except (Failed, OSError, subprocess.TimeoutExpired) as e:

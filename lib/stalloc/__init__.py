@@ -31,6 +31,7 @@ _alloca alloca alloca_zeroed stackalloc stackalloc_uninit stackalloc_with
 arena MemoryArena
 trace TraceRecorder
 _noalloc AllocatedError noalloc
+_advice
 _check
 _cpython
 _lock

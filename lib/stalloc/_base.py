@@ -132,7 +132,7 @@ def _import(full, name):
     had = [key for key in _modules if key.startswith("stalloc.")]
     try:
         return __import__(full, None, None, [name])
-    except BaseException:
+    except BaseException as e:
         # Every module of the package this import brought in and did not finish (it and
         # what it imported): nothing allocated, this runs just after a MemoryError.
         found = True
@@ -147,6 +147,13 @@ def _import(full, name):
                     _modules.pop(key, None)
                     found = True
                     break
+        if type(e) is MemoryError:  # not an AllocError: what to do, from a module of its
+            # own (no RAM until needed); the original error stands if even that fails
+            try:
+                e = __import__(full[:8] + "_advice", None, None, [full]).advise(full)
+            except BaseException:
+                pass
+            raise e
         raise
 
 

@@ -13,6 +13,7 @@ package(
     "stalloc",
     files=[
         "__init__.py",
+        "_advice.py",
         "_base.py",
         "_check.py",
         "_lock.py",

@@ -1,0 +1,69 @@
+"""A board without the free GC heap to compile stalloc from .py sources: the import fails
+with a MemoryError that says what to do, and the .mpy build imports in the same heap.
+
+The unix port (64-bit) with a ballast leaving 40 KiB free: `from stalloc import Stalloc`
+needs about 84 KiB free from .py (compiling heap.py) and about 26 KiB from .mpy
+(`tools/footprint.py --peak`).
+"""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+import build  # tools/build.py (tests/conftest.py puts tools/ on sys.path)
+import footprint  # tools/footprint.py
+
+FREE = 40 * 1024
+MICROPYTHON = os.path.join(os.path.dirname(sys.executable), "micropython")
+
+pytestmark = pytest.mark.skipif(not os.path.exists(MICROPYTHON), reason="no unix port")
+
+
+@pytest.fixture(scope="module")
+def builds(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("advice")
+    out = {}
+    for kind in ("py", "mpy"):
+        out[kind] = str(tmp / kind)
+        build.build(build.load_board("unix"), out[kind], py=kind == "py", log=lambda *a: None)
+    return out
+
+
+def _run(root, code):
+    env = {k: v for k, v in os.environ.items() if k not in ("MICROPYPATH", "STALLOC_PURE")}
+    env["MICROPYPATH"] = ".frozen"
+    proc = subprocess.run(
+        [MICROPYTHON, "-X", "heapsize=%d" % footprint.PEAK_HEAP, "-c"]
+        + [footprint.PEAK_TRY % (FREE, code)],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    return proc.stdout + proc.stderr
+
+
+def test_py_sources_fail_saying_what_to_do_and_the_mpy_fits(builds):
+    code = "from stalloc import Stalloc\nStalloc(16, 16)"
+    out = _run(builds["py"], code)
+    assert out.startswith("FAILED"), out
+    free = int(out.split()[1])
+    assert FREE - 1024 < free <= FREE + 1024, out  # the ballast left what was asked
+    assert "to compile stalloc.heap from its .py source" in out, out
+    assert "install the prebuilt .mpy for this board's arch" in out, out
+    assert "ROMFS" in out and "freeze" in out and "docs/boards.md" in out, out
+    assert "KiB of free GC heap" in out, out
+    assert _run(builds["mpy"], code).startswith("PASSED"), "the .mpy does not fit"
+
+
+def test_the_package_stays_usable_after_the_advice(builds):
+    # The failed import left nothing half made: with the ballast gone it imports.
+    code = (
+        "try:\n    from stalloc import Stalloc\nexcept MemoryError:\n    pass\n"
+        "del _b\nimport gc\ngc.collect()\nfrom stalloc import Stalloc\nStalloc(16, 16).check()"
+    )
+    out = _run(builds["py"], code)
+    assert out.startswith("PASSED"), out
