@@ -75,12 +75,18 @@ _NOTHING = memoryview(bytearray(0)) if IS_MPY else None
 
 if IS_MPY:
     _modules = __import__("sys").modules
+    _core = None  # asyncio.core once seen: it stays in sys.modules
 
     def _task():
         # The running asyncio task, or None: read where asyncio keeps it, allocating
         # nothing; asyncio is never imported from here (a program without it pays nothing).
-        core = _modules.get("asyncio.core")
-        return None if core is None else core.cur_task
+        global _core
+        core = _core
+        if core is None:
+            core = _core = _modules.get("asyncio.core")
+            if core is None:
+                return None
+        return core.cur_task
 
 else:
     from ._cpython import current_task as _task
@@ -90,13 +96,13 @@ def _claim(stack, scope):
     # A `with` frame opening (the only kind that can be held across an await): refused at
     # once when a frame of another task is open below it. Closure forms are not checked:
     # their frames end before any other task runs.
-    t = _task()
-    scope._task = t
-    d = stack.depth
-    if d and t is not None:
-        below = getattr(stack._recs[d - 1][_OWNER], "_task", None)
-        if below is not None and below is not t:
-            raise RuntimeError(_SHARED)
+    t = scope._task = _task()
+    if t is not None:
+        d = stack.depth
+        if d:
+            below = getattr(stack._recs[d - 1][_OWNER], "_task", None)
+            if below is not None and below is not t:
+                raise RuntimeError(_SHARED)
 
 
 def _check_n(n, what):
@@ -141,7 +147,11 @@ class _Frame:
         self._task = None  # the asyncio task that opened the frame (_claim)
 
     def __enter__(self):
-        _claim(self._stack, self)
+        st = self._stack
+        _claim(st, self)
+        if self._tc is None and self._items is None:  # a byte frame: _open() without a call
+            self._busy = False
+            return st._open_bytes(self, self._n)
         return self._open()
 
     def _open(self):
@@ -805,6 +815,9 @@ def set_default_stack(stack):
 
 def frame(n, typecode=None):
     """Stack.frame on this thread's default stack."""
+    c = _last  # _mine() inline: a call less
+    if c[0] == get_ident():
+        return c[1].frame(n, typecode)
     return _mine().frame(n, typecode)
 
 
@@ -856,6 +869,9 @@ if ACCELERATED:
     Stack._open_bytes_slow = Stack._open_bytes
     Stack._open_bytes = _native._open_bytes
     Stack._close = _native._close
+    Stack._frame = Stack.frame
+    Stack.frame = _native.frame
+    _Frame.__enter__ = _native.enter
     _native._ENDED = _ENDED
     # The scalars the fast frames keep in their state table, read and written here too.
     Stack._top, Stack.depth = _native.FIELDS

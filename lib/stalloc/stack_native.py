@@ -33,6 +33,7 @@ import micropython
 
 from ._base import halves
 from ._repoint import _LEN, _OFF, LIMIT, address
+from .stack import _claim
 
 _ROW = array("I", bytes(32))  # a depth's row, appended when the depth is first reached
 _ENDED = None  # stack.py's marker of a frame whose exit was refused (set when it loads)
@@ -239,6 +240,41 @@ def uninit_slice(self, n, fn, typecode="B"):
                 elif d and self._recs[d - 1][0] is _ENDED:
                     self._close(_ENDED)
     return _run_bytes(self, n, fn)
+
+
+@micropython.native
+def frame(self, n, typecode=None):
+    # Stack.frame: a byte frame on a depth whose manager is free (the usual case) here,
+    # the rest in the pure method.
+    if typecode is None and not n >> 30:  # TypeError for a non-int
+        d = self._h[1]
+        mgrs = self._mgrs
+        if d < len(mgrs):
+            f = mgrs[d]
+            if not f._busy:
+                f._busy = True
+                f._n = n
+                f._tc = None
+                f._items = None
+                return f
+    return self._frame(n, typecode)
+
+
+@micropython.native
+def enter(self):
+    # _Frame.__enter__, for a byte frame: the task check, then _open_bytes inline.
+    st = self._stack
+    _claim(st, self)
+    if self._tc is not None or self._items is not None:
+        return self._open()
+    self._busy = False
+    n = self._n
+    d = _enter(st._h, n)
+    if d >= 0:
+        rec = st._recs[d]
+        rec[0] = self
+        return rec[8]
+    return st._open_bytes(self, n)
 
 
 # Record fields by index, as stack.py's _OWNER.._PBASE: owner 0, chunk 1, saved 2,
