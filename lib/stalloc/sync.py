@@ -61,8 +61,8 @@ def _method(name):
 def _reentered():
     raise RuntimeError(
         "this thread already holds the heap's lock: inside acquire_locked(), use the heap "
-        "it returned; in an interrupt or scheduled callback, use IrqStalloc (stalloc.irq) "
-        "or never hold the lock where one can run"
+        "it returned; in an interrupt or scheduled callback, use IrqStalloc or never hold "
+        "the lock where one can run"
     )
 
 
