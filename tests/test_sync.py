@@ -130,10 +130,13 @@ def test_reentry_from_the_same_thread_raises_instead_of_deadlocking():
     sh = SyncStalloc(8, 8)
     sh._acquire()
     try:
-        raises(RuntimeError, sh.allocate_blocks, 1)
+        e = raises(RuntimeError, sh.allocate_blocks, 1)
         raises(RuntimeError, sh.stats)
     finally:
         sh._release()
+    # The fix for each way in: acquire_locked()'s own heap, or IrqStalloc for a callback
+    msg = str(e)
+    assert "use the heap it returned" in msg and "IrqStalloc" in msg, msg
     assert _lock_is_free(sh) and sh.is_empty()
 
 

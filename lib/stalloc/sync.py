@@ -60,8 +60,9 @@ def _method(name):
 
 def _reentered():
     raise RuntimeError(
-        "this thread already holds the heap's lock (inside acquire_locked(), or re-entered "
-        "from a signal handler or scheduled callback): use the heap acquire_locked() returned"
+        "this thread already holds the heap's lock: inside acquire_locked(), use the heap "
+        "it returned; in an interrupt or scheduled callback, use IrqStalloc or never hold "
+        "the lock where one can run"
     )
 
 
