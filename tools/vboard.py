@@ -18,7 +18,7 @@ with or without `resume`. Like a board, it survives its resets and keeps its dis
     comes back in the raw REPL (this process sends the new one Ctrl-A), as on a board.
   - hard reset (`machine.reset()`, so `mpremote reset`): the same without the "soft
     reboot" line, back in the friendly REPL as after power-on. The unix port has no
-    `machine.reset()`; `vboard_machine` (tools/vboard_machine.py) adds it by ending the
+    `machine.reset()`; `vboard_boot` (tools/vboard_boot.py) adds it by ending the
     process with status HARD_RESET, so board code that catches SystemExit catches it.
   - the board's process dying any other way (killed, crashed) is a power cycle: it boots
     again, on the same disk.
@@ -42,14 +42,14 @@ How it is wired (pure Python, no socat; tested on Linux):
     mpremote --- /dev/pts/N (pty B) === relay thread === pty A --- micropython
                  `port`                 in this process        stdin/stdout/stderr
 
-  - `micropython -X heapsize=N -i -m vboard_boot` runs in its own session, with the slave
-    of pty A as stdin/stdout/stderr and as its controlling terminal, in socat's `rawer`
-    mode (raw, no echo, no CR/LF mapping: `onlcr=0`). Because A is its controlling
-    terminal, the kernel hangs A up and sends the board SIGHUP whenever this process dies,
-    even by SIGKILL and even while the board is busy: no orphaned `micropython` survives.
-    A one-line Python shim (TIOCSCTTY, then exec) makes A the controlling terminal: a
-    `preexec_fn` would do it too, but is unsafe in a process with threads. Each boot gets
-    a new pty A; pty B, the port, stays.
+  - `micropython -X heapsize=N -i -c "__import__('vboard_boot')"` runs in its own session,
+    with the slave of pty A as stdin/stdout/stderr and as its controlling terminal, in
+    socat's `rawer` mode (raw, no echo, no CR/LF mapping: `onlcr=0`). Because A is its
+    controlling terminal, the kernel hangs A up and sends the board SIGHUP whenever this
+    process dies, even by SIGKILL and even while the board is busy: no orphaned
+    `micropython` survives. A one-line Python shim (TIOCSCTTY, then exec) makes A the
+    controlling terminal: a `preexec_fn` would do it too, but is unsafe in a process with
+    threads. Each boot gets a new pty A; pty B, the port, stays.
   - A daemon thread relays bytes between the masters of A and B (select, non-blocking
     writes, at most 64 KiB queued each way: a board that prints with nobody reading
     blocks, as with hardware flow control). This process keeps B's slave open itself, so B
@@ -74,7 +74,7 @@ report the host's disk, "/.." walks out of the directory into the host tree, and
 and limits would be a PC's, not those of the LittleFS2 that rp2 and esp32 boards use.
 With the image the filesystem costs the board about 2.4 KiB of GC heap (the boot module,
 the block-device object, LittleFS2's caches: after `gc.collect()`, `gc.mem_free()` is
-about 60 kB here against 62.7 kB in a bare `micropython -X heapsize=64k`), roughly what a
+about 61 kB here against 62.7 kB in a bare `micropython -X heapsize=64k`), roughly what a
 real board's flash driver costs; `mpremote cp` goes through LittleFS2 as on a board; and
 nothing reaches the host tree or the caller's working directory (the host VFS is gone
 before the first command arrives).
@@ -101,13 +101,13 @@ import tty
 
 TOOLS = os.path.dirname(os.path.abspath(__file__))
 BOOT_MODULE = "vboard_boot"  # tools/vboard_boot.py
-_BOOT = "__import__(%r)" % BOOT_MODULE  # imported, not run as __main__: the REPL's globals
-# start empty, as on a board
+# Imported, not run as __main__ (-m): the REPL's globals start empty, as on a board.
+_BOOT = "__import__(%r)" % BOOT_MODULE
 DISK_FD_ENV = "VBOARD_DISK_FD"  # vboard_boot.DISK_FD: the image's descriptor in the board
 DISK_BLOCK = 4096  # vboard_boot.BLOCK_SIZE
 BOOT_MARKER = b"vboard_boot: ready"  # printed by vboard_boot once "/" is LittleFS2
 PROMPT = b">>> "  # then the friendly REPL is up
-HARD_RESET = 0x48  # vboard_machine.HARD_RESET: the exit status of machine.reset()
+HARD_RESET = 0x48  # vboard_boot._HARD_RESET: the exit status of machine.reset()
 SOFT_REBOOT = b"MPY: soft reboot\r\n"  # what a board prints on a soft reset (mpremote waits)
 # The REPL's mode shows in what the board prints on entering it; a soft reset keeps it.
 RAW_BANNER = b"raw REPL; CTRL-B to exit\r\n"

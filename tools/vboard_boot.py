@@ -1,18 +1,23 @@
 # Boot module of the virtual board (tools/vboard.py). MicroPython only.
 #
-# tools/vboard.py starts `micropython -X heapsize=N -i -m vboard_boot` with the disk image
-# open as descriptor VBOARD_DISK_FD (a file the host keeps for the board's whole life, so
-# that every reset boots on the same disk). This module makes the unix port look like a
-# board with flash:
+# tools/vboard.py starts `micropython -X heapsize=N -i -c "__import__('vboard_boot')"` with
+# the disk image open as descriptor VBOARD_DISK_FD (a file the host keeps for the board's
+# whole life, so that every reset boots on the same disk). This module makes the unix port
+# look like a board with flash:
 #
-#   1. opens the image by its descriptor and puts vboard_machine (machine with reset())
-#      in sys.modules["machine"], while the host filesystem is still mounted;
+#   1. opens the image by its descriptor;
 #   2. unmounts the host filesystem (VfsPosix at "/"): from here on nothing on the board
 #      can reach the host tree;
 #   3. mounts LittleFS2 at "/" on a block device whose blocks are the image's bytes
 #      (formatting the image first when it is blank), makes "/lib", changes to "/", sets
 #      sys.path to ["/lib", "", ".frozen"] and prints the ready line tools/vboard.py waits
-#      for.
+#      for;
+#   4. becomes `machine` (sys.modules["machine"]): the built-in's functions through
+#      __getattr__, plus reset(), which the unix port lacks. Imported rather than run as
+#      __main__, it leaves the REPL's globals empty, as on a board; boot() is deleted once
+#      run and the constants are underscored const()s, so what stays in the heap is the
+#      block device's class and these two functions (the board has about 64 B more GC heap
+#      free at the prompt than when this module was __main__ and had no reset()).
 #
 # Why a file and not a bytearray: a RAM block device's buffer is a GC object, and a board
 # started with -X heapsize=64k cannot allocate a 96-128 KiB bytearray at all (and a disk
