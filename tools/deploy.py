@@ -25,9 +25,9 @@ Without --port the board is tools/vboard.py's virtual board: the unix port with
 -X heapsize=HEAPSIZE behind a pty (default 128k: a 64-bit port's objects and GC blocks are
 twice a 32-bit board's, so 128 KiB here holds what 64 KiB holds on an rp2 or esp32 board;
 a literal 64k holds the block heap's modules but not a test file on top of them), with
-mpremote always given `resume` (a soft reset ends the unix port); its "reset" is a new
-process booting from the same disk image. A real board
-is soft-reset by mpremote at the start of each step.
+mpremote given `resume`: its "reset" is a new VirtualBoard booting from the same disk image,
+which also puts a board that hangs in a test file out of the way. A real board is
+soft-reset by mpremote at the start of each step.
 
 Exit status: 0 when the tests ran and all passed (or --no-test and the copy worked);
 1 when a test failed, none ran, or the board stopped answering; 2 for usage, build or

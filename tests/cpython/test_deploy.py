@@ -88,7 +88,7 @@ def test_a_failing_test_fails_the_deploy(tmp_path):
 
 
 def test_a_board_that_dies_counts_as_a_failure_and_the_next_file_still_runs(tmp_path):
-    # SystemExit ends the unix port (a real board would soft-reset): no closing line.
+    # SystemExit soft-resets the board (the virtual one too): no closing line.
     dies = tmp_path / "test_deploy_dies.py"
     dies.write_text("def test_exits():\n    raise SystemExit\n")
     lives = tmp_path / "test_deploy_lives.py"

@@ -1,5 +1,6 @@
 # The virtual board (tools/vboard.py): the MicroPython unix port behind a pty, driven by
-# `mpremote connect PORT resume ...` exactly as a USB board would be. CPython only.
+# `mpremote connect PORT ...` exactly as a USB board would be, resets included. CPython only.
+import json
 import os
 import signal
 import subprocess
@@ -152,26 +153,155 @@ def test_cleanup_also_happens_on_exceptions():
     assert _fds() == fds
 
 
-def test_a_board_that_exits_fails_fast_instead_of_hanging():
-    # On the unix port sys.exit() (or a soft reset without `resume`) ends the process: the
-    # relay hangs the port up, so mpremote errors out at once and the helper says why.
+def _mpremote(port, *args, timeout=60):
+    """mpremote as a user types it: no `resume`, so it soft-resets the board first."""
+    cmd = [vboard.find_tool("mpremote"), "connect", port, *args]
+    return subprocess.run(
+        cmd, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout, cwd=ROOT
+    )
+
+
+def _ok(result):
+    assert result.returncode == 0, (result.stdout, result.stderr)
+    assert "Traceback" not in result.stdout + result.stderr, (result.stdout, result.stderr)
+    return result.stdout
+
+
+IMPORT_STALLOC = "import stalloc; print(stalloc.__version__, stalloc.__file__)"
+
+
+def test_mip_install_soft_reset_then_import_without_resume():
+    # The issue's sequence, as a user types it: every mpremote soft-resets the board on
+    # connect; the board must come back each time, behind the same port, with its files.
+    version = json.load(open(os.path.join(ROOT, "package.json")))["version"]
+    with VirtualBoard("192k") as board:
+        out = _ok(_mpremote(board.port, "mip", "install", "./package.json", timeout=120))
+        assert out.rstrip().endswith("Done"), out
+        assert board.boots == 2  # mpremote's soft reset on connect: a new process
+        assert _ok(_mpremote(board.port, "soft-reset")) == ""
+        assert board.boots == 3
+        out = _ok(_mpremote(board.port, "exec", IMPORT_STALLOC))
+        assert out == "%s /lib/stalloc/__init__.py\n" % version
+        assert board.boots == 4 and board.alive
+        # the helper's resume=False is the same thing
+        board.mpremote("exec", IMPORT_STALLOC, resume=False)
+        assert board.boots == 5
+
+
+def test_a_soft_reset_clears_the_heap_keeps_the_disk_and_the_raw_repl():
     with VirtualBoard("64k") as board:
+        port, pid = board.port, board.pid
+        board.mpremote("exec", "x = 42\nwith open('kept.txt', 'w') as f:\n    f.write('on disk')")
+        assert board.mpremote("eval", "x").stdout == "42\n"  # resume: no reset, x stays
+        # soft-reset, then a command in the same mpremote (it stays in the raw REPL)
+        out = board.mpremote("soft-reset", "+", "exec", "print('x' in globals())").stdout
+        assert out == "False\n"
+        assert board.boots == 2 and board.pid != pid and board.port == port
+        out = board.mpremote("exec", "print(open('kept.txt').read())", resume=False).stdout
+        assert out == "on disk\n"
+        # sys.exit() and machine.soft_reset() are soft resets too, as on a board
+        board.mpremote("exec", "import sys; sys.exit()")
+        assert board.wait_booted(4, 20)
+        board.mpremote("exec", "import machine; machine.soft_reset()")
+        assert board.wait_booted(5, 20)
+        assert board.mpremote("exec", "print(open('kept.txt').read())").stdout == "on disk\n"
+        assert "soft reset, booting again" in board.transcript()
+
+
+def test_a_hard_reset_reboots_on_the_same_disk_in_the_friendly_repl():
+    with VirtualBoard("64k") as board:
+        board.mpremote("exec", "with open('kept.txt', 'w') as f:\n    f.write('flash')")
+        _ok(_mpremote(board.port, "reset"))  # machine.reset() after a soft reset
+        assert board.wait_booted(3, 20)
+        assert "(status %d): hard reset" % vboard.HARD_RESET in board.transcript()
+        assert board.transcript().endswith(vboard.PROMPT.decode())  # friendly, not raw
+        assert board.mpremote("exec", "print(open('kept.txt').read())").stdout == "flash\n"
+        # the rest of machine is the unix port's
+        assert board.mpremote("eval", "hasattr(__import__('machine'), 'mem8')").stdout == (
+            "True\n"
+        )
+
+
+def test_a_killed_board_process_boots_again_like_a_power_cycle():
+    with VirtualBoard("64k") as board:
+        board.mpremote("exec", "with open('kept.txt', 'w') as f:\n    f.write('flash')")
+        pid = board.pid
+        os.killpg(pid, signal.SIGKILL)
+        assert board.wait_booted(2, 20)
+        _assert_gone(pid)
+        assert board.mpremote("exec", "print(open('kept.txt').read())").stdout == "flash\n"
+
+
+def test_a_board_that_cannot_boot_again_fails_fast_instead_of_hanging(tmp_path):
+    # A micropython that boots once, then exits at once: the second boot fails, the relay
+    # hangs the port up, so mpremote errors out at once and the helper says why.
+    once = tmp_path / "booted"
+    fake = tmp_path / "micropython"
+    fake.write_text(
+        '#!/bin/sh\n[ -e "%s" ] && exit 3\ntouch "%s"\nexec "%s" "$@"\n'
+        % (once, once, vboard.find_tool("micropython"))
+    )
+    fake.chmod(0o755)
+    fds = _fds()
+    with VirtualBoard("64k", micropython=str(fake)) as board:
         t0 = time.monotonic()
         board.mpremote("exec", "import sys; sys.exit()", check=False, timeout=20)
         assert board.wait(10)
         assert time.monotonic() - t0 < 10
         assert not board.alive
+        assert "exited while booting" in board.transcript()
         with pytest.raises(vboard.BoardError, match="not running"):
             board.mpremote("exec", "print(1)")
+    assert _fds() == fds
+    # and a first boot that fails is an error at start
+    with pytest.raises(vboard.BoardError, match="did not boot"):
+        VirtualBoard("64k", micropython=str(fake)).start()
+    assert _fds() == fds
+
+
+def _cli(*args):
+    cmd = [sys.executable, os.path.join(ROOT, "tools", "vboard.py"), "--heapsize", "64k", *args]
+    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _stop_cli(cli):
+    try:
+        cli.send_signal(signal.SIGINT)
+        return cli.wait(20)
+    finally:
+        if cli.poll() is None:
+            cli.kill()
+            cli.wait()
+        cli.stdout.close()
+        cli.stderr.close()
+
+
+def test_the_cli_disk_survives_a_restart_of_vboard_py(tmp_path):
+    disk = tmp_path / "flash.img"
+    cli = _cli("--disk", str(disk))
+    try:
+        port = cli.stdout.readline().strip()
+        _ok(_mpremote(port, "exec", "with open('kept.txt', 'w') as f:\n    f.write('runs')"))
+        # one running board per disk
+        second = _cli("--disk", str(disk))
+        assert second.wait(30) == 1
+        assert "another running virtual board" in second.stderr.read()
+        second.stdout.close()
+        second.stderr.close()
+    finally:
+        assert _stop_cli(cli) == 0
+    assert disk.stat().st_size == 1024 * 1024
+    cli = _cli("--disk", str(disk))
+    try:
+        port = cli.stdout.readline().strip()
+        assert _ok(_mpremote(port, "exec", "print(open('kept.txt').read())")) == "runs\n"
+    finally:
+        assert _stop_cli(cli) == 0
+    assert os.listdir(tmp_path) == ["flash.img"]
 
 
 def test_cli_prints_the_port_and_serves_until_ctrl_c():
-    cli = subprocess.Popen(
-        [sys.executable, os.path.join(ROOT, "tools", "vboard.py"), "--heapsize", "64k"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    cli = _cli("--temp-disk")
     try:
         port = cli.stdout.readline().strip()
         assert port.startswith("/dev/"), port
