@@ -783,7 +783,7 @@ def default_stack():
     a thread's first use, or give the thread its own with set_default_stack()). Where the
     default is a TaskStacks, the current asyncio task's stack."""
     stack = _mine()
-    return stack if type(stack) is Stack else stack.stack()
+    return stack if isinstance(stack, Stack) else stack.stack()
 
 
 def _mine():
