@@ -97,14 +97,20 @@ def load(name, native=False):
     full = "stalloc." + name
     if native:
         if IS_MPY and not PURE:
-            try:
-                return __import__(full, None, None, [name])
-            except (ImportError, SyntaxError, ValueError):
-                # No native emitter (SyntaxError), left out of a build for such a board
-                # (ImportError), or an .mpy for another arch (ValueError). Its entry
-                # goes (the module importing it is not whole yet: it stays).
-                if not hasattr(_modules.get(full), "_READY"):
-                    _modules.pop(full, None)
+            for retry in (1, 0):
+                try:
+                    return __import__(full, None, None, [name])
+                except (ImportError, SyntaxError, ValueError, MemoryError) as e:
+                    # No native emitter (SyntaxError), left out of a build for such a
+                    # board (ImportError), an .mpy for another arch (ValueError), or no
+                    # room for its machine code (a small heap, cut up: once more after a
+                    # collection, then the pure code). Its entry goes (the module
+                    # importing it is not whole yet: it stays).
+                    if not hasattr(_modules.get(full), "_READY"):
+                        _modules.pop(full, None)
+                    if not (retry and isinstance(e, MemoryError)):
+                        break
+                    __import__("gc").collect()
         return None
     m = _modules.get(full)
     if m is None or not hasattr(m, "_READY"):
@@ -133,8 +139,15 @@ def _import(full, name):
     try:
         return __import__(full, None, None, [name])
     except BaseException as e:
-        # Every module of the package this import brought in and did not finish (it and
-        # what it imported): nothing allocated, this runs just after a MemoryError.
+        if type(e) is MemoryError:  # not an AllocError: what to do, from a module of its
+            # own (no RAM until needed); the original error stands if even that fails
+            try:
+                e = __import__(full[:8] + "_advice", None, None, [full]).advise(full)
+            except BaseException:
+                pass
+        # Every module of the package this import brought in and did not finish (it, what
+        # it imported, _advice if that failed too): nothing allocated, this runs just
+        # after a MemoryError.
         found = True
         while found:
             found = False
@@ -147,14 +160,7 @@ def _import(full, name):
                     _modules.pop(key, None)
                     found = True
                     break
-        if type(e) is MemoryError:  # not an AllocError: what to do, from a module of its
-            # own (no RAM until needed); the original error stands if even that fails
-            try:
-                e = __import__(full[:8] + "_advice", None, None, [full]).advise(full)
-            except BaseException:
-                pass
-            raise e
-        raise
+        raise e
 
 
 class AllocError(MemoryError):

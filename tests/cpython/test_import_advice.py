@@ -67,3 +67,22 @@ def test_the_package_stays_usable_after_the_advice(builds):
     )
     out = _run(builds["py"], code)
     assert out.startswith("PASSED"), out
+
+
+def test_native_code_that_does_not_fit_leaves_the_pure_code_running(builds):
+    # A 64 KiB virtual board with the .mpy build: after the heap's modules, the second
+    # stack's machine code finds no hole (the heap cut up by the imports, collected or
+    # not); the stack then runs its pure code instead of raising MemoryError.
+    from vboard import VirtualBoard  # tools/vboard.py
+
+    code = (
+        "from stalloc import Stalloc, uninit\n"
+        "import stalloc\n"
+        "print('OK', uninit(64, len), Stalloc(16, 16).alloc(20) is not None,"
+        " stalloc.stack.ACCELERATED)"
+    )
+    with VirtualBoard(heapsize="64k") as board:
+        board.mpremote("mkdir", ":lib", check=False)
+        board.mpremote("cp", "-r", os.path.join(builds["mpy"], "lib", "stalloc"), ":lib/")
+        out = board.mpremote("exec", code, check=False, resume=False)  # a fresh boot
+        assert "OK 64 True" in out.stdout, out.stdout + out.stderr
