@@ -878,9 +878,12 @@ def verdict(results, early):
         first = "all %d iterations, %d GC collections" % (gc_run["iters"], gc_run["collections"])
     if (alone["fail"], alone["iters"]) == (gc_run["fail"], gc_run["iters"]):
         who = "bytearray, with or without the library:"
-    else:
-        who = "bytearray (without the library: %s):" % (
-            "MemoryError after %d" % alone["iters"] if alone["fail"] >= 0 else "no MemoryError"
+    else:  # the run beside the library's code first, the one without it after
+        who = "bytearray, beside the library's code:"
+        first += "; on a board without the library, %s" % (
+            "MemoryError after %d iterations" % alone["iters"]
+            if alone["fail"] >= 0
+            else "all %d iterations" % alone["iters"]
         )
     stalloc_runs = (int_run, byte_run)
     if all(r["fail"] < 0 for r in stalloc_runs):
@@ -947,8 +950,8 @@ def story(results, early, pictures, same):
     paras = [
         "[bold]Budgets.[/] Every run had the same free GC heap for its data: %d B (%s). "
         "From the %d B free at boot (the board's own code and the bench loaded), the "
-        "library's modules took %d B (%d GC blocks of code, functions and constants; on a "
-        "32-bit board about two thirds of the bytes: the README's memory table); the "
+        "library's modules took %d B (code, functions and constants; on a 32-bit board "
+        "about two thirds of the bytes: the README's memory table); the "
         '"no library" run holds a bytearray of that size in their place, so every column '
         "pays for the library's code and the columns compare the loops alone. The Stalloc "
         "runs then took %d B of their free heap for the Stalloc: its %d-byte bytearray "
@@ -962,7 +965,6 @@ def story(results, early, pictures, same):
             else "within %d B: %s" % (max(data) - min(data), ", ".join(map(str, data))),
             gc_run["mem_boot"]["free"],
             code,
-            code // GC_BLOCK,
             res,
             L * B + 12,
             nres,

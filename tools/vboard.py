@@ -151,6 +151,16 @@ class MpremoteError(subprocess.CalledProcessError):
         return text
 
 
+def _shown(name):
+    # How to type the command `name` from here: its path relative to the current folder
+    # when it is not the one on PATH (.venv/bin/mpremote in a checkout).
+    try:
+        path = find_tool(name)
+    except FileNotFoundError:
+        return name
+    return name if shutil.which(name) == path else os.path.relpath(path)
+
+
 def find_tool(name):
     """Path of executable `name`: next to sys.executable (the venv's bin), else on PATH."""
     path = os.path.join(os.path.dirname(sys.executable), name)
@@ -613,9 +623,9 @@ def main(argv=None):
     try:
         print(board.port, flush=True)
         print(
-            "virtual board: %d-byte heap, disk %s, pid %d. Try:\n  mpremote connect %s exec "
+            "virtual board: %d-byte heap, disk %s, pid %d. Try:\n  %s connect %s exec "
             '"import gc; print(gc.mem_free())"\nCtrl-C stops it.'
-            % (board.heapsize, disk or "temporary", board.pid, board.port),
+            % (board.heapsize, disk or "temporary", board.pid, _shown("mpremote"), board.port),
             file=sys.stderr,
             flush=True,
         )

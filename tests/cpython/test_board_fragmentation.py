@@ -12,7 +12,7 @@ does not (~72 KB from .mpy: tools/footprint.py --runtime unix64). The board gets
 `import stalloc.heap` loads (_base, heap_native, heap, _repoint, _repoint_native; the
 test checks sys.modules) and what the bench's check()/stats() load after the run (diag,
 _check), as .mpy from tools/build.py --board unix, in /lib/stalloc without an __init__
-(the port imports such a directory as a package). Those imports keep ~15 KB here.
+(the port imports such a directory as a package). Those imports keep ~17 KB here.
 
 So the board does what the README says boards should do ("Big arenas and the GC"): take
 the heap's block first. Every run does the same prelude (demo.PRELUDE): import the bench,
@@ -26,9 +26,8 @@ Stalloc is built gives the budget of each run (demo.code_cost, free_for_data,
 reservation_cost) and the owner of each GC block at the end (demo.gc_end_map).
 
 Equal budgets: every run but the bare board's has the same free GC heap for its data
-after the library's code or its ballast (40,608 B; tested within demo.EQUAL_FREE); the
-Stalloc's reservation (15,936 B: the bytearray's 449 GC blocks and its objects) comes
-out of it.
+after the library's code or its ballast (tested within demo.EQUAL_FREE); the Stalloc's
+reservation (the bytearray's 449 GC blocks and its objects) comes out of it.
 
 The workload, one seeded xorshift sequence, identical in every run:
   - a live set of 16 buffers of 16-512 B (75 % of them up to 128 B); every iteration
@@ -43,20 +42,12 @@ Runs, one fresh board each:
        then the same again with micropython.heap_lock() held around the whole loop;
   (b') the same heap through the byte API: alloc() hands out one of 17 pooled views,
        repointed (views=17: the 16 live buffers and the temporary);
-  (a'') bytearray(n) on a bare board, neither library nor ballast (55,776 B for data).
+  (a'') bytearray(n) on a bare board, neither library nor ballast.
 Collections are counted as drops of gc.mem_alloc() between iterations (memory goes back
 to the GC heap only in a collection, or when the library frees a table it grew; see
 examples/frag_bench.py).
 
-Measured (2-core VM; the counts were identical in each run):
-  (a), (a') MemoryError at iteration 256 (asking for 8,180 B with ~34 KB free in blocks
-       of at most 7,776 B and 4,928 B), 7 collections before it.
-  (b)  100,000 iterations, 0 collections, gc.mem_alloc() the same after every iteration;
-       the same with the GC heap locked; mean 1.0-1.1 us per iteration; Stalloc peak 376
-       of 448 blocks, failed=0.
-  (b') 100,000 iterations, 0 drops of gc.mem_alloc() (922 before the view pool, when each
-       alloc() made a memoryview), mean 1.1-1.2 us.
-  (a'') MemoryError at iteration 60,832 after 845 collections, mean 0.6-0.7 us.
+Measured: docs/boards.md has the figures of one run (tools/demo.sh prints the same runs).
 These counts depend on the exact layout: before the prelude was the same for every run,
 a bare board without it ran all 100,000 iterations with ~1,200 collections.
 Latencies on this host are the host's: the worst iteration of the loops that allocate

@@ -87,7 +87,8 @@ def main(argv=None):
     )
     out = (proc.stdout + proc.stderr).strip()
     if proc.returncode == 0 and out.startswith("ok:"):
-        print("%s allocates nothing: %s" % (args.target, out[3:].strip()))
+        result = out[3:].strip()
+        print("%s allocates nothing%s" % (args.target, "" if result == "None" else ": " + result))
         return 0
     if proc.returncode == 1 and out.startswith("allocates:"):
         print(out[len("allocates:") :].strip())
