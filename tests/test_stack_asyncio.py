@@ -77,6 +77,9 @@ def test_the_module_functions_refuse_it_too_and_closure_frames_pass():
         # A closure form ends before any other task runs: allowed above a held frame.
         log.append(stalloc.uninit(32, fill))
         log.append(stalloc.alloca(16, fill))
+        log.append(stalloc.alloca_zeroed(16, fill))
+        log.append(stalloc.stackalloc(4, 7, lambda items: items[3]))
+        log.append(stalloc.stackalloc_with_iter(range(5), len))
         try:
             with stalloc.frame(8):
                 log.append("not refused")
@@ -87,7 +90,7 @@ def test_the_module_functions_refuse_it_too_and_closure_frames_pass():
         await asyncio.gather(holder(), other())
 
     asyncio.run(main())
-    assert log == [7, 7, True, "held"], log
+    assert log == [7, 7, 7, 7, 5, True, "held"], log
     assert stalloc.default_stack().depth == 0
 
 
@@ -152,6 +155,41 @@ def test_more_tasks_holding_frames_than_stacks_is_an_alloc_error():
     assert [st.depth for st in pool.stacks] == [0, 0]
 
 
+def test_closure_forms_run_when_every_task_stack_is_held():
+    # Their frame ends before any other task runs: any stack will do, held or not.
+    asyncio = _asyncio()
+    pool = TaskStacks(2, 64, 256)  # room above a held frame (object slots count too)
+    stalloc.set_default_stack(pool)
+    log = []
+
+    async def holder(k):
+        with stalloc.frame(16) as v:
+            v[0] = k
+            await asyncio.sleep(0)
+            await asyncio.sleep(0)
+            assert v[0] == k
+
+    async def other():
+        log.append(stalloc.uninit(8, len))
+        log.append(stalloc.alloca_zeroed(8, lambda v: v[7]))
+        log.append(stalloc.stackalloc_uninit(3, len))
+        try:
+            with stalloc.frame(8):
+                log.append("a third frame held")
+        except AllocError:
+            log.append("refused")
+
+    async def main():
+        await asyncio.gather(holder(1), holder(2), other())
+
+    try:
+        asyncio.run(main())
+    finally:
+        stalloc.set_default_stack(None)
+    assert log == [8, 0, 3, "refused"], log
+    assert [st.depth for st in pool.stacks] == [0, 0]
+
+
 def test_warm_task_frames_allocate_nothing():
     asyncio = _asyncio()
     if not IS_MPY:
@@ -194,6 +232,15 @@ def test_warm_task_frames_allocate_nothing():
         asyncio.run(main())
         assert failed == [], failed
         assert [st.depth for st in pool.stacks] == [0, 0, 0]
+        # heap_lock() cannot see a call frame the GC heap lends (the VM then uses the C
+        # stack): count every allocation where the port can, with the native code.
+        if hasattr(micropython, "mem_total") and stalloc.stack.ACCELERATED:
+            for _ in range(2):
+                before = micropython.mem_total()
+                with stalloc.frame(64) as v:
+                    v[0] = 1
+                grew = micropython.mem_total() - before
+            assert grew == 0, "%d bytes for a warm frame" % grew
     finally:
         stalloc.set_default_stack(None)
 

@@ -36,37 +36,57 @@ def alloca(n, fn):
     return _mine().uninit(_check_n(n, "n"), fn)
 
 
+def _open(n, typecode):
+    # A closure form's frame manager, to enter with _open(): unchecked for asyncio tasks
+    # (stack._claim), as this frame ends before any other task runs, and on any stack of
+    # a TaskStacks when none is free.
+    f = _mine()._scratch().frame(n, typecode)
+    f._stalloc_task = None
+    return f
+
+
 def alloca_zeroed(n, fn):
     """fn(view) on n zeroed bytes."""
-    with _mine().frame(_check_n(n, "n")) as view:
+    f = _open(_check_n(n, "n"), None)
+    view = f._open()
+    try:
         _zero(view)
         return fn(view)
+    finally:
+        f.__exit__(None, None, None)
 
 
 def stackalloc_uninit(n, fn, typecode=None):
     """fn(items) on n items: object slots holding None, or uninitialised numbers."""
-    with _mine().frame(_check_n(n, "n"), typecode or "O") as items:
-        return fn(items)
+    return _mine().uninit_slice(_check_n(n, "n"), fn, typecode or "O")
 
 
 def stackalloc(n, value, fn, typecode=None):
     """fn(items) on n items, each `value`."""
-    with _mine().frame(_check_n(n, "n"), typecode or "O") as items:
+    f = _open(_check_n(n, "n"), typecode or "O")
+    items = f._open()
+    try:
         k = 0
         while k < n:  # not a range: on CPython that is an object to make
             items[k] = value
             k += 1
         return fn(items)
+    finally:
+        f.__exit__(None, None, None)
 
 
 def stackalloc_with(n, factory, fn, typecode=None):
     """fn(items) on n items, each made by calling factory()."""
-    with _mine().frame(_check_n(n, "n"), typecode or "O") as items:
+    f = _open(_check_n(n, "n"), typecode or "O")
+    items = f._open()
+    try:
         k = 0
         while k < n:
             items[k] = factory()
             k += 1
         return fn(items)
+    finally:
+        f.__exit__(None, None, None)
 
 
 def stackalloc_with_iter(iterable, fn, typecode=None, limit=None):
@@ -74,8 +94,7 @@ def stackalloc_with_iter(iterable, fn, typecode=None, limit=None):
     crate's size argument; fewer when the iterable runs out first)."""
     if limit is not None:
         iterable = _take(iterable, _check_n(limit, "limit"))
-    with _mine().buffered(iterable, typecode) as items:
-        return fn(items)
+    return _mine().buffer(iterable, fn, typecode)
 
 
 def _take(iterable, limit):

@@ -97,6 +97,7 @@ def load(name, native=False):
     full = "stalloc." + name
     if native:
         if IS_MPY and not PURE:
+            had = _ours()
             for retry in (1, 0):
                 try:
                     return __import__(full, None, None, [name])
@@ -104,10 +105,9 @@ def load(name, native=False):
                     # No native emitter (SyntaxError), left out of a build for such a
                     # board (ImportError), an .mpy for another arch (ValueError), or no
                     # room for its machine code (a small heap, cut up: once more after a
-                    # collection, then the pure code). Its entry goes (the module
-                    # importing it is not whole yet: it stays).
-                    if not hasattr(_modules.get(full), "_READY"):
-                        _modules.pop(full, None)
+                    # collection, then the pure code). What it left half made goes (the
+                    # module importing it is not whole yet: it was there before, it stays).
+                    _drop(had)
                     if not (retry and isinstance(e, MemoryError)):
                         break
                     __import__("gc").collect()
@@ -117,6 +117,8 @@ def load(name, native=False):
         if _loading:
             _loading.acquire()
         try:
+            if IS_MPY:
+                __import__("gc").collect()  # fragments cost a small board its import
             m = _import(full, name)
         finally:
             if _loading:
@@ -135,32 +137,39 @@ def _import(full, name):
         return __import__(full, None, None, [name])
     if not hasattr(_modules.get(full), "_READY"):
         _modules.pop(full, None)  # left by an earlier failure (pop: del of a bare name fails)
-    had = [key for key in _modules if key.startswith("stalloc.")]
+    had = _ours()
     try:
         return __import__(full, None, None, [name])
     except BaseException as e:
+        _drop(had)
         if type(e) is MemoryError:  # not an AllocError: what to do, from a module of its
             # own (no RAM until needed); the original error stands if even that fails
             try:
                 e = __import__(full[:8] + "_advice", None, None, [full]).advise(full)
             except BaseException:
-                pass
-        # Every module of the package this import brought in and did not finish (it, what
-        # it imported, _advice if that failed too): nothing allocated, this runs just
-        # after a MemoryError.
-        found = True
-        while found:
-            found = False
-            for key in _modules:
-                if (
-                    key.startswith("stalloc.")
-                    and key not in had
-                    and not hasattr(_modules.get(key), "_READY")
-                ):
-                    _modules.pop(key, None)
-                    found = True
-                    break
+                _drop(had)  # _advice, if half made
         raise e
+
+
+def _ours():
+    return [key for key in _modules if key.startswith("stalloc.")]
+
+
+def _drop(had):
+    # Every module of the package imported since `had` was taken and not finished (what
+    # a failed import brought in): nothing allocated, this runs just after a MemoryError.
+    found = True
+    while found:
+        found = False
+        for key in _modules:
+            if (
+                key.startswith("stalloc.")
+                and key not in had
+                and not hasattr(_modules[key], "_READY")
+            ):
+                _modules.pop(key, None)
+                found = True
+                break
 
 
 class AllocError(MemoryError):

@@ -291,7 +291,7 @@ class VecScope:
             itemsize(typecode)  # ValueError for anything but an array typecode
         self._stack = stack
         self._typecode = typecode
-        self._task = None  # set when entered (stack._claim); made here, with the object
+        self._stalloc_task = None  # set when entered (stack._claim); made with the object
 
     def __enter__(self):
         _claim(self._stack, self)

@@ -96,11 +96,11 @@ def _claim(stack, scope):
     # A `with` frame opening (the only kind that can be held across an await): refused at
     # once when a frame of another task is open below it. Closure forms are not checked:
     # their frames end before any other task runs.
-    t = scope._task = _task()
+    t = scope._stalloc_task = _task()
     if t is not None:
         d = stack.depth
         if d:
-            below = getattr(stack._recs[d - 1][_OWNER], "_task", None)
+            below = getattr(stack._recs[d - 1][_OWNER], "_stalloc_task", None)
             if below is not None and below is not t:
                 raise RuntimeError(_SHARED)
 
@@ -120,7 +120,7 @@ class ObjectView(ItemView):
 def _run(scope, fn):
     # The closure forms: fn(view) inside a frame that ends when fn returns or raises.
     # Twin: stack_native (in bytecode the `try` puts this frame on the GC heap).
-    scope._task = None  # unchecked (_claim): this frame ends before any other task runs
+    scope._stalloc_task = None  # unchecked (_claim): it ends before another task runs
     view = scope._open()
     try:
         return fn(view)
@@ -144,13 +144,13 @@ class _Frame:
     def __init__(self, stack):
         self._stack = stack
         self._busy = False  # between frame() and the end of the frame
-        self._task = None  # the asyncio task that opened the frame (_claim)
+        self._stalloc_task = None  # the asyncio task that opened the frame (_claim)
 
     def __enter__(self):
+        self._busy = False  # free again, also if refused here
         st = self._stack
         _claim(st, self)
         if self._tc is None and self._items is None:  # a byte frame: _open() without a call
-            self._busy = False
             return st._open_bytes(self, self._n)
         return self._open()
 
@@ -173,6 +173,7 @@ class _Frame:
 
     def __exit__(self, exc_type, exc, tb):
         self._stack._close(self)
+        self._stalloc_task = None  # a finished task is not kept alive by its frame's manager
 
 
 class Stack:
@@ -247,6 +248,10 @@ class Stack:
         f._tc = typecode
         f._items = None
         return f
+
+    def _scratch(self):
+        # The stack for a closure form's frame (TaskStacks: any, when none is free).
+        return self
 
     def _manager(self):
         # The frame manager of the depth a frame opens at (a frame of its own where
@@ -782,23 +787,31 @@ def default_stack():
     DEFAULT_MAX_CAPACITY), 1 KiB growing up to 64 KiB (set either module attribute before
     a thread's first use, or give the thread its own with set_default_stack()). Where the
     default is a TaskStacks, the current asyncio task's stack."""
-    stack = _mine()
+    stack = _own()
     return stack if isinstance(stack, Stack) else stack.stack()
 
 
 def _mine():
-    # The thread's default (a Stack or a TaskStacks: both serve the module functions),
-    # cached for the thread that asked last.
+    # The thread's default for the module functions (a Stack or a TaskStacks: both serve
+    # them), cached for the thread that asked last.
+    c = _last
+    if c[0] == get_ident():
+        return c[1]
+    return _own()
+
+
+def _own():
+    # The thread's default, read where it is kept (a thread id can be a dead thread's:
+    # the cache is checked against it), made on first use.
     global _last
     me = get_ident()
-    c = _last
-    if c[0] == me:
-        return c[1]
     stack = _default.get()
     if stack is None:
         stack = Stack(DEFAULT_CAPACITY, max(DEFAULT_CAPACITY, DEFAULT_MAX_CAPACITY))
         _default.set(stack)
-    _last = (me, stack)
+    c = _last
+    if c[0] != me or c[1] is not stack:  # a new tuple only when it changes: warm, none
+        _last = (me, stack)
     return stack
 
 

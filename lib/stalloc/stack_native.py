@@ -184,7 +184,7 @@ FIELDS = (property(_get_top, _set_top), property(_get_depth, _set_depth))
 
 @micropython.native
 def _run(scope, fn):
-    scope._task = None
+    scope._stalloc_task = None
     view = scope._open()
     try:
         return fn(view)
@@ -263,11 +263,11 @@ def frame(self, n, typecode=None):
 @micropython.native
 def enter(self):
     # _Frame.__enter__, for a byte frame: the task check, then _open_bytes inline.
+    self._busy = False
     st = self._stack
     _claim(st, self)
     if self._tc is not None or self._items is not None:
         return self._open()
-    self._busy = False
     n = self._n
     d = _enter(st._h, n)
     if d >= 0:

@@ -46,7 +46,10 @@ class TaskStacks:
         except BaseException:
             for st in stacks:
                 if st is not None:
-                    st.trim()  # the allocator gets its chunk back
+                    try:
+                        st._drop_current()  # the allocator gets its chunk back
+                    except MemoryError:  # (CPython locating it): the allocator keeps it
+                        pass
             raise
 
     def stack(self):
@@ -55,6 +58,12 @@ class TaskStacks:
         The task's stack while it holds frames; otherwise any stack with no frame open,
         now the task's. AllocError when every stack holds frames of other tasks.
         """
+        return self._pick(False)
+
+    def _pick(self, anyone):
+        # anyone: for a closure form, whose frame ends before any other task runs, any
+        # stack will do when none is free. (Few locals: a bytecode frame over 11 words
+        # comes from the GC heap on every call.)
         t = _task()
         tasks = self._tasks
         stacks = self.stacks
@@ -62,19 +71,30 @@ class TaskStacks:
         i = len(stacks)
         while i:
             i -= 1
-            if tasks[i] is t:
-                return stacks[i]
-            if not stacks[i].depth:
+            if stacks[i].depth:
+                if tasks[i] is t:
+                    return stacks[i]
+            else:
+                tasks[i] = None  # idle: a finished task is not kept alive by it
                 free = i
         if free < 0:
-            raise AllocError(
-                "TaskStacks: all %d stacks hold frames of other tasks (more tasks hold"
-                " frames at once than TaskStacks(count) allows)" % len(stacks)
-            )
+            return self._full(anyone)
         tasks[free] = t
         return stacks[free]
 
-    # The Stack methods the module functions use, on the current task's stack.
+    def _full(self, anyone):
+        if anyone:
+            return self.stacks[0]
+        raise AllocError(
+            "TaskStacks: all %d stacks hold frames of other tasks (more tasks hold"
+            " frames at once than TaskStacks(count) allows)" % len(self.stacks)
+        )
+
+    def _scratch(self):
+        return self._pick(True)
+
+    # The Stack methods the module functions use, on the current task's stack (the
+    # closure forms on any stack when every one holds frames of other tasks).
 
     def frame(self, n, typecode=None):
         """Stack.frame on the current task's stack."""
@@ -90,19 +110,19 @@ class TaskStacks:
 
     def buffer(self, iterable, fn, typecode=None):
         """Stack.buffer on the current task's stack."""
-        return self.stack().buffer(iterable, fn, typecode)
+        return self._pick(True).buffer(iterable, fn, typecode)
 
     def uninit(self, nbytes, fn):
         """Stack.uninit on the current task's stack."""
-        return self.stack().uninit(nbytes, fn)
+        return self._pick(True).uninit(nbytes, fn)
 
     def uninit_slice(self, n, fn, typecode="B"):
         """Stack.uninit_slice on the current task's stack."""
-        return self.stack().uninit_slice(n, fn, typecode)
+        return self._pick(True).uninit_slice(n, fn, typecode)
 
     def with_stack_vec(self, fn, typecode=None):
         """Stack.with_stack_vec on the current task's stack."""
-        return self.stack().with_stack_vec(fn, typecode)
+        return self._pick(True).with_stack_vec(fn, typecode)
 
     @property
     def held(self):
