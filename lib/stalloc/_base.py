@@ -165,7 +165,7 @@ def _drop(had):
             if (
                 key.startswith("stalloc.")
                 and key not in had
-                and not hasattr(_modules[key], "_READY")
+                and not hasattr(_modules.get(key), "_READY")
             ):
                 _modules.pop(key, None)
                 found = True
