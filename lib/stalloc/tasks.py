@@ -22,9 +22,11 @@ class TaskStacks:
     The budget is fixed now: count * capacity bytes of chunks (from `allocator`, e.g. a
     Stalloc, or the GC heap), never more (max_capacity None: the stacks do not grow;
     larger: each grows up to it, from the allocator, and count * max_capacity bounds it).
-    A frame opened by a task when all stacks hold frames of other tasks raises AllocError
-    (nothing changes); ValueError / TypeError for bad arguments. Warm, allocates nothing.
-    One TaskStacks serves the tasks of one thread (one event loop).
+    A `with` frame opened by a task when all stacks hold frames of other tasks raises
+    AllocError (nothing changes); a closure form then runs on any of them (its frame ends
+    before another task runs). ValueError / TypeError for bad arguments. Warm, allocates
+    nothing (with the native code; see docs/api.md, asyncio). One TaskStacks serves the
+    tasks of one thread (one event loop).
     """
 
     _pool = True  # for set_default_stack()
