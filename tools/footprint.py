@@ -406,25 +406,20 @@ def main(argv=None):
             sys.stderr.write("\r\033[K%s: %s" % (runtime, name))
             sys.stderr.flush()
 
-    if args.peak:
-        try:
-            peaks = measure_peak(progress=progress)
-        except (Failed, OSError, subprocess.TimeoutExpired) as e:
-            print("\nerror: %s" % e, file=sys.stderr)
-            return 2
-        finally:
-            if sys.stderr.isatty():
-                sys.stderr.write("\r\033[K")
-        print(json.dumps(peaks, indent=2) if args.json else peak_table(peaks, args.markdown))
-        return 0
     try:
-        results = measure(runtimes, progress=progress)
+        if args.peak:
+            peaks = measure_peak(progress=progress)
+        else:
+            results = measure(runtimes, progress=progress)
     except (Failed, OSError, subprocess.TimeoutExpired) as e:
         print("\nerror: %s" % e, file=sys.stderr)
         return 2
     finally:
         if sys.stderr.isatty():
             sys.stderr.write("\r\033[K")
+    if args.peak:
+        print(json.dumps(peaks, indent=2) if args.json else peak_table(peaks, args.markdown))
+        return 0
     if args.json:
         print(json.dumps(results, indent=2))
     else:

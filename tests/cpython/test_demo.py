@@ -233,23 +233,21 @@ def _setup_scripts_env(tmp_path):
 def test_demo_sh_needs_no_node_and_test_sh_does(tmp_path):
     # the demo runs on the unix port only; the tests also run on the WebAssembly port
     env = _setup_scripts_env(tmp_path)
-    bash = shutil.which("bash")
-    proc = subprocess.run(
-        [bash, os.path.join(ROOT, "tools", "demo.sh"), "--iterations", "5"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+
+    def script(name, *args):
+        path = os.path.join(ROOT, "tools", name)
+        return subprocess.run(
+            [shutil.which("bash"), path, *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+    proc = script("demo.sh", "--iterations", "5")
     assert proc.returncode == 0 and proc.stderr == "", proc
     assert proc.stdout == "RUN tools/demo.py --iterations 5\n"
-    proc = subprocess.run(
-        [bash, os.path.join(ROOT, "tools", "test.sh"), "-k", "x"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    proc = script("test.sh", "-k", "x")
     assert proc.returncode == 1 and proc.stdout == "", proc
     assert "error: node and npm are needed" in proc.stderr
 

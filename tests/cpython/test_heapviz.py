@@ -264,8 +264,8 @@ def test_the_trace_plot_png_and_svg(tmp_path):
         )
 
 
-def _plotted(monkeypatch, series, tmp_path):
-    # write_trace_plot's figure, kept when it is saved: {label: (xdata, ydata)}
+def _kept_figures(monkeypatch):
+    # The figures heapviz saves from now on, appended to the list returned
     figures = []
 
     class Keep(V.Figure):
@@ -274,6 +274,12 @@ def _plotted(monkeypatch, series, tmp_path):
             return super().savefig(*args, **kwargs)
 
     monkeypatch.setattr(V, "Figure", Keep)
+    return figures
+
+
+def _plotted(monkeypatch, series, tmp_path):
+    # write_trace_plot's figure, kept when it is saved: {label: (xdata, ydata)}
+    figures = _kept_figures(monkeypatch)
     V.write_trace_plot(series, tmp_path / "p.svg")
     lines = {}
     for ax in figures[0].axes:
@@ -533,14 +539,7 @@ def test_without_matplotlib_it_says_what_to_install(tmp_path):
 
 def test_the_trace_plot_speaks_plain_words(monkeypatch, tmp_path):
     # the right axis, the dashed line and the x axis say what they show
-    figures = []
-
-    class Keep(V.Figure):
-        def savefig(self, *args, **kwargs):
-            figures.append(self)
-            return super().savefig(*args, **kwargs)
-
-    monkeypatch.setattr(V, "Figure", Keep)
+    figures = _kept_figures(monkeypatch)
     for n in (50, 3 * V.MAX_POINTS + 5):
         V.write_trace_plot(_synthetic(n, {17}), tmp_path / "p.svg")
         top, bottom, fails = figures[-1].axes
@@ -555,14 +554,7 @@ def test_the_trace_plot_speaks_plain_words(monkeypatch, tmp_path):
 
 def test_bars_compare_lengths_under_the_map(monkeypatch, tmp_path):
     # tools/demo.py: the request that failed beside the largest free block, to one scale
-    figures = []
-
-    class Keep(V.Figure):
-        def savefig(self, *args, **kwargs):
-            figures.append(self)
-            return super().savefig(*args, **kwargs)
-
-    monkeypatch.setattr(V, "Figure", Keep)
+    figures = _kept_figures(monkeypatch)
     path = tmp_path / "bars.png"
     kinds = [("o", "#e7298a", "objects")]
     bars = [(3, V.LARGEST, "largest free block"), (6, "#525252", "the request")]

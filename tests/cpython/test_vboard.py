@@ -316,14 +316,8 @@ def test_cli_prints_the_port_and_serves_until_ctrl_c():
         assert 56 * 1024 < int(out) <= 64 * 1024
         board_pids = _children("vboard_boot", parent=cli.pid)
         assert len(board_pids) == 1
-        cli.send_signal(signal.SIGINT)
-        assert cli.wait(20) == 0
     finally:
-        if cli.poll() is None:
-            cli.kill()
-            cli.wait()
-        cli.stdout.close()
-        cli.stderr.close()
+        assert _stop_cli(cli) == 0
     _assert_gone(board_pids[0])
 
 
