@@ -2,7 +2,7 @@
 with a MemoryError that says what to do, and the .mpy build imports in the same heap.
 
 The unix port (64-bit) with a ballast leaving 40 KiB free: `from stalloc import Stalloc`
-needs about 84 KiB free from .py (compiling heap.py) and about 26 KiB from .mpy
+needs about 78 KiB free from .py (compiling heap.py) and about 24 KiB from .mpy
 (`tools/footprint.py --peak`).
 """
 
