@@ -36,8 +36,8 @@ def alloca(n, fn):
     return _mine().uninit(_check_n(n, "n"), fn)
 
 
-def _open(n, typecode):
-    # A closure form's frame manager, to enter with _open(): unchecked for asyncio tasks
+def _closure_frame(n, typecode):
+    # A closure form's frame manager, entered with its _open(): unchecked for asyncio tasks
     # (stack._claim), as this frame ends before any other task runs, and on any stack of
     # a TaskStacks when none is free.
     f = _mine()._scratch().frame(n, typecode)
@@ -47,7 +47,7 @@ def _open(n, typecode):
 
 def alloca_zeroed(n, fn):
     """fn(view) on n zeroed bytes."""
-    f = _open(_check_n(n, "n"), None)
+    f = _closure_frame(_check_n(n, "n"), None)
     view = f._open()
     try:
         _zero(view)
@@ -63,7 +63,7 @@ def stackalloc_uninit(n, fn, typecode=None):
 
 def stackalloc(n, value, fn, typecode=None):
     """fn(items) on n items, each `value`."""
-    f = _open(_check_n(n, "n"), typecode or "O")
+    f = _closure_frame(_check_n(n, "n"), typecode or "O")
     items = f._open()
     try:
         k = 0
@@ -77,7 +77,7 @@ def stackalloc(n, value, fn, typecode=None):
 
 def stackalloc_with(n, factory, fn, typecode=None):
     """fn(items) on n items, each made by calling factory()."""
-    f = _open(_check_n(n, "n"), typecode or "O")
+    f = _closure_frame(_check_n(n, "n"), typecode or "O")
     items = f._open()
     try:
         k = 0
