@@ -65,6 +65,7 @@ def __getattr__(name):
     if name == "__all__":
         return sorted(n for words in _lines() for n in words[1:])
     if module:
+        __import__("gc").collect()  # as _base.load(): fragments cost a small board an import
         try:
             return __import__("stalloc." + name, None, None, [name])
         except (ImportError, SyntaxError, ValueError):
